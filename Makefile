@@ -1,0 +1,41 @@
+# Quickstart: `make run` (crawl seeds/ into corpus.db), `make test`, `make serve`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DB     ?= corpus.db
+PORT   ?= 8001
+
+.PHONY: install install-test run test serve bench bench-extraction clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(BIN)/scrapy crawl files -a path=seeds -s CORPUS_DB=$(DB) -s LOG_LEVEL=WARNING
+	$(BIN)/scrapy corpus summary --db $(DB)
+
+test: install-test
+	$(BIN)/python -m pytest -q
+
+serve: install
+	$(BIN)/datasette serve $(DB) -m crawler/metadata.yml -h 127.0.0.1 -p $(PORT)
+
+bench-extraction: install
+	$(BIN)/python bench/extraction.py
+
+bench: bench-extraction
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

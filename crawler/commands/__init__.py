@@ -1,0 +1,1 @@
+"""Project commands: ``scrapy crawl`` (with clean argument errors), ``scrapy corpus``."""

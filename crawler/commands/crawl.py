@@ -1,0 +1,47 @@
+"""``scrapy crawl``, with one-line errors for bad arguments and settings.
+
+Scrapy's own command logs its start-up banner and then a traceback when a
+spider cannot be created; a user who mistyped a path deserves one line and a
+non-zero exit code. The checks run in ``process_options``, before Scrapy
+starts logging.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scrapy.commands.crawl import Command as ScrapyCrawl
+from scrapy.spiderloader import get_spider_loader
+
+from crawler.spiders import ArgumentError
+from crawler.storage import CorpusError, open_database
+
+
+class Command(ScrapyCrawl):
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        if len(args) == 1:
+            reason = self._check(args[0], opts.spargs)
+            if reason:
+                sys.stderr.write(f"scrapy crawl {args[0]}: error: {reason}\n")
+                sys.exit(2)
+
+    def _check(self, name: str, spargs: dict[str, str]) -> str | None:
+        assert self.settings is not None
+        try:
+            spidercls = get_spider_loader(self.settings).load(name)
+        except KeyError:
+            return f"no spider named {name!r}; see 'scrapy list'"
+        check = getattr(spidercls, "check_arguments", None)
+        try:
+            if check is not None:
+                check(**spargs)
+        except (ArgumentError, TypeError, ValueError) as exc:
+            return str(exc)
+        if "crawler.pipelines.CorpusPipeline" in self.settings.getdict("ITEM_PIPELINES"):
+            try:
+                open_database(self.settings.get("CORPUS_DB")).close()
+            except CorpusError as exc:
+                return str(exc)
+        return None

@@ -1,0 +1,161 @@
+"""Turn fetched bytes into text, or say in plain words why they are not text.
+
+Pure: no Scrapy. Handles gzip (bounded, against gzip bombs), byte-order
+marks, charsets declared by the transport or in an HTML ``<meta>`` tag, and
+detection as a last resort.
+"""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+import zlib
+from dataclasses import dataclass
+
+from w3lib.encoding import html_body_declared_encoding, resolve_encoding
+
+#: decompressed size limit for ``.gz`` files and gzip-wrapped bodies.
+MAX_DECOMPRESSED = 20 * 1024 * 1024
+
+_MAGIC = {
+    b"%PDF": "a PDF document",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"PK\x03\x04": "a ZIP archive",
+    b"RIFF": "a RIFF (WebP/WAV/AVI) file",
+    b"\x00\x00\x00": "binary data",
+    b"ID3": "an MP3 file",
+    b"OggS": "an Ogg file",
+    b"\x1a\x45\xdf\xa3": "a WebM/Matroska video",
+}
+
+
+class NotText(Exception):
+    """The bytes are not a text document; ``str(exc)`` says why."""
+
+
+@dataclass
+class Decoded:
+    text: str
+    encoding: str
+
+
+def gunzip(body: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
+    """Decompress gzip data, refusing more than ``limit`` bytes of output."""
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = d.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise NotText(f"corrupt gzip data ({exc})") from None
+    if len(out) > limit or d.unconsumed_tail:
+        raise NotText(
+            f"gzip data expands to more than {limit // (1024 * 1024)} MiB (a gzip bomb?)"
+        )
+    return out
+
+
+def _control_ratio(sample: bytes) -> float:
+    if not sample:
+        return 0.0
+    bad = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    return bad / len(sample)
+
+
+def _sniff_binary(body: bytes) -> str | None:
+    for magic, what in _MAGIC.items():
+        if body.startswith(magic):
+            return what
+    return None
+
+
+def decode(
+    body: bytes,
+    *,
+    declared_encoding: str | None = None,
+    is_html: bool = False,
+) -> Decoded:
+    """Decode ``body`` to text or raise :class:`NotText` with a reason."""
+    if body[:2] == b"\x1f\x8b":
+        body = gunzip(body)
+    if not body.strip():
+        raise NotText("empty document: no bytes of content" if not body else
+                      "empty document: only whitespace")
+    what = _sniff_binary(body)
+    if what and what != "binary data":
+        raise NotText(f"binary content ({what}), not a text page")
+
+    # Byte-order marks win over anything declared.
+    for bom, enc in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if body.startswith(bom):
+            try:
+                return _checked(Decoded(body.decode(enc), enc))
+            except UnicodeDecodeError:
+                break
+
+    sample = body[:8192]
+    ratio = _control_ratio(sample)
+    candidates: list[str] = []
+    if declared_encoding:
+        candidates.append(declared_encoding)
+    if is_html or b"<" in sample[:1024]:
+        meta = html_body_declared_encoding(sample)
+        if meta:
+            candidates.append(meta)
+    candidates.append("utf-8")
+
+    for name in candidates:
+        enc = resolve_encoding(name)
+        if not enc:
+            continue
+        try:
+            text = body.decode(enc)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        if ratio > 0.05:
+            break
+        return _checked(Decoded(text, enc))
+
+    if ratio > 0.05:
+        raise NotText(
+            f"binary content: {ratio:.0%} of the first bytes are control characters,"
+            " not text"
+        )
+    detected = _detect(body)
+    if detected:
+        return _checked(detected)
+    raise NotText("undecodable text: not valid UTF-8, and no charset could be detected")
+
+
+_ALLOWED = frozenset("\t\n\r\f\u00ad\u200b\u200c\u200d\u200e\u200f\u2060")
+
+
+def _checked(decoded: Decoded) -> Decoded:
+    """Refuse a decoding that yields mostly control, unassigned or private characters."""
+    sample = decoded.text[:4000]
+    if not sample:
+        return decoded
+    bad = sum(
+        1 for ch in sample
+        if ch == "\ufffd"
+        or (unicodedata.category(ch) in ("Cc", "Cf", "Cn", "Co", "Cs") and ch not in _ALLOWED)
+    )
+    if bad / len(sample) > 0.05:
+        raise NotText(
+            f"undecodable text: decoding as {decoded.encoding} gives {bad / len(sample):.0%}"
+            " control or unassigned characters (binary data?)"
+        )
+    return decoded
+
+
+def _detect(body: bytes) -> Decoded | None:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body[:200_000]).best()
+    if best is None or best.chaos > 0.2:
+        return None
+    return Decoded(str(best), best.encoding)

@@ -1,0 +1,61 @@
+"""Items that flow from spiders through the pipelines.
+
+Spiders yield :class:`Page` (raw bytes as fetched) or :class:`Failure` (a
+request that produced nothing). :class:`crawler.pipelines.ExtractPipeline`
+turns each page into an :class:`Article` or a :class:`Failure`;
+:class:`crawler.pipelines.CorpusPipeline` stores both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Page:
+    """A fetched document, before any cleaning."""
+
+    url: str
+    body: bytes
+    #: ``text/html``, ``text/plain`` or whatever the server said.
+    content_type: str | None = None
+    #: charset declared by the transport (HTTP header), if any.
+    declared_encoding: str | None = None
+    http_status: int | None = None
+    #: metadata known before download (feed entry title, date, ...), used as
+    #: fallbacks for what the page itself does not say.
+    hints: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Article:
+    """A clean article, ready for dedup and storage."""
+
+    url: str
+    title: str
+    text: str
+    content_hash: str
+    author: str | None = None
+    published: str | None = None
+    site: str | None = None
+    language: str | None = None
+    description: str | None = None
+    word_count: int = 0
+    #: the URL the page itself names as canonical, if any.
+    canonical_url: str | None = None
+    #: every URL this article was reached through, besides ``url``.
+    fetched_url: str | None = None
+
+
+@dataclass
+class Failure:
+    """A URL that did not become an article, and why."""
+
+    url: str
+    stage: str  # download, parse, extract, validate or store
+    reason: str
+    http_status: int | None = None
+
+
+STAGES = ("download", "parse", "extract", "validate", "store")

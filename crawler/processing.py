@@ -1,0 +1,106 @@
+"""From fetched bytes to a clean article, or a failure a person understands.
+
+Pure: no Scrapy. :func:`process_page` is the one function every spider's
+pages go through (and the one a worker pool runs); :func:`extract_text` is
+the same path as the extraction bench calls it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from crawler.cleaning import clean_text, derive_title, looks_like_headline, normalize_text
+from crawler.decoding import NotText, decode
+from crawler.dedup import content_hash
+from crawler.extraction import Extracted, extract_html
+from crawler.items import Article, Failure, Page
+from crawler.urls import canonical_url, host_of, is_web_url
+
+DEFAULT_MIN_WORDS = 25
+
+_HTML_SNIFF = re.compile(rb"^\s*(?:<!doctype\s+html|<html|<head|<body|<meta|<div|<p\b|<!--)", re.I)
+
+
+@dataclass
+class Options:
+    min_words: int = DEFAULT_MIN_WORDS
+
+
+def _kind(page: Page) -> str:
+    """``html`` or ``text``: by content type, then by sniffing the bytes."""
+    ctype = (page.content_type or "").split(";")[0].strip().lower()
+    path = unquote(urlsplit(page.url).path).lower()
+    if path.endswith((".txt", ".txt.gz")) or ctype == "text/plain":
+        return "text"
+    if "html" in ctype or "xml" in ctype or path.endswith((".html", ".htm", ".html.gz")):
+        return "html"
+    return "html" if _HTML_SNIFF.match(page.body[:512]) else "text"
+
+
+def parse_text_file(text: str) -> Extracted:
+    """A ``.txt`` article: a headline line when there is one, then the body."""
+    text = normalize_text(text)
+    first, _, rest = text.partition("\n")
+    if looks_like_headline(first) and rest.strip():
+        return Extracted(text=rest, title=first)
+    return Extracted(text=text, title=None)
+
+
+def process_page(page: Page, options: Options | None = None) -> Article | Failure:
+    """Decode, extract, clean and validate one page."""
+    options = options or Options()
+    kind = _kind(page)
+    try:
+        decoded = decode(page.body, declared_encoding=page.declared_encoding,
+                         is_html=kind == "html")
+    except NotText as exc:
+        return Failure(page.url, "parse", str(exc), page.http_status)
+
+    if kind == "html":
+        try:
+            ext = extract_html(decoded.text, page.url if is_web_url(page.url) else None)
+        except Exception as exc:  # noqa: BLE001 - a bad page must never stop a crawl
+            return Failure(page.url, "extract", f"extraction failed: {exc!r}", page.http_status)
+    else:
+        ext = parse_text_file(decoded.text)
+
+    hints = page.hints or {}
+    title = ext.title or hints.get("title")
+    cleaned = clean_text(ext.text, title=title)
+    text = cleaned.text
+    words = len(text.split())
+    if not text:
+        return Failure(page.url, "extract", "no article text found on the page", page.http_status)
+    if words < options.min_words:
+        return Failure(
+            page.url, "validate",
+            f"too little article text: {words} words after cleaning (minimum {options.min_words})",
+            page.http_status,
+        )
+    if not title:
+        title = derive_title(text)
+
+    site = ext.site or hints.get("site") or host_of(page.url)
+    return Article(
+        url=canonical_url(page.url),
+        fetched_url=page.url,
+        title=title,
+        text=text,
+        content_hash=content_hash(text),
+        author=ext.author or hints.get("author"),
+        published=ext.published or hints.get("published"),
+        site=site,
+        language=ext.language or hints.get("language"),
+        description=ext.description,
+        word_count=words,
+        canonical_url=ext.canonical_url,
+    )
+
+
+def extract_text(html: bytes, url: str | None = None) -> str:
+    """Clean text exactly as the crawler stores it (for the extraction bench)."""
+    result = process_page(Page(url=url or "about:blank", body=html, content_type="text/html"),
+                          Options(min_words=0))
+    return result.text if isinstance(result, Article) else ""

@@ -1,0 +1,58 @@
+import gzip
+import random
+
+import pytest
+
+from crawler.decoding import NotText, decode
+
+
+def test_utf8():
+    assert decode("Grüße aus Köln".encode()).text == "Grüße aus Köln"
+
+
+def test_bom_wins():
+    assert decode(b"\xef\xbb\xbfhello world").text == "hello world"
+
+
+def test_charset_declared_only_in_meta_tag():
+    body = '<html><head><meta charset="windows-1251"></head><body><p>Привет, мир</p></body></html>'
+    out = decode(body.encode("cp1251"), is_html=True)
+    assert "Привет, мир" in out.text
+
+
+def test_wrong_transport_charset_falls_back_to_meta():
+    body = '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1251">' \
+           "</head><body><p>Новости дня</p></body></html>"
+    out = decode(body.encode("cp1251"), declared_encoding="utf-8", is_html=True)
+    assert "Новости дня" in out.text
+
+
+def test_gzip_is_unpacked():
+    assert decode(gzip.compress(b"<p>compressed page</p>"), is_html=True).text == "<p>compressed page</p>"
+
+
+def test_gzip_bomb_is_refused():
+    bomb = gzip.compress(b"\0" * (25 * 1024 * 1024))
+    with pytest.raises(NotText, match="gzip bomb"):
+        decode(bomb)
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (b"", "empty"),
+        (b"   \n\t ", "empty"),
+        (b"%PDF-1.7\n%binary", "PDF"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(100), "PNG"),
+        (random.Random(42).randbytes(2048), "binary"),
+        (b"\xff\xfe\xfa\x00\x01\x02" * 100, "undecodable"),
+    ],
+)
+def test_not_text(body, words):
+    with pytest.raises(NotText, match=words):
+        decode(body)
+
+
+def test_legacy_encoding_detected():
+    text = "Le gouvernement a annoncé des mesures économiques très attendues par les entreprises."
+    assert decode(text.encode("latin-1")).text == text

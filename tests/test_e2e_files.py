@@ -1,0 +1,167 @@
+"""End to end: the real ``scrapy crawl files`` command into a temporary corpus."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, SEEDS, crawl, crawl_stats, run_scrapy
+
+pytestmark = pytest.mark.e2e
+
+SEED_CHROME = ["Share:", "G4 Protest Special", "Talk Show", "Share your story",
+               "Send your Videos and Photos to us"]
+
+
+def test_seeds_become_two_clean_articles(db_path):
+    result = crawl("files", db_path, path=str(SEEDS))
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = result.rows("select url, title, text, story_id, content_hash from articles order by url")
+    assert len(rows) == 2
+    for row in rows:
+        for chrome in SEED_CHROME:
+            assert chrome not in row["text"].split("\n")
+            assert chrome not in row["text"]
+        assert row["story_id"] is not None
+    first, second = (r["text"].split("\n") for r in rows)
+    assert first[0].startswith("Ned Price, the spokesman")
+    assert first[-1].endswith("new reality of international affairs.")
+    assert second[0].startswith("US State Department Thursday voiced concern")
+    assert second[-1].endswith("increase the public attention to the Iranian nuclear program.”")
+    crawl_row = result.rows("select * from crawls")[0]
+    assert crawl_row["spider"] == "files" and crawl_row["finish_reason"] == "finished"
+    assert json.loads(crawl_row["args"]) == {"path": str(SEEDS)}
+    assert crawl_stats(result)["corpus/articles/stored"] == 2
+    assert result.rows("select count(*) n from failures")[0]["n"] == 0
+
+
+def test_second_crawl_adds_nothing_and_counts_what_it_knew(db_path):
+    first = crawl("files", db_path, path=str(SEEDS))
+    assert first.returncode == 0
+    second = crawl("files", db_path, path=str(SEEDS))
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert second.rows("select count(*) n from articles")[0]["n"] == 2
+    assert second.rows("select count(*) n from crawls")[0]["n"] == 2
+    stats = crawl_stats(second)
+    assert stats["corpus/skipped/known"] == 2
+    assert "corpus/articles/stored" not in stats
+
+
+def test_same_text_under_another_name_is_an_exact_duplicate(db_path, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    src = SEEDS / "000_105da86cbff68d84.txt"
+    shutil.copy(src, folder / "a.txt")
+    shutil.copy(src, folder / "b-copy.txt")
+    result = crawl("files", db_path, path=str(folder))
+    assert result.returncode == 0
+    assert result.rows("select count(*) n from articles")[0]["n"] == 1
+    dups = result.rows("select d.url, d.kind, a.url kept from duplicates d join articles a on a.id = d.article_id")
+    assert len(dups) == 1 and dups[0]["kind"] == "exact"
+    assert {dups[0]["url"], dups[0]["kept"]} == {(folder / "a.txt").as_uri(), (folder / "b-copy.txt").as_uri()}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-a", "path=/no/such/place"], "does not exist"),
+        (["-a", "path=pyproject.toml"], "not a supported file"),
+        (["-s", "CORPUS_DB=/no/such/folder/c.db"], "does not exist"),
+    ],
+)
+def test_bad_arguments_exit_nonzero_with_one_line(args, message):
+    proc = run_scrapy("crawl", "files", *args)
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert message in lines[0]
+
+
+def test_unknown_spider_is_one_line():
+    proc = run_scrapy("crawl", "no-such-spider")
+    assert proc.returncode != 0
+    assert "no spider named" in proc.stderr
+
+
+def load_expectations(folder: Path) -> dict[Path, dict]:
+    out = {}
+    for meta in sorted(folder.glob("*.json")):
+        pages = [p for p in folder.iterdir() if p.name.startswith(meta.stem + ".") and p != meta]
+        assert len(pages) == 1, f"{meta} has no single page beside it: {pages}"
+        out[pages[0]] = json.loads(meta.read_text())
+    return out
+
+
+@pytest.fixture(scope="module")
+def fixture_corpus(tmp_path_factory):
+    db_path = tmp_path_factory.mktemp("fixtures") / "corpus.db"
+    result = crawl("files", db_path, path=str(FIXTURES))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def _article(result, path: Path) -> dict | None:
+    rows = result.rows("select * from articles where url = ?", [path.resolve().as_uri()])
+    return rows[0] if rows else None
+
+
+PAGE_CASES = sorted(load_expectations(FIXTURES / "pages").items()) if (FIXTURES / "pages").exists() else []
+TEXT_CASES = sorted(load_expectations(FIXTURES / "text").items()) if (FIXTURES / "text").exists() else []
+
+
+def test_fixture_set_is_present():
+    assert len(PAGE_CASES) >= 12 and len(TEXT_CASES) >= 8
+
+
+@pytest.mark.parametrize(("path", "expected"), PAGE_CASES + TEXT_CASES,
+                         ids=[p.name for p, _ in PAGE_CASES + TEXT_CASES])
+def test_fixture(fixture_corpus, path, expected):
+    if expected.get("duplicate_of"):
+        dup = fixture_corpus.rows("select * from duplicates where url = ?", [path.resolve().as_uri()])
+        assert dup and dup[0]["kind"] == "exact", f"{path.name} should be a duplicate"
+        kept = fixture_corpus.rows("select url from articles where id = ?", [dup[0]["article_id"]])
+        assert kept[0]["url"].rsplit("/", 1)[1].startswith(expected["duplicate_of"])
+        return
+    row = _article(fixture_corpus, path)
+    if row is None:
+        # Maybe the other copy of a duplicate pair was kept; anything else is a failure.
+        fails = fixture_corpus.rows("select reason from failures where url = ?", [path.resolve().as_uri()])
+        pytest.fail(f"{path.name} is not an article: {fails}")
+    text = row["text"]
+    for snippet in expected["must_contain"]:
+        assert snippet in text, f"missing from {path.name}: {snippet!r}"
+    for snippet in expected["must_not_contain"]:
+        assert snippet not in text, f"chrome left in {path.name}: {snippet!r}"
+    if expected.get("title"):
+        assert row["title"] == expected["title"]
+    for field in ("author", "site", "language"):
+        if expected.get(field):
+            assert (row[field] or "").casefold() == expected[field].casefold(), field
+    if expected.get("published"):
+        assert (row["published"] or "").startswith(expected["published"])
+
+
+def test_bad_fixtures_are_failures(fixture_corpus):
+    expected = json.loads((FIXTURES / "bad" / "expected.json").read_text())
+    for name, words in expected.items():
+        uri = (FIXTURES / "bad" / name).resolve().as_uri()
+        rows = fixture_corpus.rows("select stage, reason from failures where url = ?", [uri])
+        assert len(rows) == 1, f"{name}: {rows}"
+        assert any(w in rows[0]["reason"] for w in words.split("|")), (name, rows[0])
+
+
+def test_every_fixture_file_is_accounted_for(fixture_corpus):
+    from crawler.spiders.files import list_files
+
+    stats = crawl_stats(fixture_corpus)
+    files = list_files(FIXTURES)
+    assert stats["files/found"] == len(files)
+    uris = {p.resolve().as_uri() for p in files}
+    stored = {r["url"] for r in fixture_corpus.rows("select url from articles")}
+    dups = {r["url"] for r in fixture_corpus.rows("select url from duplicates")}
+    failed = {r["url"] for r in fixture_corpus.rows("select url from failures")}
+    assert uris == stored | dups | failed
+    assert not (stored & dups) and not (stored & failed) and not (dups & failed)
