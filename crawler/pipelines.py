@@ -97,8 +97,6 @@ class CorpusPipeline:
             logger.debug("Already in the corpus: %s", item.url)
         else:
             stats.inc_value(f"corpus/articles/{outcome.status}")
-        if outcome.status in ("stored", "updated") and item.fetched_url not in (None, item.url):
-            self.corpus.add_url_duplicate(item.fetched_url, item.url, item.site)
         return item
 
     def close_spider(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from crawler.cleaning import clean_text, derive_title, looks_like_headline, normalize_text
 from crawler.decoding import NotText, decode
@@ -48,6 +48,33 @@ def parse_text_file(text: str) -> Extracted:
     return Extracted(text=text, title=None)
 
 
+def _site_key(host: str | None) -> str:
+    """``www.news.example.com`` -> ``news.example.com``: hosts of one site."""
+    host = (host or "").lower()
+    return host[4:] if host.startswith(("www.", "amp.")) else host
+
+
+def article_url(fetched: str, declared: str | None) -> str:
+    """The URL an article is stored under.
+
+    A page's own ``<link rel="canonical">`` wins when it points to the same
+    site (AMP pages and tracking-parameter variants name their original);
+    a canonical link to another site is ignored, since a page may not claim
+    another outlet's URL. A local file (a saved page) is stored under the web
+    URL it declares; ``articles.fetched_url`` keeps the file's own URL.
+    """
+    fetched_c = canonical_url(fetched)
+    if not declared:
+        return fetched_c
+    if not is_web_url(fetched):
+        # A saved page (file://) is stored under the web address it declares.
+        return canonical_url(declared) if is_web_url(declared.strip()) else fetched_c
+    declared = urljoin(fetched, declared.strip())
+    if not is_web_url(declared) or _site_key(host_of(declared)) != _site_key(host_of(fetched)):
+        return fetched_c
+    return canonical_url(declared)
+
+
 def process_page(page: Page, options: Options | None = None) -> Article | Failure:
     """Decode, extract, clean and validate one page."""
     options = options or Options()
@@ -84,7 +111,7 @@ def process_page(page: Page, options: Options | None = None) -> Article | Failur
 
     site = ext.site or hints.get("site") or host_of(page.url)
     return Article(
-        url=canonical_url(page.url),
+        url=article_url(page.url, ext.canonical_url),
         fetched_url=page.url,
         title=title,
         text=text,

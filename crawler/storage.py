@@ -59,6 +59,7 @@ def m001_initial(db: Database) -> None:
             "description": str,
             "word_count": int,
             "content_hash": str,
+            "fetched_url": str,
             "fetched_at": str,
             "updated_at": str,
             "crawl_id": int,
@@ -69,6 +70,7 @@ def m001_initial(db: Database) -> None:
     )
     db["articles"].create_index(["url"], unique=True)
     db["articles"].create_index(["content_hash"])
+    db["articles"].create_index(["fetched_url"])
     db["articles"].create_index(["site", "published"])
     db["articles"].create_index(["story_id"])
     db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
@@ -79,6 +81,7 @@ def m001_initial(db: Database) -> None:
         {
             "id": int,
             "url": str,
+            "fetched_url": str,
             "article_id": int,
             "kind": str,
             "similarity": float,
@@ -209,7 +212,9 @@ class Corpus:
     def add_article(self, article: Article) -> Outcome:
         """Decide what ``article`` is and queue its row."""
         url = article.url
+        fetched = article.fetched_url or url
         if url in self._articles:
+            self._note_variant(fetched, url, article.site)
             return Outcome("known")
         if url in self._duplicates:
             return Outcome("known", kind=self._duplicates[url]["kind"])
@@ -217,6 +222,7 @@ class Corpus:
         if stored:
             article_id, old_hash = stored
             if old_hash == article.content_hash:
+                self._note_variant(fetched, url, article.site)
                 return Outcome("known", article_id)
             self._updates.append(self._row(article) | {"id": article_id, "updated_at": now()})
             self._maybe_flush()
@@ -230,6 +236,7 @@ class Corpus:
         if kept_url or kept_id:
             self._duplicates[url] = {
                 "url": url,
+                "fetched_url": fetched,
                 "kept_url": kept_url,
                 "article_id": kept_id,
                 "kind": "exact",
@@ -246,12 +253,26 @@ class Corpus:
         self._maybe_flush()
         return Outcome("stored")
 
+    def _note_variant(self, fetched: str, url: str, site: str | None) -> None:
+        """A known article reached through another address: a ``url`` duplicate."""
+        if fetched == url or fetched in self._duplicates:
+            return
+        pending = self._articles.get(url)
+        if pending is not None and pending["fetched_url"] == fetched:
+            return
+        if self.db.execute(
+            "SELECT 1 FROM articles WHERE fetched_url = ? UNION ALL "
+            "SELECT 1 FROM duplicates WHERE url = ?", [fetched, fetched]
+        ).fetchone():
+            return
+        self.add_url_duplicate(fetched, url, site)
+
     def add_url_duplicate(self, url: str, kept_url: str, site: str | None, kind: str = "url") -> None:
         """Record that ``url`` is another address of the article at ``kept_url``."""
         if url == kept_url or url in self._duplicates:
             return
         self._duplicates[url] = {
-            "url": url, "kept_url": kept_url, "article_id": None, "kind": kind,
+            "url": url, "fetched_url": url, "kept_url": kept_url, "article_id": None, "kind": kind,
             "similarity": 1.0, "site": site, "crawl_id": self.crawl_id, "seen_at": now(),
         }
         self._maybe_flush()
@@ -274,6 +295,7 @@ class Corpus:
             "description": article.description,
             "word_count": article.word_count,
             "content_hash": article.content_hash,
+            "fetched_url": article.fetched_url or article.url,
             "fetched_at": now(),
             "crawl_id": self.crawl_id,
         }

@@ -59,7 +59,8 @@ def test_same_text_under_another_name_is_an_exact_duplicate(db_path, tmp_path):
     result = crawl("files", db_path, path=str(folder))
     assert result.returncode == 0
     assert result.rows("select count(*) n from articles")[0]["n"] == 1
-    dups = result.rows("select d.url, d.kind, a.url kept from duplicates d join articles a on a.id = d.article_id")
+    dups = result.rows("select d.fetched_url url, d.kind, a.fetched_url kept"
+                       " from duplicates d join articles a on a.id = d.article_id")
     assert len(dups) == 1 and dups[0]["kind"] == "exact"
     assert {dups[0]["url"], dups[0]["kept"]} == {(folder / "a.txt").as_uri(), (folder / "b-copy.txt").as_uri()}
 
@@ -104,7 +105,7 @@ def fixture_corpus(tmp_path_factory):
 
 
 def _article(result, path: Path) -> dict | None:
-    rows = result.rows("select * from articles where url = ?", [path.resolve().as_uri()])
+    rows = result.rows("select * from articles where fetched_url = ?", [path.resolve().as_uri()])
     return rows[0] if rows else None
 
 
@@ -120,15 +121,17 @@ def test_fixture_set_is_present():
                          ids=[p.name for p, _ in PAGE_CASES + TEXT_CASES])
 def test_fixture(fixture_corpus, path, expected):
     if expected.get("duplicate_of"):
-        dup = fixture_corpus.rows("select * from duplicates where url = ?", [path.resolve().as_uri()])
+        dup = fixture_corpus.rows("select * from duplicates where fetched_url = ?",
+                                  [path.resolve().as_uri()])
         assert dup and dup[0]["kind"] == "exact", f"{path.name} should be a duplicate"
-        kept = fixture_corpus.rows("select url from articles where id = ?", [dup[0]["article_id"]])
-        assert kept[0]["url"].rsplit("/", 1)[1].startswith(expected["duplicate_of"])
+        kept = fixture_corpus.rows("select fetched_url from articles where id = ?", [dup[0]["article_id"]])
+        assert kept[0]["fetched_url"].rsplit("/", 1)[1].startswith(expected["duplicate_of"])
         return
     row = _article(fixture_corpus, path)
     if row is None:
         # Maybe the other copy of a duplicate pair was kept; anything else is a failure.
-        fails = fixture_corpus.rows("select reason from failures where url = ?", [path.resolve().as_uri()])
+        fails = fixture_corpus.rows("select reason from failures where url = ?",
+                                    [path.resolve().as_uri()])
         pytest.fail(f"{path.name} is not an article: {fails}")
     text = row["text"]
     for snippet in expected["must_contain"]:
@@ -160,8 +163,8 @@ def test_every_fixture_file_is_accounted_for(fixture_corpus):
     files = list_files(FIXTURES)
     assert stats["files/found"] == len(files)
     uris = {p.resolve().as_uri() for p in files}
-    stored = {r["url"] for r in fixture_corpus.rows("select url from articles")}
-    dups = {r["url"] for r in fixture_corpus.rows("select url from duplicates")}
+    stored = {r["fetched_url"] for r in fixture_corpus.rows("select fetched_url from articles")}
+    dups = {r["fetched_url"] for r in fixture_corpus.rows("select fetched_url from duplicates")}
     failed = {r["url"] for r in fixture_corpus.rows("select url from failures")}
     assert uris == stored | dups | failed
     assert not (stored & dups) and not (stored & failed) and not (dups & failed)

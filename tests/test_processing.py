@@ -80,3 +80,19 @@ def test_min_words_is_an_option():
     text = b"Short but real news: the bridge reopens on Monday morning."
     assert isinstance(process_page(page("a.txt", text), Options(min_words=5)), Article)
     assert isinstance(process_page(page("a.txt", text), Options(min_words=50)), Failure)
+
+
+def test_article_url_prefers_a_same_site_canonical_link():
+    from crawler.processing import article_url
+
+    assert article_url("https://www.news.test/amp/story-1", "https://www.news.test/story-1") == \
+        "https://www.news.test/story-1"
+    assert article_url("https://amp.news.test/story-1", "https://news.test/story-1") == \
+        "https://news.test/story-1"
+    assert article_url("https://news.test/story-1?utm_source=x", "/story-1") == "https://news.test/story-1"
+    # Another site's URL is never taken over, nor a non-web scheme.
+    assert article_url("https://copycat.test/story", "https://news.test/story-1") == \
+        "https://copycat.test/story"
+    assert article_url("https://news.test/a", "file:///etc/passwd") == "https://news.test/a"
+    assert article_url("file:///data/a.html", "https://news.test/a/") == "https://news.test/a"
+    assert article_url("file:///data/a.html", "/a") == "file:///data/a.html"
