@@ -10,7 +10,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -26,28 +31,79 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+def default_workers() -> int:
+    """One cleaning worker per core, none on a single core."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return cores if (cores or 1) > 1 else 0
+
+
 class ExtractPipeline:
-    def __init__(self, crawler: Crawler, options: Options) -> None:
+    """Cleaning is the expensive step, so it runs in worker processes.
+
+    ``CLEAN_WORKERS`` processes (default: one per core; ``0`` cleans in the
+    crawl's own process) run :func:`~crawler.processing.process_page`; the
+    reactor only waits for results. Back-pressure comes from Scrapy's scraper
+    slot: while results are pending, no more responses are handed over, so
+    memory stays flat however fast pages arrive.
+    """
+
+    def __init__(self, crawler: Crawler, options: Options, workers: int) -> None:
         self.crawler = crawler
         self.options = options
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
-        min_words = crawler.settings.getint("CLEAN_MIN_WORDS", 25)
+        settings = crawler.settings
+        min_words = settings.getint("CLEAN_MIN_WORDS", 25)
         if min_words < 0:
             raise NotConfigured("CLEAN_MIN_WORDS must be 0 or more")
-        return cls(crawler, Options(min_words=min_words))
+        workers = settings.getint("CLEAN_WORKERS", -1)
+        if workers < 0:
+            workers = default_workers()
+        return cls(crawler, Options(min_words=min_words), workers)
 
-    def process_item(self, item: Any) -> Any:
+    def open_spider(self) -> None:
+        if self.workers:
+            self.pool = self._new_pool()
+            self.crawler.stats.set_value("corpus/clean_workers", self.workers)
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["crawler.processing"])
+        return ProcessPoolExecutor(self.workers, mp_context=ctx)
+
+    def close_spider(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, Page):
             return item
-        stats = self.crawler.stats
-        result = process_page(item, self.options)
+        result = await self._process(item)
         if isinstance(result, Failure):
             logger.info("No article from %s: %s", item.url, result.reason)
         else:
-            stats.inc_value("corpus/extracted")
+            self.crawler.stats.inc_value("corpus/extracted")
         return result
+
+    async def _process(self, page: Page) -> Article | Failure:
+        if self.pool is None:
+            return process_page(page, self.options)
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self.pool, process_page, page, self.options)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory) on this page: record it,
+            # start a fresh pool and go on.
+            logger.error("A cleaning worker died while processing %s", page.url)
+            self.crawler.stats.inc_value("corpus/clean_worker_crashes")
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = self._new_pool()
+            return Failure(page.url, "extract", "the cleaning worker crashed on this page",
+                           page.http_status)
 
 
 class CorpusPipeline:

@@ -54,3 +54,7 @@ LOG_LEVEL = "INFO"
 # Scrapy 2.19's remote-control server listens on a local port during every
 # crawl; a corpus crawler run from cron does not need it.
 REMOTE_CONTROL_ENABLED = False
+
+# Worker processes that clean pages (-1: one per core; 0: clean in the crawl
+# process itself).
+CLEAN_WORKERS = -1

@@ -168,3 +168,14 @@ def test_every_fixture_file_is_accounted_for(fixture_corpus):
     failed = {r["url"] for r in fixture_corpus.rows("select url from failures")}
     assert uris == stored | dups | failed
     assert not (stored & dups) and not (stored & failed) and not (dups & failed)
+
+
+def test_cleaning_in_worker_processes_gives_the_same_corpus(tmp_path):
+    in_pool = crawl("files", tmp_path / "pool.db", settings={"CLEAN_WORKERS": 2}, path=str(SEEDS))
+    inline = crawl("files", tmp_path / "inline.db", settings={"CLEAN_WORKERS": 0}, path=str(SEEDS))
+    assert in_pool.returncode == inline.returncode == 0
+    assert crawl_stats(in_pool)["corpus/clean_workers"] == 2
+    assert "corpus/clean_workers" not in crawl_stats(inline)
+    sql = "select url, title, text, content_hash from articles order by url"
+    assert in_pool.rows(sql) == inline.rows(sql)
+    assert len(inline.rows(sql)) == 2

@@ -1,0 +1,166 @@
+"""End-to-end crawl throughput on a generated local news site.
+
+    python bench/crawl.py [--pages 2000] [--sample 300] [--workers -1]
+
+1. Generates the site (bench/sitegen.py; deterministic) unless it exists.
+2. Serves it on 127.0.0.1 (bench/server.py) and checks the server's own rate.
+3. Runs a real ``scrapy crawl sitemaps`` of it into a fresh corpus and reports
+   pages/s, CPU use and peak memory of the whole process tree (the crawl and
+   its cleaning workers), and the corpus counts.
+4. In the same run, on the same pages: single-core throughput of our own
+   cleaning function and of ``trafilatura.extract(..., with_metadata=True,
+   include_comments=False)``, and the ratios the project targets.
+
+Figures only: nothing here asserts a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sqlite_utils
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+
+import server as site_server  # noqa: E402
+import sitegen  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    out.append(int(entry))
+            except OSError:
+                continue
+    return out
+
+
+def _tree(pid: int) -> list[int]:
+    todo, seen = [pid], []
+    while todo:
+        p = todo.pop()
+        seen.append(p)
+        todo.extend(_children(p))
+    return seen
+
+
+def _sample(pids: list[int]) -> tuple[int, dict[int, float]]:
+    rss, cpu = 0, {}
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            cpu[p] = (int(fields[11]) + int(fields[12])) / TICK
+            rss += int(fields[21]) * PAGE
+        except (OSError, IndexError):
+            continue
+    return rss, cpu
+
+
+def run_crawl(base: str, db: Path, workers: int) -> dict:
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "sitemaps", "-a", f"sitemaps={base}/sitemap.xml",
+           "-s", f"CORPUS_DB={db}", "-s", "ALLOW_PRIVATE_NETWORKS=True",
+           "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS=32",
+           "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=32", "-s", "LOG_LEVEL=WARNING",
+           "-s", f"CLEAN_WORKERS={workers}", "-s", "HTTPCACHE_ENABLED=False"]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak, cpu = 0, {}
+    while proc.poll() is None:
+        rss, sample = _sample(_tree(proc.pid))
+        peak = max(peak, rss)
+        cpu.update(sample)
+        time.sleep(0.2)
+    wall = time.perf_counter() - t0
+    err = proc.stderr.read() if proc.stderr else ""
+    if proc.returncode:
+        raise SystemExit(f"crawl failed ({proc.returncode}):\n{err[-3000:]}")
+    corpus = sqlite_utils.Database(db)
+    counts = {t: corpus[t].count for t in ("articles", "duplicates", "failures")}
+    stats = json.loads(next(corpus.query("select stats from crawls order by id desc"))["stats"])
+    pages = stats.get("response_received_count", 0)
+    return {"wall_s": wall, "pages": pages, "pages_per_s": pages / wall, "cpu_s": sum(cpu.values()),
+            "cores_busy": sum(cpu.values()) / wall, "peak_rss_mb": peak / 2**20, **counts,
+            "stderr_tail": err[-500:] if err.strip() else ""}
+
+
+def single_core(pages: list[Path], base: str) -> dict:
+    import trafilatura
+
+    from crawler.items import Page
+    from crawler.processing import process_page
+
+    bodies = [(f"{base}/{p.name}", p.read_bytes()) for p in pages]
+    process_page(Page(bodies[0][0], bodies[0][1], "text/html"))  # warm-up
+    t0 = time.perf_counter()
+    for url, body in bodies:
+        process_page(Page(url, body, "text/html"))
+    ours = time.perf_counter() - t0
+    trafilatura.extract(bodies[0][1], url=bodies[0][0], with_metadata=True, include_comments=False)
+    t0 = time.perf_counter()
+    for url, body in bodies:
+        trafilatura.extract(body, url=url, with_metadata=True, include_comments=False)
+    traf = time.perf_counter() - t0
+    return {"pages": len(bodies), "ours_pages_per_s": len(bodies) / ours,
+            "trafilatura_pages_per_s": len(bodies) / traf}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--pages", type=int, default=2000)
+    ap.add_argument("--sample", type=int, default=300, help="pages for the single-core runs")
+    ap.add_argument("--workers", type=int, default=-1, help="CLEAN_WORKERS for the crawl")
+    ap.add_argument("--site", type=Path, default=None, help="site folder (default: a temp dir)")
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        site = args.site or Path(tmp) / "site"
+        if not (site / "manifest.json").exists():
+            manifest = sitegen.generate(site, args.pages)
+        else:
+            manifest = json.loads((site / "manifest.json").read_text())
+        srv = site_server.start(site)
+        print(f"site: {manifest['pages']} pages ({manifest['exact_duplicates']} exact copies, "
+              f"{manifest['near_duplicates']} near copies) at {srv.base}")
+        print(f"server alone: {site_server.selftest(srv, 2000):,.0f} pages/s over 4 connections")
+
+        crawl = run_crawl(srv.base, Path(tmp) / "corpus.db", args.workers)
+        print(f"crawl (scrapy crawl sitemaps, CLEAN_WORKERS={args.workers}): {crawl['pages']} responses "
+              f"in {crawl['wall_s']:.1f} s = {crawl['pages_per_s']:.1f} pages/s; "
+              f"{crawl['cores_busy']:.2f} cores busy; peak memory of the process tree "
+              f"{crawl['peak_rss_mb']:.0f} MB")
+        print(f"corpus: {crawl['articles']} articles, {crawl['duplicates']} duplicates, "
+              f"{crawl['failures']} failures")
+        if crawl["stderr_tail"]:
+            print("crawl stderr (tail):", crawl["stderr_tail"])
+
+        pages = sorted(p for p in site.rglob("*.html"))[:: max(1, manifest["pages"] // args.sample)]
+        sc = single_core(pages[: args.sample], srv.base)
+        print(f"single core, same pages ({sc['pages']}): our cleaning {sc['ours_pages_per_s']:.1f} pages/s, "
+              f"trafilatura.extract with metadata {sc['trafilatura_pages_per_s']:.1f} pages/s")
+        print(f"ratios: crawl / our single-core cleaning = {crawl['pages_per_s'] / sc['ours_pages_per_s']:.2f}x "
+              f"(target >= 1.6x); crawl / single-core trafilatura = "
+              f"{crawl['pages_per_s'] / sc['trafilatura_pages_per_s']:.2f}x (target >= 1.2x)")
+        srv.shutdown()
+
+
+if __name__ == "__main__":
+    main()
