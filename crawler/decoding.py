@@ -122,8 +122,8 @@ def decode(
 
     if ratio > 0.05:
         raise NotText(
-            f"binary content: {ratio:.0%} of the first bytes are control characters,"
-            " not text"
+            f"binary content, undecodable as text: {ratio:.0%} of the first bytes are"
+            " control characters"
         )
     detected = _detect(body)
     if detected:

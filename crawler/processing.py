@@ -16,6 +16,7 @@ from crawler.decoding import NotText, decode
 from crawler.dedup import content_hash
 from crawler.extraction import Extracted, extract_html
 from crawler.items import Article, Failure, Page
+from crawler.language import detect_language
 from crawler.urls import canonical_url, host_of, is_web_url
 
 DEFAULT_MIN_WORDS = 25
@@ -119,7 +120,7 @@ def process_page(page: Page, options: Options | None = None) -> Article | Failur
         author=ext.author or hints.get("author"),
         published=ext.published or hints.get("published"),
         site=site,
-        language=ext.language or hints.get("language"),
+        language=ext.language or hints.get("language") or detect_language(text),
         description=ext.description,
         word_count=words,
         canonical_url=ext.canonical_url,

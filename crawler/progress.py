@@ -1,0 +1,41 @@
+"""The progress line of a crawl, from Scrapy's stats. Pure: no Scrapy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Snapshot:
+    at: float
+    pages: int
+    articles: int
+    duplicates: int
+    known: int
+    failures: int
+    queued: int
+
+    @classmethod
+    def from_stats(cls, stats: dict[str, Any], at: float, queued: int = 0) -> Snapshot:
+        def total(prefix: str) -> int:
+            return sum(v for k, v in stats.items() if k.startswith(prefix) and isinstance(v, int))
+
+        return cls(
+            at=at,
+            pages=stats.get("response_received_count", 0),
+            articles=total("corpus/articles/"),
+            duplicates=total("corpus/duplicates/"),
+            known=total("corpus/skipped/"),
+            failures=total("corpus/failures/"),
+            queued=queued,
+        )
+
+
+def summary_line(now: Snapshot, before: Snapshot | None) -> str:
+    line = (f"{now.pages:,} pages, {now.articles:,} articles, {now.duplicates:,} duplicates, "
+            f"{now.known:,} already known, {now.failures:,} failures")
+    if before is not None and now.at > before.at:
+        rate = (now.pages - before.pages) / (now.at - before.at)
+        line += f"; {rate:.1f} pages/s, {now.queued:,} queued"
+    return line

@@ -1,0 +1,12 @@
+from crawler.progress import Snapshot, summary_line
+
+
+def test_summary_line_counts_and_rate():
+    stats = {"response_received_count": 120, "corpus/articles/stored": 90,
+             "corpus/articles/updated": 2, "corpus/duplicates/exact": 5, "corpus/duplicates/url": 1,
+             "corpus/skipped/known": 7, "corpus/failures/download": 3, "corpus/failures/parse": 1}
+    before = Snapshot.from_stats({"response_received_count": 20}, at=0.0)
+    now = Snapshot.from_stats(stats, at=10.0, queued=42)
+    assert summary_line(now, before) == (
+        "120 pages, 92 articles, 6 duplicates, 7 already known, 4 failures; 10.0 pages/s, 42 queued")
+    assert summary_line(now, None).endswith("4 failures")
