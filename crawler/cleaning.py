@@ -67,12 +67,13 @@ _PLATFORMS = frozenset(
 # Vocabulary that is nearly always chrome when a short line is built from it.
 _BOILERPLATE = re.compile(
     r"\b(?:cookies?|newsletters?|subscri(?:be|ption|bers?)|sign(?:ed)? ?up|log ?in|"
-    r"advert(?:isement|ising)?|sponsored|promoted|all rights reserved|copyright|"
+    r"advert(?:isement|ising)?|sponsored|promoted|"
     r"terms of (?:use|service)|privacy (?:policy|settings)|read more|click here|"
     r"related (?:articles?|stories|content|news)|most (?:read|popular|viewed)|"
     r"recommended (?:for you|stories)|trending|notifications|our app|"
     r"free trial|paywall|comments? (?:are|section)|leave a (?:reply|comment)|"
-    r"download (?:the|our)|follow us|(?:share|send|tell) (?:us|your))\b",
+    r"download (?:the|our)|follow us|(?:share|send|tell) (?:us|your)|"
+    r"(?:requires?|enable|turn on) javascript|javascript (?:is )?(?:required|disabled))\b",
     re.IGNORECASE,
 )
 _STRONG = re.compile(
@@ -95,6 +96,8 @@ _XREF = re.compile(
     r"\s*\S+\s+\S+\s+\S",
     re.IGNORECASE,
 )
+# Markup that was never rendered: [shortcode attr="x"]...[/shortcode], {{ var }}.
+_MARKUP_LEAK = re.compile(r"\[/?[a-z_]+(?:\s+[a-z_-]+\s*=\s*[\"'”“][^\]]*)?\]|\{\{.*\}\}", re.I)
 _COPYRIGHT = re.compile(r"(?:©|\(c\)|copyright\s+(?:©\s*)?\d{4}|all rights reserved)", re.I)
 _COOKIE = re.compile(
     r"\bcookies?\b.*\b(?:use|accept|consent|agree|preferences|settings|policy|experience)\b|"
@@ -151,7 +154,9 @@ def _features(text: str) -> Line:
     copyright_line = n <= 25 and bool(_COPYRIGHT.search(text)) and not prose
     strong = bool(_STRONG.match(text.strip(" -–—|•·*"))) or copyright_line or (
         n <= 25 and bool(_CREDIT.match(text))
-    ) or bool(_COOKIE.search(text) and n <= 60)
+    ) or bool(_COOKIE.search(text) and n <= 60) or (
+        n <= 30 and bool(_MARKUP_LEAK.search(text)) and ("=" in text or "[/" in text)
+    )
     boilerplate = n <= 15 and bool(_BOILERPLATE.search(text))
     if _XREF.match(text) and not ends_sentence and n <= 20:
         cta = True
@@ -162,6 +167,11 @@ def _features(text: str) -> Line:
 
 def _key(text: str) -> str:
     return " ".join(_WORD.findall(text.casefold()))
+
+
+def line_key(text: str) -> str:
+    """How lines are compared across pages: case-folded words, no punctuation."""
+    return _key(text)
 
 
 # --- the cleaner -------------------------------------------------------------
@@ -215,6 +225,9 @@ def _edge_reason(line: Line, repeated: bool, in_list: bool) -> str | None:
 #: A run of this many plain non-prose lines at an edge is a list (tour dates,
 #: a table, ingredients), not chrome: only shorter runs are trimmed.
 _MAX_EDGE_RUN = 2
+#: Trim short runs of plain non-prose lines at the start too (datelines and
+#: kickers sometimes go with them; measured within noise either way).
+WEAK_START = True
 
 
 def clean_text(
@@ -263,12 +276,13 @@ def clean_text(
 
     # Trim chrome at the end, then at the start: lines with a chrome signal,
     # and short runs of plain non-prose lines among them.
-    for order in (list(range(len(lines) - 1, -1, -1)), list(range(len(lines)))):
+    for at_end, order in ((True, list(range(len(lines) - 1, -1, -1))),
+                          (False, list(range(len(lines))))):
         kept_order = [i for i in order if keep[i]]
         for pos, i in enumerate(kept_order):
             line = lines[i]
             why = _edge_reason(line, counts[keys[i]] > 1, in_list[i])
-            if why is None and not line.prose and not in_list[i]:
+            if why is None and not line.prose and not in_list[i] and (at_end or WEAK_START):
                 run = 0
                 for j in kept_order[pos:]:
                     if lines[j].prose or _edge_reason(lines[j], counts[keys[j]] > 1, in_list[j]):

@@ -5,6 +5,13 @@ on); the page's own markup (Open Graph, ``article:*`` meta tags, JSON-LD
 ``NewsArticle``, ``<link rel="canonical">``, ``<html lang>``) is read here too,
 because it is more exact than trafilatura's guesses (full timestamps, the
 publisher's own site name).
+
+Before trafilatura sees the tree, three generic steps run on it: optional
+per-site rules (:mod:`crawler.site_rules`), pruning of elements whose class/id
+vocabulary says chrome (share, related, newsletter, promo, ad, cookie,
+comment, hover card...), and joining of an article body that the page split
+into same-class blocks around ad slots. After it, paragraphs that precision
+mode dropped right beside kept ones are put back.
 """
 
 from __future__ import annotations
@@ -17,7 +24,11 @@ from typing import Any
 
 import lxml.html
 import trafilatura
+from trafilatura.metadata import extract_metadata
+from trafilatura.utils import load_html
 from lxml import etree
+
+from crawler.site_rules import Rules, apply_site_rules
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +54,17 @@ _ARTICLE_TYPES = {
 
 
 def parse_html(html: str) -> Any | None:
+    """The page as an lxml tree, parsed the way trafilatura parses it."""
     try:
-        return lxml.html.document_fromstring(html)
-    except (etree.ParserError, ValueError):
-        return None
+        tree = load_html(html)
+    except (etree.ParserError, ValueError, TypeError):
+        tree = None
+    if tree is None:
+        try:
+            tree = lxml.html.document_fromstring(html)
+        except (etree.ParserError, ValueError):
+            return None
+    return tree
 
 
 def _meta(tree: Any, *names: str) -> str | None:
@@ -169,23 +187,302 @@ def page_metadata(tree: Any) -> Extracted:
     )
 
 
-def extract_html(html: str, url: str | None = None) -> Extracted:
-    """Main text (one paragraph per line) and metadata of an HTML page."""
+# --- DOM pruning before trafilatura -------------------------------------------
+#
+# Generic vocabulary every site uses for its chrome, matched against the parts
+# of class and id tokens ("share-bar" -> share, bar; "relatedPostsTitle" ->
+# related, posts, title). A part matches when it is one of these words or starts
+# with one of the prefix words.
+_CHROME_WORDS = (
+    "share shares sharing sharebar sharetools social socials sociallinks related "
+    "recirc recirculation newsletter newsletters promo promos promotion promoted "
+    "advert adverts advertisement advertising ad ads adslot adunit dfp sponsor "
+    "sponsored cookie cookies consent gdpr comment comments disqus tooltip tooltips "
+    "popover popup hovercard rollover subscribe subscription signup paywall outbrain "
+    "taboola breadcrumb breadcrumbs trending mostpopular"
+).split()
+_CHROME_PREFIXES = ("related", "share(?!d)", "social", "newsletter", "promo", "advert",
+                    "sponsor", "outbrain", "taboola", "rollover", "tooltip", "popover",
+                    "recirc", "mostpopular", "mostread")
+# A class/id token part ("share-bar" -> share, bar) that is one of the words,
+# or (for the prefix words) starts one ("relatedPostsTitle", "sharebuttons").
+_CHROME_ATTR = re.compile(
+    r"(?:^|[\s_-])(?:(?:" + "|".join(_CHROME_WORDS) + r")(?=$|[\s_-])|(?:"
+    + "|".join(_CHROME_PREFIXES) + r"))",
+    re.IGNORECASE,
+)
+# Elements never pruned: the document itself.
+_NEVER_PRUNE = {"html", "body", "main", "head"}
+
+
+def _chrome_attr(value: str) -> bool:
+    return bool(_CHROME_ATTR.search(value))
+
+
+def prune_chrome(tree: Any) -> int:
+    """Remove elements whose class/id say they are chrome; returns how many.
+
+    Safe by construction: an element holding a large share of the page's
+    paragraph text (a ``<body class="has-related-posts">``, an article wrapper
+    whose classes include ``url-breadcrumb``) is never removed, whatever its
+    name says.
+    """
+    body = tree.find("body")
+    if body is None:
+        return 0
+    total = _paragraph_chars(body)
+    candidates = []
+    for el in body.xpath(".//*[@class or @id]"):
+        if el.tag in _NEVER_PRUNE:
+            continue
+        if _chrome_attr((el.get("class") or "") + " " + (el.get("id") or "")):
+            candidates.append(el)
+    removed = 0
+    for el in candidates:
+        if el.getparent() is None or not _attached(el, body):
+            continue  # already gone with an ancestor
+        if total and _paragraph_chars(el) > PRUNE_MAX_SHARE * total:
+            continue
+        el.drop_tree()  # keeps the tail text (the rest of a sentence)
+        removed += 1
+    return removed
+
+
+PRUNE_MAX_SHARE = 0.3
+
+
+def _paragraph_chars(el: Any) -> int:
+    return sum(len(p.text_content() or "") for p in el.iter("p"))
+
+
+def _attached(el: Any, root: Any) -> bool:
+    for anc in el.iterancestors():
+        if anc is root:
+            return True
+    return False
+
+
+# --- article bodies split by ad slots ---------------------------------------------
+
+_BODYISH = re.compile(r"body|content|article|story|entry|text|post", re.IGNORECASE)
+
+
+def merge_split_bodies(tree: Any) -> int:
+    """Join an article body that the page splits into several containers.
+
+    Many sites cut the body into sibling blocks with the same class (an ad or
+    a newsletter box between them); extractors then keep only the first
+    block. When two to twelve elements share a tag and a body-like class,
+    none inside another, and each holds paragraphs of prose, the later ones'
+    children are moved into the first. Returns the number of blocks merged.
+    """
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for el in tree.iter("div", "section", "article"):
+        cls = " ".join((el.get("class") or "").split())
+        if cls and _BODYISH.search(cls):
+            groups.setdefault((el.tag, cls), []).append(el)
+    merged = 0
+    for els in groups.values():
+        if not 2 <= len(els) <= 12:
+            continue
+        if any(_is_ancestor(a, b) for a in els for b in els if a is not b):
+            continue
+        if not all(_prose_paragraphs(el) for el in els):
+            continue
+        first = els[0]
+        for other in els[1:]:
+            for child in list(other):
+                first.append(child)
+            other.drop_tree()
+            merged += 1
+    return merged
+
+
+def _is_ancestor(a: Any, b: Any) -> bool:
+    return any(anc is a for anc in b.iterancestors())
+
+
+def _prose_paragraphs(el: Any) -> bool:
+    """Direct ``<p>`` children with at least 25 words between them."""
+    words = 0
+    for child in el:
+        if child.tag == "p":
+            words += len((child.text_content() or "").split())
+    return words >= 25
+
+
+# --- paragraphs precision mode cut off at the ends ------------------------------
+
+_PROSE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _prose_p(el: Any) -> str | None:
+    """The text of a plain prose paragraph (no links-only or label lines)."""
+    if el.tag != "p":
+        return None
+    text = _norm(el.text_content() or "")
+    if len(text.split()) < 4 or not _PROSE_END.search(text):
+        return None
+    link_chars = sum(len(_norm(a.text_content() or "")) for a in el.iter("a"))
+    if link_chars > 0.5 * len(text):
+        return None
+    return text
+
+
+_SKIP_SUBTREE = {"script", "style", "noscript", "iframe", "img", "svg", "picture", "video",
+                 "audio", "source", "button", "input", "form", "template"}
+
+
+class _Stop(Exception):
+    pass
+
+
+def _following_paragraphs(start: Any, have: set[str], limit: int) -> tuple[list[str], str | None]:
+    """Prose ``<p>`` after ``start`` in document order, with nothing but
+    empty wrappers and embeds (ad slots, video iframes) in between; and the
+    text of the already-kept paragraph that ended the search, if one did."""
+    found: list[str] = []
+    stop: list[str] = []
+
+    def visit(el: Any) -> None:
+        if len(found) >= limit:
+            raise _Stop
+        if isinstance(el.tag, str) and el.tag not in _SKIP_SUBTREE:
+            if el.tag == "p":
+                para = _prose_p(el)
+                if para is not None and para in have:
+                    stop.append(para)
+                if para is None or para in have:
+                    raise _Stop
+                found.append(para)
+            elif (el.text or "").strip():
+                raise _Stop
+            else:
+                for child in el:
+                    visit(child)
+        if (el.tail or "").strip():
+            raise _Stop
+
+    node = start
+    try:
+        if (node.tail or "").strip():
+            raise _Stop
+        while node is not None and node.tag != "body":
+            for sib in node.itersiblings():
+                visit(sib)
+            node = node.getparent()
+            if node is not None and (node.tail or "").strip():
+                raise _Stop
+    except _Stop:
+        pass
+    return found, (stop[0] if stop else None)
+
+
+def rescue_paragraphs(tree: Any, text: str, limit: int = 4) -> str:
+    """Put back prose paragraphs that precision mode dropped beside kept ones.
+
+    trafilatura's precision mode now and then drops a short paragraph of the
+    article: the last one, or one that sits in its own wrapper between two
+    ad slots. Each extracted line is found as a ``<p>`` element; up to
+    ``limit`` ``<p>`` elements that follow it are added when they are prose (a
+    sentence, not mostly link text), not already in the text, and nothing
+    but empty wrappers and embeds (ad slots, video iframes) stands between.
+    Any other text (a heading, a list, a box) stops the search. After the
+    last line that is enough; between two kept lines the paragraphs must be
+    sandwiched: the search has to end at the next kept line's paragraph.
+    """
+    lines = text.split("\n")
+    body = tree.find("body")
+    if not lines or not lines[0] or body is None:
+        return text
+    index: dict[str, Any] = {}
+    for el in body.iter("p"):
+        key = _norm(el.text_content() or "")
+        if key:
+            index[key] = el  # the last one with this text wins
+    have = {_norm(x) for x in lines}
+    out: list[str] = []
+    added = 0
+    for i, line in enumerate(lines):
+        out.append(line)
+        el = index.get(_norm(line))
+        if el is None:
+            continue
+        found, stop = _following_paragraphs(el, have, limit)
+        last = i == len(lines) - 1
+        # Between two kept lines: only a paragraph sandwiched by them.
+        if not last and stop != _norm(lines[i + 1]):
+            continue
+        for para in found:
+            have.add(para)
+        out.extend(found)
+        added += len(found)
+    return "\n".join(out) if added else text
+
+
+# --- extraction --------------------------------------------------------------------
+
+
+def extract_html(
+    html: str, url: str | None = None, *, site_rules: Rules | None = None
+) -> Extracted:
+    """Main text (one paragraph per line) and metadata of an HTML page.
+
+    The page is parsed once. Metadata comes from the page's own markup first;
+    then chrome is pruned and split bodies are joined on the tree, and
+    trafilatura (precision mode, comments off) extracts the text from it.
+    trafilatura's slower metadata heuristics run only when the markup lacks
+    a title or a date. ``site_rules`` ({host: {"prune": [...], "body": ...}},
+    see :mod:`crawler.site_rules`) are applied to the tree before anything else
+    touches the text.
+    """
     tree = parse_html(html)
     meta = page_metadata(tree) if tree is not None else Extracted()
+    source: Any = html
+    if tree is not None:
+        if site_rules:
+            apply_site_rules(tree, url, site_rules)
+        if PRUNE:
+            prune_chrome(tree)
+        if MERGE:
+            merge_split_bodies(tree)
+        source = tree
     doc = trafilatura.bare_extraction(
-        html,
+        source,
         url=url,
         include_comments=False,
-        with_metadata=True,
+        with_metadata=False,
         include_tables=True,
+        **TRAF_KW,
     )
     if doc is not None:
         meta.text = doc.text or ""
-        meta.title = meta.title or doc.title
-        meta.author = meta.author or doc.author
-        meta.published = meta.published or doc.date
-        meta.site = meta.site or doc.sitename
-        meta.language = meta.language or doc.language
-        meta.description = meta.description or doc.description
+        if RESCUE and tree is not None and meta.text:
+            meta.text = rescue_paragraphs(tree, meta.text)
+    if tree is not None and not (meta.title and meta.published):
+        try:
+            found = extract_metadata(tree, default_url=url)
+        except Exception:  # noqa: BLE001 - metadata is best effort
+            logger.debug("trafilatura metadata failed for %s", url, exc_info=True)
+            found = None
+        if found is not None:
+            meta.title = meta.title or found.title
+            meta.author = meta.author or found.author
+            meta.published = meta.published or found.date
+            meta.site = meta.site or found.sitename
+            meta.language = meta.language or found.language
+            meta.description = meta.description or found.description
     return meta
+
+
+# Switches for the steps above, so a bench run can measure each one. Leave-one-
+# out on the dev split (91 pages), F1 with the step off -> all on (0.9753):
+# PRUNE 0.9738, MERGE 0.9715, precision mode 0.9711, RESCUE 0.9740.
+PRUNE = True
+MERGE = True
+RESCUE = True
+TRAF_KW: dict[str, Any] = {"favor_precision": True}

@@ -1,0 +1,84 @@
+"""Site profiles: chrome learnt from several pages of one site.
+
+Pure: no Scrapy. A line that recurs, word for word, on many different pages
+of the same site is that site's chrome (a newsletter pitch, a standing
+disclaimer, a "More from X" teaser heading) even when it reads like prose and
+the line cleaner alone would keep it. :func:`learn_profile` finds those lines
+from the cleaned texts of a site's pages; :func:`apply_profile` removes them
+from a page through :func:`crawler.cleaning.clean_text` (its ``site_lines``).
+
+Lines are compared by :func:`crawler.cleaning.line_key` (case-folded words), so
+punctuation and spacing differences do not matter. Blocks (runs of lines that
+recur together) are covered line by line: each of their lines recurs too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from crawler.cleaning import Cleaned, clean_text, line_key, normalize_text
+
+#: Lines longer than this are article text even if repeated (a syndicated
+#: story published twice), never learnt as chrome.
+MAX_WORDS = 40
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    """The chrome lines of one site and the evidence behind them."""
+
+    host: str = ""
+    pages: int = 0
+    #: line key -> number of pages it was seen on.
+    lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def keys(self) -> frozenset[str]:
+        return frozenset(self.lines)
+
+    def to_json(self) -> str:
+        return json.dumps({"host": self.host, "pages": self.pages, "lines": self.lines},
+                          ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, data: str) -> SiteProfile:
+        obj = json.loads(data)
+        return cls(host=obj.get("host", ""), pages=int(obj.get("pages", 0)),
+                   lines={str(k): int(v) for k, v in obj.get("lines", {}).items()})
+
+
+def learn_profile(
+    texts: Iterable[str],
+    *,
+    host: str = "",
+    min_pages: int = 3,
+    min_share: float = 0.5,
+    max_words: int = MAX_WORDS,
+) -> SiteProfile:
+    """Lines found on at least ``min_pages`` pages and ``min_share`` of them.
+
+    Each page counts once per line however often the line repeats on it.
+    Identical pages (the same text fetched twice) count once, so a duplicate
+    cannot turn an article's own lines into chrome.
+    """
+    seen_pages: set[str] = set()
+    per_line: Counter[str] = Counter()
+    for text in texts:
+        norm = normalize_text(text)
+        if not norm or norm in seen_pages:
+            continue
+        seen_pages.add(norm)
+        keys = {line_key(line) for line in norm.split("\n")}
+        per_line.update(k for k in keys if k and len(k.split()) <= max_words)
+    n = len(seen_pages)
+    threshold = max(min_pages, int(min_share * n + 0.999999)) if n else min_pages
+    lines = {k: c for k, c in per_line.items() if c >= threshold}
+    return SiteProfile(host=host, pages=n, lines=dict(sorted(lines.items())))
+
+
+def apply_profile(text: str, profile: SiteProfile | None, *, title: str | None = None) -> Cleaned:
+    """Clean ``text`` with the line cleaner plus the site's learnt chrome."""
+    return clean_text(text, title=title, site_lines=profile.keys if profile else ())
