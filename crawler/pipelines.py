@@ -14,6 +14,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import sqlite3
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
@@ -107,11 +108,21 @@ class ExtractPipeline:
 
 
 class CorpusPipeline:
+    """Hands articles and failures to the corpus, the crawl's single writer.
+
+    When the corpus cannot be written (disk full, database locked by another
+    program for longer than ``CORPUS_BUSY_TIMEOUT``, a read-only file), the
+    crawl stops with the finish reason ``corpus_write_error`` and one clear
+    error line: SQLite's transactions leave the file consistent, and the
+    next run fetches again whatever this one could not store.
+    """
+
     def __init__(self, crawler: Crawler, path: str, batch_size: int) -> None:
         self.crawler = crawler
         self.path = path
         self.batch_size = batch_size
         self.corpus: Corpus | None = None
+        self.write_error: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CorpusPipeline:
@@ -125,25 +136,34 @@ class CorpusPipeline:
     def open_spider(self) -> None:
         try:
             self.corpus = Corpus(self.path, batch_size=self.batch_size)
-        except CorpusError as exc:
-            logger.error("%s", exc)
+            spider = self.crawler.spider
+            crawl_id = self.corpus.start_crawl(spider.name, getattr(spider, "arguments", {}))
+        except (CorpusError, sqlite3.Error) as exc:
+            logger.error("Cannot open the corpus %s: %s", self.path, exc)
             raise
-        spider = self.crawler.spider
-        args = getattr(spider, "arguments", {})
-        crawl_id = self.corpus.start_crawl(spider.name, args)
         spider.corpus = self.corpus
         self.crawler.stats.set_value("corpus/crawl_id", crawl_id)
         logger.info("Crawl %d writing to %s", crawl_id, self.path)
 
     def process_item(self, item: Any) -> Any:
+        if self.write_error is not None:
+            self.crawler.stats.inc_value("corpus/unstored_after_write_error")
+            return item
+        try:
+            self._store(item)
+        except (CorpusError, sqlite3.Error) as exc:
+            self._write_failed(exc)
+        return item
+
+    def _store(self, item: Any) -> None:
         assert self.corpus is not None
         stats = self.crawler.stats
         if isinstance(item, Failure):
             self.corpus.add_failure(item)
             stats.inc_value(f"corpus/failures/{item.stage}")
-            return item
+            return
         if not isinstance(item, Article):
-            return item
+            return
         outcome = self.corpus.add_article(item)
         if outcome.status == "duplicate":
             stats.inc_value(f"corpus/duplicates/{outcome.kind}")
@@ -153,17 +173,36 @@ class CorpusPipeline:
             logger.debug("Already in the corpus: %s", item.url)
         else:
             stats.inc_value(f"corpus/articles/{outcome.status}")
-        return item
+
+    def _write_failed(self, exc: BaseException) -> None:
+        self.write_error = str(exc)
+        self.crawler.stats.set_value("corpus/write_error", self.write_error)
+        logger.error(
+            "Cannot write to the corpus %s: %s. Stopping the crawl; what was written is intact "
+            "and the next run fetches what this one could not store.", self.path, exc,
+        )
+        engine = self.crawler.engine
+        if engine is not None:
+            asyncio.ensure_future(engine.close_spider_async(reason="corpus_write_error"))
 
     def close_spider(self) -> None:
-        if self.corpus is not None:
-            self.corpus.flush()
+        if self.corpus is not None and self.write_error is None:
+            try:
+                self.corpus.flush()
+            except (CorpusError, sqlite3.Error) as exc:
+                self._write_failed(exc)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         if self.corpus is None:
             return
         try:
             self.corpus.finish_crawl(reason, self.crawler.stats.get_stats())
+        except (CorpusError, sqlite3.Error) as exc:
+            logger.error("Could not record the end of crawl %s in %s: %s",
+                         self.crawler.stats.get_value("corpus/crawl_id"), self.path, exc)
         finally:
-            self.corpus.close()
+            try:
+                self.corpus.db.close()
+            except sqlite3.Error:
+                pass
             self.corpus = None
