@@ -14,6 +14,9 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,6 +114,25 @@ def m001_initial(db: Database) -> None:
     db["failures"].create_index(["crawl_id"])
 
 
+@contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """A transaction that takes the write lock up front (``BEGIN IMMEDIATE``).
+
+    With two writers (two crawls of different sources), a deferred ``BEGIN``
+    that reads first and then writes fails at once with "database is locked"
+    when the other writer committed in between; ``IMMEDIATE`` waits for the
+    lock (the connection's busy timeout) instead.
+    """
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -129,23 +151,49 @@ class Outcome:
     similarity: float | None = None
 
 
-def open_database(path: str | Path) -> Database:
-    """Open (creating if needed) a corpus, in WAL mode, fully migrated."""
+def open_database(path: str | Path, *, busy_timeout: float = 30.0) -> Database:
+    """Open (creating if needed) a corpus, in WAL mode, fully migrated.
+
+    Safe when several processes open a new corpus at once: the switch to WAL
+    is retried while another connection holds the file, and migrations run
+    under the write lock, checked again once it is held.
+    """
     path = Path(path)
     if path.exists() and path.is_dir():
         raise CorpusError(f"CORPUS_DB {str(path)!r} is a directory, not a database file")
     if not path.parent.exists():
         raise CorpusError(f"cannot create CORPUS_DB {str(path)!r}: folder {str(path.parent)!r} does not exist")
     try:
-        conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+        conn = sqlite3.connect(str(path), timeout=busy_timeout, check_same_thread=False)
         db = Database(conn)
-        db.enable_wal()
+        _retry_locked(db.enable_wal, busy_timeout)
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
-        migrations.apply(db)
+        _retry_locked(lambda: _migrate(db), busy_timeout)
     except sqlite3.DatabaseError as exc:
         raise CorpusError(f"cannot open CORPUS_DB {str(path)!r}: {exc}") from None
     return db
+
+
+def _retry_locked(fn: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fn()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _migrate(db: Database) -> None:
+    if not migrations.pending(db):
+        return
+    with write_transaction(db):
+        # Another process may have migrated while this one waited for the lock.
+        if migrations.pending(db):
+            migrations.apply(db)
 
 
 class Corpus:
@@ -165,7 +213,7 @@ class Corpus:
     # --- crawls -------------------------------------------------------------
 
     def start_crawl(self, spider: str, args: dict[str, Any]) -> int:
-        with self.db.atomic():
+        with write_transaction(self.db):
             table = self.db["crawls"].insert(
                 {"spider": spider, "args": json.dumps(args, sort_keys=True, default=str),
                  "started_at": now()}
@@ -177,7 +225,7 @@ class Corpus:
         self.flush()
         if self.crawl_id is None:
             return
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.db["crawls"].update(
                 self.crawl_id,
                 {"finished_at": now(), "finish_reason": reason,
@@ -311,7 +359,7 @@ class Corpus:
         """Write everything queued, in one transaction."""
         if not self.pending():
             return
-        with self.db.atomic():
+        with write_transaction(self.db):
             if self._articles:
                 rows = list(self._articles.values())
                 for row in rows:
