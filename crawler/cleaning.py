@@ -11,6 +11,15 @@ those features say so. Where a line sits matters: the end and the start of an
 article are where promo blocks, share bars and calls to action cluster, so a
 run of non-prose lines there is removed, while in the middle of the body only
 lines with strong chrome signals go (a short sub-heading stays).
+
+Some chrome is recognised by the shape of the whole line in several languages
+(en, de, es, fr, it, pt, nl): cross-reference labels ("Read also:", "Lesen Sie
+auch:", "Te puede interesar"), editorial disclaimers ("The views expressed are
+the author's own"), syndication and production notes ("This article originally
+appeared on ...", "Reporting by X; Editing by Y"), calls to follow the outlet
+on a named social platform, and lines that only address the reader ("Do you
+have an opinion? Email us ..."). Each fires only on a short line of that shape,
+so prose that merely uses the same words stays.
 """
 
 from __future__ import annotations
@@ -106,6 +115,266 @@ _COOKIE = re.compile(
 )
 
 
+# --- line categories that need the shape of the whole line ---------------------
+#
+# Each is a *shape*, not a site string: a label or a sentence pattern that editors
+# in many outlets and languages write the same way. They only fire when the whole
+# line is short and has that shape, so prose that merely uses the words stays.
+
+# Cross-reference labels ("Read also:", "Lesen Sie auch:", "Te puede interesar:")
+# in the main European news languages. A line is a cross-reference when it is
+# such a label alone, or the label, a separator and a linked headline.
+_XREF_PHRASES = (
+    # en
+    r"(?:read|see|watch)\s+(?:also|more|next)|also\s+(?:read|see|watch)|"
+    r"more\s+on\s+this(?:\s+(?:story|topic|subject))?|more\s+from\s+\w+(?:\s+\w+)?|"
+    r"related(?:\s+(?:articles?|stories|story|content|news|coverage|reading|links?|topics?))?|"
+    r"you\s+(?:may|might|could)\s+(?:also\s+)?"
+    r"(?:like|enjoy|be\s+interested(?:\s+in)?|have\s+missed)|"
+    r"further\s+reading|don['’]t\s+miss|must[\s-]reads?|recommended(?:\s+(?:reading|for\s+you))?|"
+    r"what\s+to\s+read\s+next|in\s+case\s+you\s+missed\s+it|"
+    # de
+    r"lesen\s+sie\s+(?:auch|mehr|hier|dazu)|lies\s+auch|auch\s+interessant|"
+    r"mehr\s+(?:zum\s+thema|dazu|zu\s+diesem\s+thema)|zum\s+thema|siehe\s+auch|weiterlesen|"
+    r"(?:das\s+)?könnte\s+sie\s+(?:auch\s+)?interessieren|passend\s+zum\s+thema|"
+    # es
+    r"lee\s+(?:también|además|más)|lea\s+(?:también|además|más)|leer\s+más|"
+    r"(?:también\s+)?(?:te|le|les)\s+puede\s+interesar|puede\s+interesarte|"
+    r"más\s+información|ver\s+(?:también|más)|noticias\s+relacionadas|"
+    r"relacionad[oa]s?|sigue\s+leyendo|"
+    # fr
+    r"(?:à\s+|a\s+)?lire\s+(?:aussi|également|egalement|la\s+suite|plus)|"
+    r"(?:à\s+|a\s+)?voir\s+(?:aussi|également)|sur\s+le\s+même\s+sujet|en\s+savoir\s+plus|"
+    # it
+    r"leggi\s+(?:anche|pure|di\s+più|altro)|vedi\s+anche|(?:ti\s+)?potrebbe\s+(?:interessarti|"
+    r"interessare|piacere)|per\s+saperne\s+di\s+più|approfondisci|"
+    # pt
+    r"leia\s+(?:também|mais)|veja\s+(?:também|mais)|saiba\s+mais|"
+    r"você\s+pode\s+(?:gostar|se\s+interessar)|"
+    # nl
+    r"lees\s+(?:ook|meer|verder)|bekijk\s+ook|zie\s+ook|ook\s+interessant|"
+    r"meer\s+over\s+dit\s+(?:onderwerp|thema)"
+)
+_XREF_LABEL = re.compile(
+    r"^[^\w¿¡]*(?:" + _XREF_PHRASES + r")"
+    r"\s*(?P<sep>[:：|»›>→–—-]+|…|\.\.\.)?\s*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+
+
+def _is_xref(text: str, n: int) -> bool:
+    """A cross-reference label alone, or label + separator + linked headline."""
+    if n > 25:
+        return False
+    m = _XREF_LABEL.match(text)
+    if not m:
+        return False
+    rest = m.group("rest").strip(" *_.…")
+    if not rest:
+        return True
+    # A headline after the label, not a paragraph that starts like one.
+    return bool(m.group("sep")) and not _INNER_STOP.search(rest)
+
+
+# Editorial disclaimers of opinion pieces: "The views expressed are the author's
+# own", "Opinions expressed here do not necessarily reflect ...", in several
+# languages. Shape: an opinions/views subject with "expressed"/"in this
+# article", then the attribution (the author's, own, not necessarily ...).
+_DISCLAIMER = re.compile(
+    # en: "The views expressed ... are (solely) those of the author / the writer's own"
+    r"^\W*(?:(?:the|all|any|these)\s+)?(?:views?|opinions?|comments?|content)"
+    r"(?:\s+(?:and|or|&)\s+(?:views?|opinions?))?\s+"
+    r"(?:(?:expressed|stated|contained|presented|given|set\s+out)|in\s+this\s+\w+|here(?:in)?)\b"
+    r".*\b(?:(?:are|is|remain)\s+(?:solely\s+|entirely\s+|strictly\s+|exclusively\s+)?"
+    r"(?:(?:those|that)\s+of\s+)?(?:the|his|her|their|its)\s+"
+    r"(?:authors?|writers?|columnists?|contributors?|own|guest)|"
+    r"(?:author|writer|columnist|contributor)s?['’]?s?\s+own|(?:their|his|her|my)\s+own|"
+    r"(?:do|does|may|might)\s+not\s+(?:necessarily\s+)?(?:reflect|represent)|"
+    r"not\s+necessarily|personal)\b"
+    # en: "The author's views are their own", "The writer's opinions do not ..."
+    r"|^\W*(?:the\s+)?(?:authors?|writers?|columnists?|contributors?)['’]s?\s+"
+    r"(?:own\s+)?(?:views?|opinions?)\s+(?:are|do|does|may)\b"
+    r"|^\W*(?:views|opinions)\s+(?:are\s+)?"
+    r"(?:my|the\s+author['’]s|the\s+writer['’]s|their)\s+own\b"
+    r"|^\W*(?:views|opinions)\s+(?:expressed\s+)?are\s+personal\b"
+    # es / it / pt / fr: "Las opiniones expresadas ... son responsabilidad exclusiva
+    # de su autor", "Le opinioni espresse ... sono dell'autore", "n'engagent que ..."
+    r"|^\W*(?:(?:las|los|le|les|as|os|gli|i)\s+)?(?:opiniones|opinioni|opiniões|opinions|"
+    r"puntos\s+de\s+vista|points\s+de\s+vue|propos|punti\s+di\s+vista|pontos\s+de\s+vista)\s+"
+    r"(?:expresad[oa]s|vertid[oa]s|manifestad[oa]s|espress[ei]|expressos|expressas|emitid[oa]s|"
+    r"exprimé(?:e)?s|contenu(?:e)?s|contenid[oa]s|contidas|contid[oa]s)\b.*"
+    r"(?:\b(?:necesariamente|necessariamente|nécessairement|responsabilidad|responsabilità|"
+    r"responsabilidade|exclusiva|esclusiva|exclusivement|exclusivamente)\b|\bn['’]engagent\b|"
+    r"\b(?:son|sont|sono|são|é|es|est)\s+(?:[\w]+['’]?\s*){0,3}?(?:autor(?:es|a|as)?|auteurs?|"
+    r"autore|autori|autrice|autrices)\b)"
+    # de: "Die Meinung des Autors muss nicht mit der Meinung der Redaktion übereinstimmen",
+    # "Der Gastbeitrag gibt die Meinung der Verfasserin wieder"
+    r"|^(?=.*\b(?:meinung(?:en)?|ansicht(?:en)?|standpunkte?)\b)"
+    r"(?=.*\b(?:des|der)\s+(?:gast)?(?:autors?|autorin|verfassers?|verfasserin)\b)"
+    r"(?=.*\b(?:redaktion|wieder|übereinstimm\w*|"
+    r"nicht\s+(?:unbedingt|zwingend|notwendigerweise))\b)"
+    # nl: "De standpunten in dit artikel zijn die van de auteur"
+    r"|^\W*(?:de\s+)?(?:mening(?:en)?|standpunten|opvattingen)\s+(?:van\s+de\s+|in\s+dit\s+\w+\s+)"
+    r".*\b(?:auteur|schrijver|noodzakelijk(?:erwijs)?)\b",
+    re.IGNORECASE,
+)
+
+# Syndication and production notes: "This article originally appeared on ...",
+# "First published by ...", "Republished with permission", "This story was
+# produced by ...", "Reporting by X; Editing by Y", in several languages. The
+# subject is the piece itself ("this article"), never "the report" a story is
+# about, and the verb is one of publishing, so prose about an archive photo or
+# a law's article stays.
+_PIECE = r"(?:article|story|piece|post|column|essay|feature|op-ed|commentary)"
+_SYNDICATION = re.compile(
+    # en: "This article originally appeared on", "A version of this story first ran in"
+    r"^\W*(?:(?:an?\s+)?(?:earlier\s+|shorter\s+|longer\s+|different\s+|print\s+)?"
+    r"version\s+of\s+)?this\s+" + _PIECE + r"\s+(?:(?:was|has\s+been|is|had\s+been)\s+)?"
+    r"(?:(?:originally|first|initially|previously|also)\s+)"
+    r"(?:appeared|appears|published|posted|ran|aired|printed)\b"
+    r"|^\W*(?:an?\s+)?(?:earlier\s+|shorter\s+|longer\s+|print\s+)?version\s+of\s+this\s+"
+    + _PIECE + r"\s+(?:(?:was|has\s+been|is)\s+)?(?:appeared|appears|published|posted|ran)\b"
+    # en: "Originally published on ...", "First appeared in ..."
+    r"|^\W*(?:originally|first|initially|previously)\s+(?:appeared|published|posted|ran)\s+"
+    r"(?:on|in|at|by|with|as|online)\b"
+    # en: "Republished with permission", "Reproduced under licence"
+    r"|^\W*(?:this\s+" + _PIECE + r"\s+(?:is|was|has\s+been)\s+)?"
+    r"(?:re-?published|reprinted|reproduced|syndicated|shared|used)\s+"
+    r"(?:here\s+)?(?:with|by|under)\s+(?:the\s+)?(?:kind\s+|express\s+)?"
+    r"(?:permission|arrangement|agreement|licen[cs]e|courtesy)\b"
+    # en: "This story was produced by / in partnership with ..."
+    r"|^\W*this\s+(?:article|story|piece|post|content|coverage|project|series)\s+"
+    r"(?:was|is|has\s+been)\s+(?:produced|co-?produced|co-?published|reported|written|created|"
+    r"funded|supported|made\s+possible|distributed|provided|published)\s+"
+    r"(?:by|in\s+partnership|in\s+collaboration|in\s+association|with|through|thanks\s+to|"
+    r"as\s+part\s+of|under)\b"
+    r"|^\W*(?:this\s+)?" + _PIECE + r"\s+(?:is\s+)?(?:courtesy\s+of|provided\s+by|"
+    r"distributed\s+by|syndicated\s+by)\b"
+    # de: "Dieser Artikel erschien zuerst in ...", "Zuerst erschienen bei ..."
+    r"|^\W*(?:(?:dieser|dieses)\s+(?:artikel|beitrag|text|interview)|der\s+beitrag)\s+"
+    r"(?:erschien|ist|wurde)\s+(?:\w+\s+){0,3}?(?:zuerst|ursprünglich|erstmals|zuvor)\s+"
+    r"(?:\w+\s+){0,3}?(?:in|bei|auf|im|am|erschienen|veröffentlicht)\b"
+    r"|^\W*(?:zuerst|ursprünglich|erstmals)\s+(?:erschienen|veröffentlicht)\s+(?:in|bei|auf|im)\b"
+    r"|^\W*mit\s+freundlicher\s+genehmigung\s+(?:von|des|der)\b"
+    # es / pt: "Este artículo fue publicado originalmente en ...", "Publicado originalmente em"
+    r"|^\W*(?:este|esta)\s+(?:artículo|artigo|noticia|notícia|información|reportaje|"
+    r"reportagem|entrevista|matéria)\s+(?:(?:fue|ha\s+sido|foi|se)\s+)?"
+    r"(?:(?:originalmente|originariamente|inicialmente)\s+)?"
+    r"(?:publicad[oa]|publicó|apareció|apareceu|divulgad[oa])\s+"
+    r"(?:originalmente|originariamente|inicialmente|primero|previamente|por\s+primera\s+vez|"
+    r"pela\s+primeira\s+vez|en|em|no|na|por|pelo|pela)\b"
+    r"|^\W*(?:publicad[oa]|aparecid[oa]|divulgad[oa])\s+(?:originalmente|originariamente|"
+    r"inicialmente)\s+(?:en|em|no|na|por|pelo|pela)\b"
+    r"|^\W*(?:reproducid[oa]|reproduzid[oa]|republicad[oa])\s+(?:con|com)\s+(?:el\s+|a\s+)?"
+    r"(?:autorización|permiso|permissão|autorização)\b"
+    # fr: "Cet article a d'abord été publié dans ...", "Initialement publié sur ..."
+    r"|^\W*(?:cet|cette|ce)\s+(?:article|texte|entretien|reportage|tribune|chronique)\s+"
+    r"(?:a\s+)?(?:(?:d['’]abord|initialement|originellement|précédemment)\s+)?(?:été\s+)?"
+    r"(?:(?:d['’]abord|initialement|originellement)\s+)?(?:publié|paru)e?\s+"
+    r"(?:(?:d['’]abord|initialement|originellement|précédemment)\s+)?(?:dans|sur|par|en)\b"
+    r"|^\W*(?:initialement|originellement|d['’]abord)\s+(?:publié|paru)e?\s+"
+    r"(?:dans|sur|par|en)\b"
+    r"|^\W*(?:reproduit|republié|publié)e?\s+avec\s+"
+    r"(?:l['’]aimable\s+)?(?:l['’])?autorisation\b"
+    # it: "Questo articolo è stato pubblicato originariamente su ..."
+    r"|^\W*(?:questo\s+|quest['’]\s*)(?:articolo|testo|pezzo|contenuto|intervista)\s+"
+    r"(?:è\s+stat[oa]\s+|e['’]\s+stat[oa]\s+)?"
+    r"(?:(?:originariamente|inizialmente|originalmente)\s+)?"
+    r"(?:pubblicat[oa]|apparso|apparsa|uscit[oa])\s+(?:(?:originariamente|inizialmente|"
+    r"originalmente|per\s+la\s+prima\s+volta)\s+)?(?:su|in|da|sul|sulla|nel|nella|per)\b"
+    r"|^\W*(?:pubblicat[oa]|apparso|apparsa)\s+(?:originariamente|originalmente|inizialmente)\s+"
+    r"(?:su|in|da|sul|sulla|nel|nella)\b"
+    r"|^\W*riprodott[oa]\s+(?:su|con)\s+(?:gentile\s+)?(?:autorizzazione|permesso|concessione)\b"
+    # nl: "Dit artikel verscheen eerder in ..."
+    r"|^\W*dit\s+(?:artikel|stuk|interview|verhaal)\s+(?:verscheen\s+(?:\w+\s+){0,2}?"
+    r"(?:eerder|oorspronkelijk|eerst)|(?:is|werd)\s+(?:\w+\s+){0,2}?(?:eerder|oorspronkelijk|"
+    r"eerst)\s+(?:\w+\s+){0,2}?gepubliceerd)\b",
+    re.IGNORECASE,
+)
+# Agency production trailer: "Reporting by A in B; Editing by C" (with a second
+# credit after a semicolon, or a short unpunctuated credit line).
+_CREDIT_PART = (r"(?:additional\s+)?(?:reporting|writing|written|editing|edited|compiled|"
+                r"research|graphics|production|produced|fact-checking|translation|translated)"
+                r"(?:\s+(?:and|&)\s+(?:reporting|writing|editing|research))?\s+by\s+[^;]+")
+_PRODUCTION = re.compile(
+    r"^[\s(\[]*" + _CREDIT_PART + r"(?:;\s*" + _CREDIT_PART + r")+[)\].\s]*$", re.IGNORECASE
+)
+_PRODUCTION_SHORT = re.compile(r"^[\s(\[]*" + _CREDIT_PART + r"[)\]\s]*$", re.IGNORECASE)
+
+# A call to follow the outlet on a named social platform: a follow verb, a
+# short object with no clause break, then "on/auf/en/sur/su/no/op <platform>".
+# The object must name the outlet or the reader's relation to it (a pronoun,
+# a capitalised name, "the latest news"), so an imperative in prose that
+# merely ends on a platform ("Find a way to keep teenagers safe on TikTok")
+# does not qualify.
+_SOCIAL_NAMES = (r"(?:facebook|twitter|instagram|linkedin|youtube|tiktok|telegram|whatsapp|"
+                 r"threads|bluesky|mastodon|pinterest|snapchat|flipboard|google\s+news|"
+                 r"apple\s+news)")
+_SOCIAL_CTA = re.compile(
+    r"^\W*(?P<verb>follow|like|join|find|connect(?:\s+with)?|subscribe(?:\s+to)?|catch|"
+    r"stay\s+(?:connected|in\s+touch|up\s+to\s+date)(?:\s+with)?|keep\s+up(?:\s+with)?|get|"
+    r"watch|folgen|folge|finden|besuchen|abonnieren|"
+    r"síguenos|síganos|sigue|siga|sígueme|únete|"
+    r"suivez(?:-nous)?|retrouvez(?:-nous)?|rejoignez(?:-nous)?|abonnez-vous|"
+    r"seguici|seguiteci|segui|seguite|iscriviti|"
+    r"siga-nos|sigam-nos|segue|acompanhe|curta|"
+    r"volg|vind)"
+    r"(?P<object>(?:\s+[\w'’.&-]+){0,7}?)\s+(?:on|at|via|auf|bei|in|en|sur|su|no|na|nos|op)\s+"
+    + _SOCIAL_NAMES + r"\b",
+    re.IGNORECASE,
+)
+_SOCIAL_OBJECT_WORDS = frozenset(
+    """us our me my ons onze uns unser unsere unseren nous nos ci noi nosso nossa
+    latest news updates alerts breaking coverage stories""".split()
+)
+
+
+def _is_social_cta(text: str) -> bool:
+    m = _SOCIAL_CTA.search(text)
+    if not m:
+        return False
+    verb, obj = m.group("verb"), m.group("object").split()
+    if not obj:
+        # "Síguenos en X", "Suivez-nous sur X": the pronoun is in the verb;
+        # a bare "Follow on X" is as clear.
+        return True
+    return any(w.lower() in _SOCIAL_OBJECT_WORDS or w[:1].isupper() for w in obj) or (
+        verb.lower().endswith(("nous", "nos", "ci", "with"))
+    )
+
+
+# A line that speaks to the reader: imperatives with "us/our/your" right after
+# the verb ("Email us a letter", "Write to us", "Send us your ...") and short
+# questions to the reader ("Do you have an opinion on this?", "Got a tip?").
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])[\"'”’»)\]]*\s+")
+_QUESTION_END = re.compile(r"\?[\"'”’»)\]]*$")
+
+
+_READER_OPENERS = _CTA_VERBS | {"write", "have", "get"}
+
+
+def _reader_address(text: str, n: int) -> bool:
+    """A short line made only of reader calls to action and reader questions."""
+    if n > 45 or not text:
+        return False
+    first = _WORD.match(text.lstrip("\"'“‘(["))
+    if "?" not in text and not (first and first.group().lower() in _READER_OPENERS):
+        return False  # the first sentence is neither a question nor an imperative
+    has_cta = False
+    for sentence in _SENTENCE_SPLIT.split(text):
+        words = [w.lower() for w in _WORD.findall(sentence)]
+        if not words:
+            continue
+        if words[0] in _CTA_VERBS and any(w in _CTA_OBJECTS for w in words[1:4]):
+            has_cta = True
+        elif words[:2] in (["write", "to"], ["get", "in"], ["have", "your"]):
+            has_cta = True
+        elif not (_QUESTION_END.search(sentence)
+                  and (len(words) <= 8 or "you" in words or "your" in words)):
+            return False
+    return has_cta
+
+
 # A list item as extractors write it: "- item", "• item", "3) item", "3. item".
 _LIST_ITEM = re.compile(r"^(?:[-–—•*·▪►]\s|\(?\d{1,3}[.)]\s)")
 # A sentence boundary inside a line: several sentences make a line prose.
@@ -125,6 +394,16 @@ class Line:
     media: bool
     list_item: bool = False
     urlish: bool = False
+    #: a cross-reference ("Read also: <headline>", "Lesen Sie auch:", "Te puede interesar")
+    xref: bool = False
+    #: an editorial disclaimer ("The views expressed are the author's own.")
+    disclaimer: bool = False
+    #: a syndication or production note ("This article originally appeared on ...")
+    syndication: bool = False
+    #: a call to follow the outlet on a named social platform
+    social_cta: bool = False
+    #: only reader calls to action and questions to "you" ("Do you ...? Email us ...")
+    reader_cta: bool = False
 
     @property
     def n(self) -> int:
@@ -161,8 +440,18 @@ def _features(text: str) -> Line:
     if _XREF.match(text) and not ends_sentence and n <= 20:
         cta = True
     media = bool(_DURATION.search(text)) and n <= 15 and not list_item
+    # Whole-line shapes; "few sentences" keeps a paragraph that merely opens
+    # with such words (a disclaimer or credit note is one or two sentences).
+    sentences = len(_INNER_STOP.findall(text)) + 1
+    xref = _is_xref(text, n)
+    disclaimer = n <= 40 and sentences <= 2 and bool(_DISCLAIMER.search(text))
+    syndication = n <= 35 and sentences <= 2 and bool(_SYNDICATION.search(text)) or (
+        n <= 60 and bool(_PRODUCTION.match(text))
+    ) or (n <= 12 and not ends_sentence and bool(_PRODUCTION_SHORT.match(text)))
+    social_cta = n <= 30 and sentences <= 2 and _is_social_cta(text)
+    reader_cta = not list_item and _reader_address(text, n)
     return Line(text, words, prose, cta, label, share_bar, strong, boilerplate, media,
-                list_item, urlish)
+                list_item, urlish, xref, disclaimer, syndication, social_cta, reader_cta)
 
 
 def _key(text: str) -> str:
@@ -195,6 +484,14 @@ def _strong_reason(line: Line, repeated: bool, in_list: bool = False) -> str | N
         return "share bar"
     if line.strong:
         return "ad, credit, cookie or copyright line"
+    if line.xref:
+        return "cross-reference"
+    if line.disclaimer:
+        return "editorial disclaimer"
+    if line.syndication:
+        return "syndication or production note"
+    if line.social_cta:
+        return "call to follow on social media"
     if line.cta and line.boilerplate:
         return "call to action"
     if in_list or line.list_item:
@@ -217,6 +514,8 @@ def _edge_reason(line: Line, repeated: bool, in_list: bool) -> str | None:
         return "boilerplate wording"
     if line.cta:
         return "call to action"
+    if line.reader_cta:
+        return "call to action addressed to the reader"
     if repeated and not line.prose and not in_list:
         return "repeated non-prose line"
     return None

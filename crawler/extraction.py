@@ -9,9 +9,10 @@ publisher's own site name).
 Before trafilatura sees the tree, three generic steps run on it: optional
 per-site rules (:mod:`crawler.site_rules`), pruning of elements whose class/id
 vocabulary says chrome (share, related, newsletter, promo, ad, cookie,
-comment, hover card...), and joining of an article body that the page split
+comment, hover card, disclaimer, author bio, "also read" boxes...), and joining of an article body that the page split
 into same-class blocks around ad slots. After it, paragraphs that precision
-mode dropped right beside kept ones are put back.
+mode dropped right beside kept ones are put back. When the markup names no
+author, a visible byline ("By Jane Doe") or author link supplies it.
 """
 
 from __future__ import annotations
@@ -187,6 +188,57 @@ def page_metadata(tree: Any) -> Extracted:
     )
 
 
+# --- visible byline -----------------------------------------------------------------
+
+_BYLINE = re.compile(r"^(?:by|von|por|par|di|door)\s+(?P<name>.+?)\s*$", re.IGNORECASE)
+_NAME_PARTICLES = {"de", "da", "del", "della", "di", "van", "von", "der", "den", "la", "le",
+                   "du", "dos", "das", "bin", "al", "el", "y", "and", "und", "e", "et"}
+_AUTHOR_HREF = re.compile(r"/(?:authors?|autor(?:es|en)?|auteurs?|autori|profile|people|staff|"
+                          r"journalists?|byline)/", re.IGNORECASE)
+
+
+def _person_name(text: str) -> str | None:
+    """``text`` when it reads like a person's name (2-6 capitalised words)."""
+    text = " ".join(text.split()).strip(" ,|·-–—")
+    words = text.split()
+    if not 2 <= len(words) <= 6 or len(text) > 60:
+        return None
+    for i, word in enumerate(words):
+        if word.lower() in _NAME_PARTICLES and 0 < i < len(words) - 1:
+            continue
+        if not (word[0].isupper() and all(c.isalpha() or c in "'’.-" for c in word)):
+            return None
+    return text
+
+
+def byline_author(tree: Any) -> str | None:
+    """The author named by a visible byline ("By Jane Doe") or author link.
+
+    For pages whose markup names no author (no meta tag, no JSON-LD): a
+    ``rel="author"`` or ``itemprop="author"`` element, a short element whose
+    whole text is "By <Name>" (also Von/Por/Par/Di/Door), or a link to an
+    author page whose text is a name; the first one in document order.
+    """
+    body = tree.find("body")
+    if body is None:
+        return None
+    for el in body.xpath('.//*[@rel="author" or @itemprop="author"]'):
+        name = _person_name(_BYLINE.sub(r"\g<name>", _norm(el.text_content() or "")))
+        if name:
+            return name
+    for el in body.iter("div", "span", "p", "address", "li", "small", "strong", "em", "a"):
+        text = _norm(el.text_content() or "")
+        if len(text) > 80:
+            continue
+        m = _BYLINE.match(text)
+        name = _person_name(m.group("name")) if m else None
+        if name is None and el.tag == "a" and _AUTHOR_HREF.search(el.get("href") or ""):
+            name = _person_name(text)
+        if name:
+            return name
+    return None
+
+
 # --- DOM pruning before trafilatura -------------------------------------------
 #
 # Generic vocabulary every site uses for its chrome, matched against the parts
@@ -199,11 +251,15 @@ _CHROME_WORDS = (
     "advert adverts advertisement advertising ad ads adslot adunit dfp sponsor "
     "sponsored cookie cookies consent gdpr comment comments disqus tooltip tooltips "
     "popover popup hovercard rollover subscribe subscription signup paywall outbrain "
-    "taboola breadcrumb breadcrumbs trending mostpopular"
+    "taboola breadcrumb breadcrumbs trending mostpopular "
+    # editorial boxes around an article: disclaimers, author blurbs, syndication notes
+    "disclaimer disclaimers bio bios authorbio syndication syndicated"
 ).split()
 _CHROME_PREFIXES = ("related", "share(?!d)", "social", "newsletter", "promo", "advert",
                     "sponsor", "outbrain", "taboola", "rollover", "tooltip", "popover",
-                    "recirc", "mostpopular", "mostread")
+                    "recirc", "mostpopular", "mostread", "disclaimer", "authorbio",
+                    # "related" in other languages (es/pt, it, nl)
+                    "relacionad", "correlat", "gerelateerd")
 # A class/id token part ("share-bar" -> share, bar) that is one of the words,
 # or (for the prefix words) starts one ("relatedPostsTitle", "sharebuttons").
 _CHROME_ATTR = re.compile(
@@ -211,12 +267,20 @@ _CHROME_ATTR = re.compile(
     + "|".join(_CHROME_PREFIXES) + r"))",
     re.IGNORECASE,
 )
+# "Read also" boxes named across token parts: also-read, read-also, lire-aussi,
+# leggi-anche, lees-ook, leia-tambem, lee-tambien, lesen-auch.
+_XREF_ATTR = re.compile(
+    r"(?:^|[\s_-])(?:(?:also|aussi|anche|ook|tambem|tambien|auch)[_-]?(?:read|lire|leggi|lees|leia|"
+    r"lee|lesen)|(?:read|lire|leggi|lees|leia|lee|lesen)[_-]?(?:also|aussi|anche|ook|tambem|"
+    r"tambien|auch))(?=$|[\s_-])",
+    re.IGNORECASE,
+)
 # Elements never pruned: the document itself.
 _NEVER_PRUNE = {"html", "body", "main", "head"}
 
 
 def _chrome_attr(value: str) -> bool:
-    return bool(_CHROME_ATTR.search(value))
+    return bool(_CHROME_ATTR.search(value) or _XREF_ATTR.search(value))
 
 
 def prune_chrome(tree: Any) -> int:
@@ -476,6 +540,8 @@ def extract_html(
             meta.site = meta.site or found.sitename
             meta.language = meta.language or found.language
             meta.description = meta.description or found.description
+    if tree is not None and not meta.author:
+        meta.author = byline_author(tree)
     return meta
 
 

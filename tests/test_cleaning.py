@@ -248,3 +248,164 @@ def test_site_profile_needs_enough_distinct_pages():
     assert learn_profile([same, same, same, same]).keys == frozenset()
     assert learn_profile([_page(1), _page(2)], min_pages=3).keys == frozenset()
     assert apply_profile(_page(3), None).text == clean_text(_page(3)).text
+
+
+# --- line categories: cross-references, disclaimers, syndication, social CTAs ----------
+#
+# Each table holds chrome in several wordings and languages (none of them taken
+# from the fixtures) and real prose that uses the same words, so the categories
+# are shown to work by the shape of the line, not by a list of phrases.
+
+XREF_CHROME = [
+    "Also read: Harbour board approves a new ferry timetable",
+    "See also: How the tram budget grew by a third",
+    "More on this story: Five questions about the airport expansion",
+    "You may also like: The best walks along the old canal",
+    "Mehr zum Thema: Wie die Stadt ihre Brücken prüft",
+    "Auch interessant: Neue Buslinie fährt ab Dezember",
+    "Lies auch: Das Freibad öffnet früher als geplant",
+    "Lee también: El puerto amplía su horario de verano",
+    "Más información: Cómo pedir la ayuda al alquiler",
+    "Lire aussi : Le conseil municipal adopte son budget",
+    "À lire aussi – La piscine rouvre ses portes lundi",
+    "Leggi anche: Il comune rinvia i lavori in piazza",
+    "Leia também: Prefeitura anuncia nova ciclovia no centro",
+    "Lees ook: Gemeente stelt besluit over de brug uit",
+    "Te puede interesar",
+    "Mehr zum Thema",
+    "Vedi anche",
+    "Related stories",
+]
+
+
+@pytest.mark.parametrize("chrome", XREF_CHROME)
+def test_cross_reference_goes_anywhere(chrome):
+    out = clean_text("\n".join([BODY_START, chrome, BODY_END]))
+    assert out.text.split("\n") == [BODY_START, BODY_END]
+    assert out.removed == [(chrome, "cross-reference")]
+
+
+DISCLAIMER_CHROME = [
+    "Views expressed in this column are the writer's own.",
+    "The opinions expressed in this article are solely those of the contributor.",
+    "Opinions stated here do not necessarily reflect those of the Harbour Herald.",
+    "The author's views do not necessarily represent the position of this newspaper.",
+    "Views are personal.",
+    "Las opiniones expresadas en este artículo son responsabilidad exclusiva de su autor.",
+    "Les opinions exprimées dans cette tribune n'engagent que leur auteur.",
+    "Le opinioni espresse in questo articolo sono dell'autore e non riflettono "
+    "necessariamente quelle della testata.",
+    "As opiniões expressas neste artigo são de responsabilidade do autor.",
+    "Der Gastbeitrag gibt die Meinung der Verfasserin wieder, nicht die der Redaktion.",
+    "De standpunten in dit artikel zijn die van de auteur.",
+]
+
+
+@pytest.mark.parametrize("chrome", DISCLAIMER_CHROME)
+def test_editorial_disclaimer_goes_anywhere(chrome):
+    out = clean_text("\n".join([BODY_START, chrome, BODY_END]))
+    assert out.text.split("\n") == [BODY_START, BODY_END]
+    assert out.removed == [(chrome, "editorial disclaimer")]
+
+
+SYNDICATION_CHROME = [
+    "This story was first published by the Coastline Times and is republished here "
+    "with permission.",
+    "A version of this article first appeared in our Sunday edition.",
+    "Originally published in the Harbour Herald.",
+    "Republished with permission from Northgate Weekly.",
+    "This article was produced in partnership with the Riverside Reporting Project.",
+    "Reporting by Ana Ruiz in Madrid; Editing by Tom Hale",
+    "(Additional reporting by Karl Stein)",
+    "Dieser Artikel erschien zuerst in der Wochenzeitung Rheinblick.",
+    "Este artículo fue publicado originalmente en El Faro del Sur.",
+    "Cet article a d'abord été publié sur le site de La Gazette du Lac.",
+    "Questo articolo è stato pubblicato originariamente su Il Corriere del Lago.",
+    "Dit artikel verscheen eerder in Het Stadsblad.",
+]
+
+
+@pytest.mark.parametrize("chrome", SYNDICATION_CHROME)
+def test_syndication_note_goes_anywhere(chrome):
+    out = clean_text("\n".join([BODY_START, chrome, BODY_END]))
+    assert out.text.split("\n") == [BODY_START, BODY_END]
+    assert out.removed == [(chrome, "syndication or production note")]
+
+
+SOCIAL_CHROME = [
+    "Like us on Facebook for more stories from the valley.",
+    "Find the Harbour Herald on Instagram and TikTok.",
+    "Join our community on Telegram",
+    "Stay connected with us on LinkedIn.",
+    "Get the latest headlines on WhatsApp.",
+    "Síguenos en Twitter y Facebook",
+    "Folgen Sie uns auf Instagram",
+    "Suivez-nous sur Facebook et Instagram",
+    "Seguici su Facebook",
+    "Siga-nos no Instagram",
+    "Volg ons op Facebook",
+]
+
+
+@pytest.mark.parametrize("chrome", SOCIAL_CHROME)
+def test_call_to_follow_on_social_media_goes_anywhere(chrome):
+    out = clean_text("\n".join([BODY_START, chrome, BODY_END]))
+    assert out.text.split("\n") == [BODY_START, BODY_END]
+    assert [t for t, _ in out.removed] == [chrome]
+
+
+READER_CTA_AT_END = [
+    "Have you been affected by the closures? Tell us your story.",
+    "Got a news tip? Email us and our reporters will follow it up.",
+    "Do you know more about this? Get in touch with the newsdesk.",
+    "Write to us with your thoughts on this article.",
+]
+
+
+@pytest.mark.parametrize("chrome", READER_CTA_AT_END)
+def test_reader_call_to_action_at_the_end_goes(chrome):
+    out = clean_text("\n".join([BODY_START, BODY_END, chrome]))
+    assert out.text.split("\n") == [BODY_START, BODY_END]
+
+
+# Real paragraphs with the same words: they must stay, in the middle and at the end.
+SIMILAR_PROSE = [
+    # cross-reference words
+    "More on this story will follow as the hearing continues.",
+    "Related charges against the contractor were dropped last year, the court heard.",
+    "Auch interessant ist die Frage, wer am Ende die Kosten trägt.",
+    "Zum Thema Lärm: Die Stadt misst seit Januar an zwölf Stellen, und die Werte sind gesunken.",
+    "Más información llegará en los próximos días, según el ayuntamiento.",
+    "En savoir plus sur les causes de l'incendie prendra du temps, a prévenu le préfet.",
+    # disclaimer words
+    "The views expressed at Tuesday's meeting were overwhelmingly against the plan.",
+    "Opinions expressed by residents reflect a deep frustration with the council.",
+    "The author of the report said her views had not changed since the inquiry.",
+    "Las opiniones expresadas por los vecinos fueron muy críticas con el proyecto.",
+    "Les opinions exprimées lors du débat étaient partagées, selon l'auteur du rapport.",
+    "Die Meinung des Autors der Studie wird von vielen Fachleuten nicht geteilt.",
+    # syndication words
+    "The photograph originally appeared in a 1962 edition of the paper, archivists said.",
+    "The report was first published in March and has since been revised twice.",
+    "This report was published by the health ministry on Tuesday.",
+    "Reporting by local journalists helped expose the scandal, the committee found.",
+    "Republished figures show the deficit was larger than first reported.",
+    "Este artículo de la Constitución fue redactado originalmente en 1978.",
+    "Der Artikel wurde ursprünglich 1949 ins Grundgesetz aufgenommen.",
+    # social platform words
+    "Like many small businesses, the bakery now takes most of its orders on Facebook.",
+    "Follow-up questions about the Instagram account went unanswered.",
+    "Find a way to keep teenagers safe on TikTok, the minister urged the platforms.",
+    "Like its rivals, the station now streams every home match on YouTube.",
+    # reader questions and imperatives in prose
+    "Have you ever wondered why the buses run late? The council blames the roadworks.",
+    "What happens next? Nobody at the town hall would say.",
+]
+
+
+@pytest.mark.parametrize("line", SIMILAR_PROSE)
+def test_prose_with_similar_words_stays(line):
+    middle = clean_text("\n".join([BODY_START, line, BODY_END]))
+    assert line in middle.text.split("\n"), middle.removed
+    end = clean_text("\n".join([BODY_START, BODY_END, line]))
+    assert end.text.split("\n")[-1] == line, end.removed

@@ -13,6 +13,7 @@ import pytest
 
 from crawler.extraction import (
     Extracted,
+    byline_author,
     extract_html,
     merge_split_bodies,
     page_metadata,
@@ -134,6 +135,60 @@ def test_prune_chrome_keeps_sentence_around_hover_card():
     text = " ".join("".join(tree.find("body").itertext()).split())
     assert "The mayor, Ana Costa, welcomed the news." in text
     assert "Costa opens bridge" not in text
+
+
+@pytest.mark.parametrize("attrs", [
+    "class='article__disclaimer'", "class='op-ed-disclaimer-note'", "class='author-bio'",
+    "id='authorBio'", "class='box also-read'", "class='lire-aussi'", "class='leggi-anche'",
+    "class='noticias-relacionadas'", "class='articoli-correlati'", "class='gerelateerd'",
+])
+def test_prune_chrome_removes_editorial_boxes_by_name(attrs):
+    body = (f"<article><p>{PARA}</p><p>{PARA2}</p>"
+            f"<p {attrs}>Box text that is not part of the article.</p><p>{PARA3}</p></article>")
+    tree = parse_html(_doc("", body))
+    assert prune_chrome(tree) == 1
+    text = " ".join(tree.find("body").itertext())
+    assert PARA3 in text and "Box text" not in text
+
+
+@pytest.mark.parametrize("attrs", ["class='biography'", "class='symbiosis'", "class='readaloud'",
+                                   "class='story-body'"])
+def test_prune_chrome_keeps_lookalike_names(attrs):
+    body = f"<article><div {attrs}><p>{PARA}</p></div><p>{PARA2}</p><p>{PARA3}</p></article>"
+    tree = parse_html(_doc("", body))
+    assert prune_chrome(tree) == 0
+
+
+@pytest.mark.parametrize(("byline", "name"), [
+    ("<div class='meta'>By <a href='/staff/jo-lind'>Jo Lind</a></div>", "Jo Lind"),
+    ("<span>Von Anna-Lena Maier</span>", "Anna-Lena Maier"),
+    ("<p class='firma'>Por María José de la Fuente</p>", "María José de la Fuente"),
+    ("<a rel='author' href='/x'>Pierre Dubois</a>", "Pierre Dubois"),
+    ("<a href='/author/tom-reyes'>Tom Reyes</a>", "Tom Reyes"),
+])
+def test_byline_author_from_visible_byline(byline, name):
+    tree = parse_html(_doc("", f"<article><h1>Ferry terminal delayed</h1>{byline}<p>{PARA}</p>"
+                               "</article>"))
+    assert byline_author(tree) == name
+
+
+@pytest.mark.parametrize("html", [
+    "<nav><a href='/news'>Local News</a><a href='/sport'>Sport</a></nav>",
+    "<div>By the harbour</div>",  # a phrase, not a name
+    "<div>By car and train</div>",
+    "<a href='/author/desk'>Newsdesk</a>",  # one word
+])
+def test_byline_author_ignores_non_names(html):
+    tree = parse_html(_doc("", f"<article>{html}<p>{PARA}</p></article>"))
+    assert byline_author(tree) is None
+
+
+def test_extract_html_reads_byline_when_markup_names_no_author():
+    head = ("<meta property='og:title' content='Ferry terminal delayed'>"
+            "<meta property='article:published_time' content='2024-03-01T10:00:00Z'>")
+    body = (f"<article><h1>Ferry terminal delayed</h1><div class='x-au'>By Ines Calder</div>"
+            f"<p>{PARA}</p><p>{PARA2}</p><p>{PARA3}</p></article>")
+    assert extract_html(_doc(head, body)).author == "Ines Calder"
 
 
 def test_merge_split_bodies_joins_blocks_cut_by_an_ad():
