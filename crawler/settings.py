@@ -19,21 +19,49 @@ CORPUS_BATCH_SIZE = 200
 CLEAN_MIN_WORDS = 25
 
 # --- politeness and safety --------------------------------------------------
-# Contact URL for site operators, appended to the User-Agent.
+# Contact URL for site operators, appended to the User-Agent
+# (crawler.middlewares.ContactUserAgentMiddleware).
 CORPUS_CONTACT_URL = ""
 USER_AGENT = "newscorpus-crawler/0.1 (+https://github.com/newscorpus/crawler)"
 ROBOTSTXT_OBEY = True
-# Refuse web targets on private, loopback and link-local addresses.
+# The robots.txt product token this crawler obeys rules for (besides "*").
+ROBOTSTXT_USER_AGENT = "newscorpus-crawler"
+# Refuse web targets on private, loopback and link-local addresses
+# (crawler.middlewares.WebSafetyMiddleware).
 ALLOW_PRIVATE_NETWORKS = False
+# feeds and sitemaps spiders: do not download entries already in the corpus
+# (as an article or a duplicate); counted as corpus/skipped/known_unfetched.
+CORPUS_SKIP_KNOWN = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_TIMEOUT = 30
+DNS_TIMEOUT = 20
+# Retries for timeouts, lost connections and HTTP 500, 502, 503, 504, 522,
+# 524, 408 and 429 (Scrapy's RETRY_HTTP_CODES).
+RETRY_ENABLED = True
 RETRY_TIMES = 2
+REDIRECT_MAX_TIMES = 10
+# Also bounds the decompressed size of gzip/deflate/br responses and of
+# .xml.gz sitemaps.
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+
+DOWNLOADER_MIDDLEWARES = {
+    # before RobotsTxtMiddleware (100): a refused host never even gets a
+    # robots.txt request.
+    "crawler.middlewares.WebSafetyMiddleware": 40,
+    # Scrapy's, fixed: concurrent requests all wait for robots.txt's rules.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "crawler.middlewares.ContactUserAgentMiddleware": 500,
+    # sees responses before RedirectMiddleware (600).
+    "crawler.middlewares.RedirectGuardMiddleware": 650,
+}
 
 # Items are processed one at a time per response: a crawl yields one article
 # per page, and the default of 100 costs a task per item slot (PERF-NOTES).
@@ -54,6 +82,23 @@ LOG_LEVEL = "INFO"
 # Scrapy 2.19's remote-control server listens on a local port during every
 # crawl; a corpus crawler run from cron does not need it.
 REMOTE_CONTROL_ENABLED = False
+
+# --- scale-out (crawler.distributed; pip install '.[distributed]') ----------
+# Always listed: the add-on does nothing until CORPUS_REDIS_URL is set.
+ADDONS = {
+    "crawler.distributed.DistributedAddon": 0,
+}
+# redis://host:6379/0 turns scale-out on: the scheduler queue and duplicate
+# filter live in this Redis, shared by every worker, and items go to a Redis
+# list for `scrapy corpus drain` (the one SQLite writer) instead of CORPUS_DB.
+# Empty (the default): crawl alone, straight into CORPUS_DB.
+CORPUS_REDIS_URL = ""
+# Prefix of every Redis key of one corpus: <key>:<spider>:requests|dupefilter|
+# workers, <key>:items. Give each corpus (each drain) its own key to share a Redis.
+CORPUS_REDIS_KEY = "newscorpus"
+# Seconds a worker waits on an empty shared queue (other workers may still add
+# to it) before it closes.
+CORPUS_REDIS_IDLE_CLOSE = 10
 
 # Worker processes that clean pages (-1: one per core; 0: clean in the crawl
 # process itself).

@@ -1,14 +1,29 @@
-"""Spiders: each reads one kind of source and yields Page or Failure items."""
+"""Spiders: each reads one kind of source and yields Page or Failure items.
+
+:class:`CorpusSpider` is the base of every spider; :class:`WebSpider` adds
+what the web spiders (``urls``, ``feeds``, ``sitemaps``, ``site``) share:
+argument parsing, article requests carrying listing metadata as hints,
+newest-first priorities, and skipping articles the corpus already holds.
+"""
 
 from __future__ import annotations
 
+import re
+from http import HTTPStatus
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure as TwistedFailure
 
+from crawler.entries import Entry, parse_since, priority
 from crawler.items import Failure, Page
+from crawler.netsafety import is_followable
+from crawler.urls import canonical_url
+
+ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
+_SPLIT_URLS = re.compile(r"[,\s]+(?=[A-Za-z][A-Za-z0-9+.-]*:)")
 
 
 class ArgumentError(ValueError):
@@ -38,14 +53,31 @@ class CorpusSpider(scrapy.Spider):
         )
 
     def request_failed(self, failure: TwistedFailure) -> Failure:
-        """errback: one ``failures`` row per request that produced nothing."""
+        """errback: one ``failures`` row per request that produced nothing.
+
+        The row names the URL that was asked for (the first of a redirect
+        chain), so that a user finds it under the URL they gave.
+        """
         request = getattr(failure, "request", None)
-        url = request.url if request is not None else "?"
+        url = requested_url(request) if request is not None else "?"
         response = getattr(failure.value, "response", None)
         status = response.status if response is not None else None
         reason = describe_error(failure)
-        self.logger.warning("Download failed for %s: %s", url, reason)
+        if is_robots_refusal(failure):
+            self.logger.info("Not fetching %s: %s", url, reason)
+        else:
+            self.logger.warning("Download failed for %s: %s", url, reason)
         return Failure(url=url, stage="download", reason=reason, http_status=status)
+
+
+def requested_url(request: scrapy.Request) -> str:
+    """The URL first asked for: before any redirect."""
+    chain = request.meta.get("redirect_urls") or [request.url]
+    return chain[0]
+
+
+def is_robots_refusal(failure: TwistedFailure) -> bool:
+    return isinstance(failure.value, IgnoreRequest) and str(failure.value) == ROBOTS_FORBIDDEN
 
 
 def describe_error(failure: TwistedFailure) -> str:
@@ -53,15 +85,92 @@ def describe_error(failure: TwistedFailure) -> str:
     exc = failure.value
     response = getattr(exc, "response", None)
     if response is not None:
-        return f"the server answered HTTP {response.status}"
+        try:
+            phrase = f" ({HTTPStatus(response.status).phrase})"
+        except ValueError:
+            phrase = ""
+        return f"the server answered HTTP {response.status}{phrase}"
     name = type(exc).__name__
     text = str(exc) or name
+    if isinstance(exc, IgnoreRequest):
+        return _ignored(text)
     if isinstance(exc, FileNotFoundError) or "No such file" in text:
         return f"file not found: {text}"
     if isinstance(exc, PermissionError) or "Permission denied" in text:
         return f"file not readable (permission denied): {text}"
     if isinstance(exc, IsADirectoryError):
         return f"is a folder, not a file: {text}"
-    if "TimeoutError" in name or "timed out" in text.lower():
+    if "larger than download max size" in text:
+        return f"page larger than DOWNLOAD_MAXSIZE, download cancelled: {text}"
+    if "TimeoutError" in name or "timed out" in text.lower() or "took longer than" in text:
         return f"timed out: {text}"
+    if "DNSLookupError" in name or "CannotResolveHost" in name:
+        return f"host name not found (DNS lookup failed): {text}"
+    if "ConnectionRefused" in name:
+        return f"connection refused by the server: {text}"
+    if "DataLoss" in name or "ResponseFailed" in name:
+        return f"the connection broke before the page was complete: {text}"
     return f"{name}: {text}"
+
+
+def _ignored(text: str) -> str:
+    if text == ROBOTS_FORBIDDEN:
+        return "disallowed by robots.txt"
+    if text == "max redirections reached":
+        return "too many redirects (more than REDIRECT_MAX_TIMES): a redirect loop?"
+    if "exceeded DOWNLOAD_MAXSIZE" in text:
+        return f"page larger than DOWNLOAD_MAXSIZE once decompressed, download cancelled: {text}"
+    return text
+
+
+def split_urls(value: str | None) -> list[str]:
+    """``a,b`` -> ``[a, b]``; a comma inside a URL (``?ids=1,2``) stays in it."""
+    if not value:
+        return []
+    return [u.strip().rstrip(",") for u in _SPLIT_URLS.split(value.strip()) if u.strip(" ,")]
+
+
+def web_urls(value: str | None, name: str) -> list[str]:
+    """A list argument of http(s) URLs, or :class:`ArgumentError`."""
+    urls = split_urls(value)
+    if not urls:
+        raise ArgumentError(f"give {name} as -a {name}=URL[,URL...]")
+    for url in urls:
+        if not is_followable(url):
+            raise ArgumentError(f"{name}: {url!r} is not an http(s) URL")
+    return urls
+
+
+def since_argument(value: str | None) -> Any:
+    try:
+        return parse_since(value)
+    except ValueError as exc:
+        raise ArgumentError(str(exc)) from None
+
+
+class WebSpider(CorpusSpider):
+    """Base of the spiders that fetch from the web."""
+
+    #: requests for anything but http(s) are refused (WebSafetyMiddleware).
+    web_only = True
+
+    def skip_known(self, url: str) -> bool:
+        """Is ``url`` already an article or duplicate in the corpus? (Counted.)"""
+        if not self.settings.getbool("CORPUS_SKIP_KNOWN", True):
+            return False
+        corpus = getattr(self, "corpus", None)
+        if corpus is None or not corpus.is_known_url(canonical_url(url)):
+            return False
+        self.crawler.stats.inc_value("corpus/skipped/known_unfetched")
+        self.logger.debug("Already in the corpus, not downloading: %s", url)
+        return True
+
+    def article_request(self, entry: Entry) -> scrapy.Request:
+        """A request for a listed article, its listing's metadata as hints."""
+        return scrapy.Request(
+            entry.url, callback=self.parse_article, errback=self.request_failed,
+            cb_kwargs={"hints": entry.hints()}, priority=priority(entry),
+        )
+
+    def parse_article(self, response: Response, hints: dict[str, Any] | None = None) -> Page:
+        return self.page_from(response, **(hints or {}))

@@ -1,0 +1,112 @@
+"""Sitemaps: indexes, URL sets (with Google News tags), text sitemaps, robots.txt.
+
+Pure: no Scrapy. :func:`parse_sitemap` reads a sitemap's bytes (gzip allowed,
+bounded) with :func:`crawler.safexml.parse_xml` and returns either the child
+sitemaps of an index or the listed article URLs, each with its ``lastmod`` and,
+for Google News sitemaps, the ``<news:publication_date>``, ``<news:title>``,
+``<news:language>`` and publication name. :func:`robots_sitemaps` lists the
+``Sitemap:`` lines of a robots.txt.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from crawler.decoding import MAX_DECOMPRESSED, NotText, gunzip
+from crawler.entries import Entry, iso_date, normalize_language, parse_date
+from crawler.safexml import XMLError, child, child_text, children, local, parse_xml
+from crawler.urls import is_web_url
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_HTML = re.compile(rb"^\s*(?:<!doctype\s+html|<html\b|<head\b|<body\b)", re.IGNORECASE)
+_SITEMAP_LINE = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.IGNORECASE)
+
+
+class SitemapError(ValueError):
+    """Not a sitemap this crawler can read; ``str(exc)`` says why."""
+
+
+@dataclass
+class Sitemap:
+    kind: str  # index, urlset or text
+    entries: list[Entry] = field(default_factory=list)
+
+    @property
+    def is_index(self) -> bool:
+        return self.kind == "index"
+
+
+def is_robots_url(url: str) -> bool:
+    return urlsplit(url).path.lower().endswith("/robots.txt")
+
+
+def robots_sitemaps(text: str, url: str) -> list[str]:
+    """The ``Sitemap:`` URLs of a robots.txt, in order, without repeats."""
+    found: dict[str, None] = {}
+    for line in text.splitlines():
+        m = _SITEMAP_LINE.match(line.split("#", 1)[0])
+        if m:
+            found[urljoin(url, m.group(1))] = None
+    return list(found)
+
+
+def parse_sitemap(body: bytes, url: str, *, max_size: int = MAX_DECOMPRESSED) -> Sitemap:
+    """Parse a sitemap's bytes; :class:`SitemapError` says why not."""
+    if body[:2] == b"\x1f\x8b":
+        try:
+            body = gunzip(body, max_size)
+        except NotText as exc:
+            raise SitemapError(str(exc)) from None
+    stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not stripped:
+        raise SitemapError("empty response: no sitemap")
+    if _HTML.match(stripped[:1024]):
+        raise SitemapError("an HTML page, not a sitemap")
+    if stripped[:1] != b"<" and stripped[:2] not in _UTF16_BOMS:
+        return _text_sitemap(stripped, url)
+    try:
+        root = parse_xml(stripped)
+    except XMLError as exc:
+        raise SitemapError(f"unreadable sitemap: {exc}") from None
+    name = local(root.tag)
+    if name in ("sitemapindex", "urlset"):
+        kind, tag = ("index", "sitemap") if name == "sitemapindex" else ("urlset", "url")
+        entries = [_entry(el, url) for el in children(root, tag)]
+        return Sitemap(kind, [e for e in entries if e is not None])
+    raise SitemapError(
+        f"not a sitemap: the XML document is <{name}>, not <urlset> or <sitemapindex>"
+    )
+
+
+def _entry(el: Any, url: str) -> Entry | None:
+    loc = child_text(el, "loc")
+    if not loc:
+        return None
+    lastmod = child_text(el, "lastmod")
+    entry = Entry(url=urljoin(url, loc), date=parse_date(lastmod))
+    news = child(el, "news")
+    if news is not None:
+        published = child_text(news, "publication_date")
+        entry.title = child_text(news, "title")
+        entry.published = iso_date(published)
+        entry.date = parse_date(published) or entry.date
+        publication = child(news, "publication")
+        if publication is not None:
+            entry.site = child_text(publication, "name")
+            entry.language = normalize_language(child_text(publication, "language"))
+    return entry
+
+
+def _text_sitemap(body: bytes, url: str) -> Sitemap:
+    """A plain-text sitemap: one URL a line."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SitemapError("not a sitemap: neither XML nor UTF-8 text") from None
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines or not all(is_web_url(line) and " " not in line for line in lines):
+        raise SitemapError("not a sitemap: neither XML nor a list of URLs")
+    return Sitemap("text", [Entry(url=urljoin(url, line)) for line in lines])

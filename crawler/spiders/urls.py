@@ -1,0 +1,79 @@
+"""``scrapy crawl urls -a urls=URL[,URL...]`` or ``-a file=PATH``: given article URLs.
+
+A URL that is not http(s) becomes a ``failures`` row (stage ``validate``)
+and is never fetched; so does one refused by robots.txt (stage ``download``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import scrapy
+
+from crawler.items import Failure
+from crawler.netsafety import is_followable
+from crawler.spiders import ArgumentError, WebSpider, split_urls
+
+
+def read_url_file(text: str) -> list[str]:
+    """One URL a line; blank lines and ``#`` comments ignored."""
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            out.append(line)
+    return out
+
+
+def given_urls(urls: str | None = None, file: str | None = None) -> list[str]:
+    """The URLs a user gave, or :class:`ArgumentError`."""
+    if bool(urls) == bool(file):
+        raise ArgumentError("give either -a urls=URL[,URL...] or -a file=PATH (one URL a line)")
+    if file:
+        path = Path(file).expanduser()
+        if not path.is_file():
+            raise ArgumentError(f"file {file!r} does not exist or is not a file")
+        try:
+            found = read_url_file(path.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ArgumentError(f"file {file!r} cannot be read: {exc}") from None
+        if not found:
+            raise ArgumentError(f"file {file!r} lists no URLs")
+    else:
+        found = split_urls(urls)
+        if not found:
+            raise ArgumentError("give either -a urls=URL[,URL...] or -a file=PATH (one URL a line)")
+    if not any(is_followable(u) for u in found):
+        raise ArgumentError("no http(s) URL given")
+    return found
+
+
+class UrlsSpider(WebSpider):
+    name = "urls"
+
+    def __init__(self, urls: str | None = None, file: str | None = None,
+                 *args: Any, **kwargs: Any) -> None:
+        named = {k: v for k, v in (("urls", urls), ("file", file)) if v}
+        super().__init__(*args, **kwargs)
+        self.arguments.update(named)  # recorded, not set as attributes (``start`` is a method)
+        self.urls = given_urls(urls, file)
+
+    @classmethod
+    def check_arguments(cls, **kwargs: Any) -> None:
+        unknown = set(kwargs) - {"urls", "file"}
+        if unknown:
+            raise ArgumentError(f"unknown argument(s): {', '.join(sorted(unknown))}")
+        given_urls(kwargs.get("urls"), kwargs.get("file"))
+
+    async def start(self) -> AsyncIterator[Any]:
+        self.crawler.stats.set_value("urls/given", len(self.urls))
+        for url in self.urls:
+            if not is_followable(url):
+                self.crawler.stats.inc_value("urls/not_web")
+                yield Failure(url, "validate", "not an http(s) URL: only web pages are fetched "
+                              "(use the files spider for local files)")
+                continue
+            yield scrapy.Request(url, callback=self.parse_article, errback=self.request_failed,
+                                 dont_filter=True)
