@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import lxml.html
@@ -45,6 +45,9 @@ class Extracted:
     description: str | None = None
     canonical_url: str | None = None
     page_type: str | None = None
+    #: fields filled by trafilatura's heuristics rather than the page's own
+    #: markup: a feed's or sitemap's metadata is better than these guesses.
+    guessed: set[str] = field(default_factory=set)
 
 
 _ARTICLE_TYPES = {
@@ -534,12 +537,13 @@ def extract_html(
             logger.debug("trafilatura metadata failed for %s", url, exc_info=True)
             found = None
         if found is not None:
-            meta.title = meta.title or found.title
-            meta.author = meta.author or found.author
-            meta.published = meta.published or found.date
-            meta.site = meta.site or found.sitename
-            meta.language = meta.language or found.language
-            meta.description = meta.description or found.description
+            for name, value in (("title", found.title), ("author", found.author),
+                                ("published", found.date), ("site", found.sitename),
+                                ("language", found.language),
+                                ("description", found.description)):
+                if value and not getattr(meta, name):
+                    setattr(meta, name, value)
+                    meta.guessed.add(name)
     if tree is not None and not meta.author:
         meta.author = byline_author(tree)
     return meta

@@ -95,7 +95,15 @@ def process_page(page: Page, options: Options | None = None) -> Article | Failur
         ext = parse_text_file(decoded.text)
 
     hints = page.hints or {}
-    title = ext.title or hints.get("title")
+
+    def pick(name: str) -> str | None:
+        """The page's own markup, then the listing's hint, then a heuristic guess."""
+        value = getattr(ext, name)
+        if value and name not in ext.guessed:
+            return value
+        return hints.get(name) or value
+
+    title = pick("title")
     cleaned = clean_text(ext.text, title=title)
     text = cleaned.text
     words = len(text.split())
@@ -110,17 +118,17 @@ def process_page(page: Page, options: Options | None = None) -> Article | Failur
     if not title:
         title = derive_title(text)
 
-    site = ext.site or hints.get("site") or host_of(page.url)
+    site = pick("site") or host_of(page.url)
     return Article(
         url=article_url(page.url, ext.canonical_url),
         fetched_url=page.url,
         title=title,
         text=text,
         content_hash=content_hash(text),
-        author=ext.author or hints.get("author"),
-        published=ext.published or hints.get("published"),
+        author=pick("author"),
+        published=pick("published"),
         site=site,
-        language=ext.language or hints.get("language") or detect_language(text),
+        language=pick("language") or detect_language(text),
         description=ext.description,
         word_count=words,
         canonical_url=ext.canonical_url,

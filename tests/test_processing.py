@@ -96,3 +96,21 @@ def test_article_url_prefers_a_same_site_canonical_link():
     assert article_url("https://news.test/a", "file:///etc/passwd") == "https://news.test/a"
     assert article_url("file:///data/a.html", "https://news.test/a/") == "https://news.test/a"
     assert article_url("file:///data/a.html", "/a") == "file:///data/a.html"
+
+
+def test_listing_hints_beat_guesses_but_not_the_page_markup():
+    body = f"<html><body><article><h1>Quay reopens</h1><p>{PARA}</p>" \
+           f"<p>{PARA.replace('Tuesday', 'Monday')}</p>" \
+           "<p><a href='/files/report-2024-05-10.pdf'>Report (2024-05-10)</a></p></article></body></html>"
+    hints = {"published": "2024-05-14T09:00:00Z", "site": "Harbour Herald", "language": "en",
+             "title": "Quay reopens after storm repairs"}
+    result = process_page(Page("https://herald.test/quay", body.encode(), "text/html", hints=hints))
+    assert isinstance(result, Article)
+    # No date, site or language in the markup: the feed's metadata wins over guesses.
+    assert result.published == "2024-05-14T09:00:00Z"
+    assert result.site == "Harbour Herald"
+    marked = body.replace("<html>", '<html lang="de"><head><meta property="og:site_name" '
+                          'content="Hafenbote"><meta property="article:published_time" '
+                          'content="2024-05-13T08:00:00Z"></head>')
+    result = process_page(Page("https://herald.test/quay", marked.encode(), "text/html", hints=hints))
+    assert (result.published, result.site, result.language) == ("2024-05-13T08:00:00Z", "Hafenbote", "de")
