@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DB     ?= corpus.db
 PORT   ?= 8001
 
-.PHONY: install install-test run test serve bench bench-extraction clean
+.PHONY: install install-test redis-server run test serve bench bench-extraction clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,distributed]'
 	touch $@ $(VENV)/.installed
+
+# The scale-out tests start a real redis-server on 127.0.0.1 (Debian package).
+redis-server:
+	@command -v redis-server >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq redis-server >/dev/null; fi; }
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
@@ -26,7 +32,7 @@ run: install
 	$(BIN)/scrapy crawl files -a path=seeds -s CORPUS_DB=$(DB) -s LOG_LEVEL=WARNING
 	$(BIN)/scrapy corpus summary --db $(DB)
 
-test: install-test
+test: install-test redis-server
 	$(BIN)/python -m pytest -q
 
 serve: install

@@ -1,21 +1,30 @@
-"""``scrapy corpus summary|check``: what a corpus holds, and whether it is healthy.
+"""``scrapy corpus summary|check|drain``: what a corpus holds, whether it is
+healthy, and (scale-out) the one process that writes workers' items into it.
 
 ``check`` is for schedulers: ``scrapy crawl`` exits 0 even when a crawl goes
 badly, so run ``scrapy corpus check`` after it; it exits 1 with one line per
 problem (a source whose last crawl did not finish normally, failed too often,
 or brought nothing new for several runs) and 0 when all is well.
+
+``drain`` is the single SQLite writer of a distributed crawl
+(:mod:`crawler.distributed`): it moves the items that workers push to Redis
+into the corpus, batch by batch, until stopped (SIGTERM/Ctrl-C: after the
+current batch) or, with ``--idle``, until nothing has arrived for that long and
+no crawl it saw start is still running.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
 import sys
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler.health import Thresholds, check
-from crawler.storage import CorpusError, open_database
+from crawler.storage import Corpus, CorpusError, open_database
 
 
 class Command(ScrapyCommand):
@@ -24,10 +33,12 @@ class Command(ScrapyCommand):
     default_settings = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "summary|check [--db PATH] [--max-error-rate R] [--stale-runs N]"
+        return ("summary|check|drain [--db PATH] [--max-error-rate R] [--stale-runs N] "
+                "[--redis URL] [--key KEY] [--idle SECONDS] [--batch N]")
 
     def short_desc(self) -> str:
-        return "Summarise the corpus, or check its crawls' health (for schedulers)"
+        return ("Summarise the corpus, check its crawls' health (for schedulers), "
+                "or drain distributed workers' items into it")
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -38,12 +49,23 @@ class Command(ScrapyCommand):
         parser.add_argument("--stale-runs", type=int, default=Thresholds.stale_runs,
                             help="check: fail when a source's last N crawls brought no new "
                                  "article; 0 turns this off (default %(default)s)")
+        parser.add_argument("--redis", metavar="URL",
+                            help="drain: Redis URL (default: the CORPUS_REDIS_URL setting)")
+        parser.add_argument("--key", help="drain: Redis key prefix (default: CORPUS_REDIS_KEY)")
+        parser.add_argument("--idle", type=float, metavar="SECONDS",
+                            help="drain: stop after SECONDS with nothing to write and no "
+                                 "crawl still running (default: run until stopped)")
+        parser.add_argument("--batch", type=int, default=100, metavar="N",
+                            help="drain: messages written per transaction (default %(default)s)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if len(args) != 1 or args[0] not in ("summary", "check"):
-            raise UsageError("expected: scrapy corpus summary|check")
+        if len(args) != 1 or args[0] not in ("summary", "check", "drain"):
+            raise UsageError("expected: scrapy corpus summary|check|drain")
         assert self.settings is not None
         path = opts.db or self.settings.get("CORPUS_DB")
+        if args[0] == "drain":
+            self.exitcode = self.drain(path, opts)
+            return
         try:
             db = open_database(path)
         except CorpusError as exc:
@@ -88,3 +110,56 @@ class Command(ScrapyCommand):
             out.append(f"  failure [{row[0]}] {row[2]}: {row[1]}")
         out.append(f"Browse it: .venv/bin/datasette {path} -m crawler/metadata.yml  (or: make serve)")
         return "\n".join(out)
+
+    def drain(self, path: str, opts: argparse.Namespace) -> int:
+        """Exit codes: 0 done, 2 cannot start (bad options, no Redis, corpus, lock)."""
+        from crawler.distributed import DEFAULT_KEY, DistributedError, Keys, connect, drain
+
+        assert self.settings is not None
+        url = opts.redis or self.settings.get("CORPUS_REDIS_URL")
+        if not url:
+            sys.stderr.write("scrapy corpus drain: error: give --redis URL "
+                             "(or set CORPUS_REDIS_URL)\n")
+            return 2
+        if (opts.idle is not None and opts.idle < 0) or opts.batch < 1:
+            sys.stderr.write("scrapy corpus drain: error: --idle must be >= 0, --batch >= 1\n")
+            return 2
+        keys = Keys(opts.key or self.settings.get("CORPUS_REDIS_KEY") or DEFAULT_KEY)
+        _log_to_stderr(self.settings.get("LOG_LEVEL") or "INFO")
+        stopping: list[int] = []
+
+        def stop(signum: int, _frame: object) -> None:
+            logging.getLogger(__name__).info("Signal %d: stopping after this batch", signum)
+            stopping.append(signum)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        try:
+            client = connect(url)
+            client.ping()
+            corpus = Corpus(path, batch_size=opts.batch)
+        except (DistributedError, CorpusError) as exc:
+            sys.stderr.write(f"scrapy corpus drain: error: {exc}\n")
+            return 2
+        except Exception as exc:  # redis.ConnectionError: the extra may be missing
+            sys.stderr.write(f"scrapy corpus drain: error: cannot reach Redis at {url}: {exc}\n")
+            return 2
+        try:
+            report = drain(client, corpus, keys, idle=opts.idle, batch_size=opts.batch,
+                           stop=lambda: bool(stopping))
+        except DistributedError as exc:
+            sys.stderr.write(f"scrapy corpus drain: error: {exc}\n")
+            return 2
+        finally:
+            corpus.close()
+        print(f"Corpus {path}: {report.summary()}")
+        return 0
+
+
+def _log_to_stderr(level: str) -> None:
+    """The drain is a service: its progress goes to stderr (the command's LOG_ENABLED is off)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
+    log = logging.getLogger("crawler")
+    log.addHandler(handler)
+    log.setLevel(level)

@@ -39,7 +39,9 @@ class Command(ScrapyCrawl):
                 check(**spargs)
         except (ArgumentError, TypeError, ValueError) as exc:
             return str(exc)
-        if "crawler.pipelines.CorpusPipeline" in self.settings.getdict("ITEM_PIPELINES"):
+        # A scale-out worker (CORPUS_REDIS_URL) writes no corpus of its own.
+        if not self.settings.get("CORPUS_REDIS_URL") and \
+                "crawler.pipelines.CorpusPipeline" in self.settings.getdict("ITEM_PIPELINES"):
             try:
                 open_database(self.settings.get("CORPUS_DB")).close()
             except CorpusError as exc:
