@@ -83,3 +83,29 @@ def last_success(db_path: str | Path, spider: str, args: dict[str, Any]) -> date
     finally:
         conn.close()
     return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+
+def last_source_success(db_path: str | Path, config: str, name: str) -> datetime | None:
+    """Start of the last ``sources`` crawl of ``config`` that finished normally
+    and included source ``name`` (all enabled sources, or ``-a only=`` naming it)."""
+    path = Path(db_path)
+    if not path.exists():
+        return None
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            "select args, started_at from crawls where spider = 'sources' "
+            "and finish_reason = 'finished' and finished_at is not null order by started_at desc"
+        ).fetchall()
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        conn.close()
+    for args_json, started in rows:
+        args = json.loads(args_json or "{}")
+        if args.get("config", "sources.toml") != config:
+            continue
+        only = [n.strip() for n in str(args.get("only") or "").split(",") if n.strip()]
+        if not only or name in only:
+            return datetime.fromisoformat(started)
+    return None

@@ -24,6 +24,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.items import Article, Failure, Page
 from crawler.processing import Options, process_page
+from crawler.site_rules import RulesError, load_rules
 from crawler.storage import Corpus, CorpusError
 
 if TYPE_CHECKING:
@@ -59,13 +60,25 @@ class ExtractPipeline:
         settings = crawler.settings
         min_words = settings.getint("CLEAN_MIN_WORDS", 25)
         if min_words < 0:
-            raise NotConfigured("CLEAN_MIN_WORDS must be 0 or more")
+            # Not NotConfigured: that would disable cleaning and lose every page.
+            raise ValueError("CLEAN_MIN_WORDS must be 0 or more")
         workers = settings.getint("CLEAN_WORKERS", -1)
         if workers < 0:
             workers = default_workers()
-        return cls(crawler, Options(min_words=min_words), workers)
+        rules: dict[str, Any] = {}
+        if settings.get("CLEAN_SITE_RULES"):
+            try:
+                rules = load_rules(settings.get("CLEAN_SITE_RULES"))
+            except RulesError as exc:
+                raise ValueError(str(exc)) from None
+        return cls(crawler, Options(min_words=min_words, site_rules=rules), workers)
 
     def open_spider(self) -> None:
+        # Rules a spider brings (the sources spider's per-source cleaning)
+        # join the CLEAN_SITE_RULES file; the file wins for a host in both.
+        spider_rules = getattr(self.crawler.spider, "site_rules", None) or {}
+        if spider_rules:
+            self.options.site_rules = {**spider_rules, **self.options.site_rules}
         if self.workers:
             self.pool = self._new_pool()
             self.crawler.stats.set_value("corpus/clean_workers", self.workers)

@@ -8,7 +8,8 @@ the same path as the extraction bench calls it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from crawler.cleaning import clean_text, derive_title, looks_like_headline, normalize_text
@@ -27,6 +28,8 @@ _HTML_SNIFF = re.compile(rb"^\s*(?:<!doctype\s+html|<html|<head|<body|<meta|<div
 @dataclass
 class Options:
     min_words: int = DEFAULT_MIN_WORDS
+    #: per-host selectors, see :mod:`crawler.site_rules`.
+    site_rules: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _kind(page: Page) -> str:
@@ -88,7 +91,8 @@ def process_page(page: Page, options: Options | None = None) -> Article | Failur
 
     if kind == "html":
         try:
-            ext = extract_html(decoded.text, page.url if is_web_url(page.url) else None)
+            ext = extract_html(decoded.text, page.url if is_web_url(page.url) else None,
+                               site_rules=options.site_rules or None)
         except Exception as exc:  # noqa: BLE001 - a bad page must never stop a crawl
             return Failure(page.url, "extract", f"extraction failed: {exc!r}", page.http_status)
     else:

@@ -103,3 +103,7 @@ CORPUS_REDIS_IDLE_CLOSE = 10
 # Worker processes that clean pages (-1: one per core; 0: clean in the crawl
 # process itself).
 CLEAN_WORKERS = -1
+
+# A TOML file of per-host cleaning rules: ["host"] prune = [selectors],
+# body = "selector" (README, "Per-site rules").
+CLEAN_SITE_RULES = ""

@@ -92,3 +92,39 @@ def apply_site_rules(tree: Any, url: str | None, rules: Rules | None) -> dict[st
                 body.append(el)
             done["body"] = len(keep)
     return done
+
+
+class RulesError(ValueError):
+    """A rules file is wrong; ``str(exc)`` says where."""
+
+
+def load_rules(path: str) -> dict[str, dict[str, Any]]:
+    """Per-host rules from a TOML file (the ``CLEAN_SITE_RULES`` setting)::
+
+        ["example.com"]
+        prune = [".promo-box", "//aside[@class='related']"]
+        body = "div.article-body"
+    """
+    import tomllib
+
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except OSError as exc:
+        raise RulesError(f"cannot read CLEAN_SITE_RULES file {path!r}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(f"CLEAN_SITE_RULES file {path!r} is not valid TOML: {exc}") from None
+    rules: dict[str, dict[str, Any]] = {}
+    for host, rule in data.items():
+        if not isinstance(rule, dict) or set(rule) - {"prune", "body"}:
+            raise RulesError(f"{path}: [{host!r}] takes only 'prune' (a list) and 'body' (a string)")
+        prune = rule.get("prune", [])
+        if isinstance(prune, str):
+            prune = [prune]
+        if not isinstance(prune, list) or not all(isinstance(p, str) for p in prune):
+            raise RulesError(f"{path}: [{host!r}] prune must be a list of selectors")
+        body = rule.get("body")
+        if body is not None and not isinstance(body, str):
+            raise RulesError(f"{path}: [{host!r}] body must be a selector string")
+        rules[host] = {"prune": prune, **({"body": body} if body else {})}
+    return rules

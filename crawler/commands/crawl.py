@@ -14,6 +14,7 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.spiderloader import get_spider_loader
 
+from crawler.site_rules import RulesError, load_rules
 from crawler.spiders import ArgumentError
 from crawler.storage import CorpusError, open_database
 
@@ -39,6 +40,13 @@ class Command(ScrapyCrawl):
                 check(**spargs)
         except (ArgumentError, TypeError, ValueError) as exc:
             return str(exc)
+        if self.settings.getint("CLEAN_MIN_WORDS", 25) < 0:
+            return "CLEAN_MIN_WORDS must be 0 or more"
+        if self.settings.get("CLEAN_SITE_RULES"):
+            try:
+                load_rules(self.settings.get("CLEAN_SITE_RULES"))
+            except RulesError as exc:
+                return str(exc)
         # A scale-out worker (CORPUS_REDIS_URL) writes no corpus of its own.
         if not self.settings.get("CORPUS_REDIS_URL") and \
                 "crawler.pipelines.CorpusPipeline" in self.settings.getdict("ITEM_PIPELINES"):

@@ -165,11 +165,22 @@ class WebSpider(CorpusSpider):
         self.logger.debug("Already in the corpus, not downloading: %s", url)
         return True
 
-    def article_request(self, entry: Entry) -> scrapy.Request:
+    #: request meta that a listing passes on to what it leads to (the
+    #: ``sources`` spider's per-source ``since``, depth and download slot).
+    INHERITED_META = ("corpus_source", "corpus_since", "site_max_depth", "download_slot")
+
+    def inherited(self, response: Response) -> dict[str, Any]:
+        return {k: response.meta[k] for k in self.INHERITED_META if k in response.meta}
+
+    def since_for(self, response: Response) -> Any:
+        """The ``since`` date for entries of this listing."""
+        return response.meta.get("corpus_since", getattr(self, "since", None))
+
+    def article_request(self, entry: Entry, meta: dict[str, Any] | None = None) -> scrapy.Request:
         """A request for a listed article, its listing's metadata as hints."""
         return scrapy.Request(
             entry.url, callback=self.parse_article, errback=self.request_failed,
-            cb_kwargs={"hints": entry.hints()}, priority=priority(entry),
+            cb_kwargs={"hints": entry.hints()}, priority=priority(entry), meta=meta or {},
         )
 
     def parse_article(self, response: Response, hints: dict[str, Any] | None = None) -> Page:

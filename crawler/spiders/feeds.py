@@ -58,7 +58,7 @@ class FeedsSpider(WebSpider):
             return
         stats.inc_value(f"feeds/read/{feed.kind}")
         stats.inc_value("feeds/entries", len(feed.entries))
-        entries, older = select(feed.entries, self.since)
+        entries, older = select(feed.entries, self.since_for(response))
         if older:
             stats.inc_value("feeds/skipped_old", older)
         self.logger.info("Feed %s (%s): %d entries, %d before since", response.url, feed.kind,
@@ -71,4 +71,4 @@ class FeedsSpider(WebSpider):
                 continue
             if self.skip_known(entry.url):
                 continue
-            yield self.article_request(entry)
+            yield self.article_request(entry, self.inherited(response))

@@ -89,15 +89,18 @@ class SiteSpider(WebSpider):
                               ", ".join(analysis.signals), response.url)
         if analysis.unsafe_links:
             stats.inc_value("site/skipped_non_http_links", analysis.unsafe_links)
-        if depth >= self.depth:
+        if depth >= response.meta.get("site_max_depth", self.depth):
             return
         for link in analysis.links:
             if not self.on_site(link):
                 stats.inc_value("site/skipped_offsite_links")
                 continue
+            if self.skip_known(link):
+                continue
             stats.inc_value("site/links_followed")
             yield scrapy.Request(_without_tracking(link), callback=self.parse_page,
-                                 errback=self.link_failed, meta={"site_depth": depth + 1})
+                                 errback=self.link_failed,
+                                 meta={**self.inherited(response), "site_depth": depth + 1})
 
     def link_failed(self, failure: TwistedFailure) -> Failure | None:
         """A link robots.txt disallows is counted, not a failure; others are."""

@@ -55,9 +55,11 @@ class SitemapsSpider(WebSpider):
             else:
                 yield self.sitemap_request(url, 0)
 
-    def sitemap_request(self, url: str, depth: int) -> scrapy.Request:
+    def sitemap_request(self, url: str, depth: int,
+                        meta: dict[str, Any] | None = None) -> scrapy.Request:
         return scrapy.Request(url, callback=self.parse_sitemap, errback=self.request_failed,
-                              priority=LISTING_PRIORITY, cb_kwargs={"depth": depth})
+                              priority=LISTING_PRIORITY, cb_kwargs={"depth": depth},
+                              meta=meta or {})
 
     def parse_robots(self, response: Response) -> Iterator[Any]:
         text = response.body.decode("utf-8", errors="replace")
@@ -68,7 +70,7 @@ class SitemapsSpider(WebSpider):
             return
         self.crawler.stats.inc_value("sitemaps/from_robots", len(found))
         for url in found:
-            yield self.sitemap_request(url, 0)
+            yield self.sitemap_request(url, 0, self.inherited(response))
 
     def parse_sitemap(self, response: Response, depth: int = 0) -> Iterator[Any]:
         stats = self.crawler.stats
@@ -82,10 +84,10 @@ class SitemapsSpider(WebSpider):
             return
         stats.inc_value(f"sitemaps/read/{sitemap.kind}")
         if sitemap.is_index:
-            yield from self._children(sitemap.entries, response.url, depth)
+            yield from self._children(sitemap.entries, response, depth)
             return
         stats.inc_value("sitemaps/entries", len(sitemap.entries))
-        entries, older = select(sitemap.entries, self.since)
+        entries, older = select(sitemap.entries, self.since_for(response))
         if older:
             stats.inc_value("sitemaps/skipped_old", older)
         self.logger.info("Sitemap %s: %d URLs, %d before since", response.url,
@@ -96,10 +98,11 @@ class SitemapsSpider(WebSpider):
                 continue
             if self.skip_known(entry.url):
                 continue
-            yield self.article_request(entry)
+            yield self.article_request(entry, self.inherited(response))
 
-    def _children(self, entries: list[Any], url: str, depth: int) -> Iterator[Any]:
+    def _children(self, entries: list[Any], response: Response, depth: int) -> Iterator[Any]:
         stats = self.crawler.stats
+        url, since, meta = response.url, self.since_for(response), self.inherited(response)
         if depth >= MAX_SITEMAP_DEPTH:
             yield Failure(url, "parse", f"sitemap indexes nested more than {MAX_SITEMAP_DEPTH} "
                           "deep; the rest is not followed")
@@ -107,7 +110,7 @@ class SitemapsSpider(WebSpider):
         for entry in entries:
             if not is_followable(entry.url):
                 stats.inc_value("sitemaps/skipped_not_web")
-            elif is_older(entry, self.since):
+            elif is_older(entry, since):
                 stats.inc_value("sitemaps/skipped_old_sitemaps")
             else:
-                yield self.sitemap_request(entry.url, depth + 1)
+                yield self.sitemap_request(entry.url, depth + 1, meta)
