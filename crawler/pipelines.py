@@ -130,10 +130,12 @@ class CorpusPipeline:
     next run fetches again whatever this one could not store.
     """
 
-    def __init__(self, crawler: Crawler, path: str, batch_size: int) -> None:
+    def __init__(self, crawler: Crawler, path: str, batch_size: int,
+                 busy_timeout: float = 30.0) -> None:
         self.crawler = crawler
         self.path = path
         self.batch_size = batch_size
+        self.busy_timeout = busy_timeout
         self.corpus: Corpus | None = None
         self.write_error: str | None = None
 
@@ -142,13 +144,15 @@ class CorpusPipeline:
         path = crawler.settings.get("CORPUS_DB", "corpus.db")
         if not path:
             raise NotConfigured("CORPUS_DB is empty")
-        pipe = cls(crawler, path, crawler.settings.getint("CORPUS_BATCH_SIZE", 200))
+        pipe = cls(crawler, path, crawler.settings.getint("CORPUS_BATCH_SIZE", 200),
+                   crawler.settings.getfloat("CORPUS_BUSY_TIMEOUT", 30.0))
         crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
         return pipe
 
     def open_spider(self) -> None:
         try:
-            self.corpus = Corpus(self.path, batch_size=self.batch_size)
+            self.corpus = Corpus(self.path, batch_size=self.batch_size,
+                                 busy_timeout=self.busy_timeout)
             spider = self.crawler.spider
             crawl_id = self.corpus.start_crawl(spider.name, getattr(spider, "arguments", {}))
         except (CorpusError, sqlite3.Error) as exc:

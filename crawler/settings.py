@@ -107,3 +107,7 @@ CLEAN_WORKERS = -1
 # A TOML file of per-host cleaning rules: ["host"] prune = [selectors],
 # body = "selector" (README, "Per-site rules").
 CLEAN_SITE_RULES = ""
+
+# Seconds a write waits for another program's lock on the corpus before the
+# crawl stops with a clear error (finish reason corpus_write_error).
+CORPUS_BUSY_TIMEOUT = 30.0

@@ -133,6 +133,19 @@ def write_transaction(db: Database) -> Iterator[Database]:
     db.conn.execute("COMMIT")
 
 
+@migrations()
+def m002_one_failure_row_per_url(db: Database) -> None:
+    """A URL has one ``failures`` row: its latest attempt, with a count."""
+    db["failures"].add_column("attempts", int)
+    db["failures"].add_column("first_at", str)
+    db.execute("UPDATE failures SET attempts = 1, first_at = at")
+    db.execute(
+        "DELETE FROM failures WHERE id NOT IN (SELECT max(id) FROM failures GROUP BY url)"
+    )
+    db.execute("DROP INDEX IF EXISTS idx_failures_url")
+    db["failures"].create_index(["url"], unique=True)
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -175,6 +188,16 @@ def open_database(path: str | Path, *, busy_timeout: float = 30.0) -> Database:
     return db
 
 
+def check_writable(db: Database) -> None:
+    """Raise :class:`CorpusError` unless a write transaction can start now
+    (a read-only file, or another program holding the lock too long)."""
+    try:
+        db.conn.execute("BEGIN IMMEDIATE")
+        db.conn.execute("ROLLBACK")
+    except sqlite3.DatabaseError as exc:
+        raise CorpusError(f"cannot write to CORPUS_DB: {exc}") from None
+
+
 def _retry_locked(fn: Any, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -196,19 +219,25 @@ def _migrate(db: Database) -> None:
             migrations.apply(db)
 
 
+def _permanent(failure: dict[str, Any]) -> bool:
+    return failure.get("http_status") in (404, 410) or failure.get("stage") in (
+        "parse", "extract", "validate")
+
+
 class Corpus:
     """The single writer of one crawl into the corpus."""
 
-    def __init__(self, path: str | Path, *, batch_size: int = 200) -> None:
+    def __init__(self, path: str | Path, *, batch_size: int = 200,
+                 busy_timeout: float = 30.0) -> None:
         self.path = Path(path)
         self.batch_size = max(1, batch_size)
-        self.db = open_database(self.path)
+        self.db = open_database(self.path, busy_timeout=busy_timeout)
         self.crawl_id: int | None = None
         self._articles: dict[str, dict[str, Any]] = {}  # url -> row
         self._by_hash: dict[str, str] = {}  # content_hash -> url, pending
         self._updates: list[dict[str, Any]] = []
         self._duplicates: dict[str, dict[str, Any]] = {}  # url -> row (kept_url inside)
-        self._failures: list[dict[str, Any]] = []
+        self._failures: dict[str, dict[str, Any]] = {}  # url -> row
 
     # --- crawls -------------------------------------------------------------
 
@@ -247,12 +276,24 @@ class Corpus:
         return row[0] if row else None
 
     def is_known_url(self, url: str) -> bool:
-        """Is ``url`` already an article or a recorded duplicate?"""
+        """Does fetching ``url`` again only reproduce a row the corpus has?
+
+        True for an article (by canonical or fetched URL), a recorded
+        duplicate, and a permanent failure (HTTP 404 or 410, or a page that
+        was not an article); transient failures (timeouts, 5xx) are retried.
+        """
         if url in self._articles or url in self._duplicates:
             return True
-        if self._stored_by_url(url):
+        pending = self._failures.get(url)
+        if pending is not None and _permanent(pending):
             return True
-        row = self.db.execute("SELECT 1 FROM duplicates WHERE url = ?", [url]).fetchone()
+        row = self.db.execute(
+            "SELECT 1 FROM articles WHERE url = ? OR fetched_url = ? "
+            "UNION ALL SELECT 1 FROM duplicates WHERE url = ? OR fetched_url = ? "
+            "UNION ALL SELECT 1 FROM failures WHERE url = ? AND "
+            "(http_status IN (404, 410) OR stage IN ('parse', 'extract', 'validate')) LIMIT 1",
+            [url, url, url, url, url],
+        ).fetchone()
         return row is not None
 
     # --- writes ---------------------------------------------------------------
@@ -326,9 +367,10 @@ class Corpus:
         self._maybe_flush()
 
     def add_failure(self, failure: Failure) -> None:
-        self._failures.append(
-            asdict(failure) | {"crawl_id": self.crawl_id, "at": now()}
-        )
+        """Queue the failure; a URL keeps one row, its latest attempt."""
+        at = now()
+        self._failures[failure.url] = asdict(failure) | {
+            "crawl_id": self.crawl_id, "at": at, "first_at": at, "attempts": 1}
         self._maybe_flush()
 
     def _row(self, article: Article) -> dict[str, Any]:
@@ -382,7 +424,23 @@ class Corpus:
             if dups:
                 self.db["duplicates"].upsert_all(dups, pk="url", alter=False)
             if self._failures:
-                self.db["failures"].insert_all(self._failures)
+                self.db.conn.executemany(
+                    "INSERT INTO failures (url, stage, reason, http_status, crawl_id, at, "
+                    "first_at, attempts) VALUES (:url, :stage, :reason, :http_status, "
+                    ":crawl_id, :at, :first_at, 1) ON CONFLICT(url) DO UPDATE SET "
+                    "stage = excluded.stage, reason = excluded.reason, "
+                    "http_status = excluded.http_status, crawl_id = excluded.crawl_id, "
+                    "at = excluded.at, attempts = failures.attempts + 1",
+                    list(self._failures.values()),
+                )
+            # A URL that failed before and is now an article (or a duplicate)
+            # leaves the failures table: every URL is in exactly one place.
+            done = [u for r in self._articles.values() for u in (r["url"], r["fetched_url"])]
+            done += [u for r in self._duplicates.values() for u in (r["url"], r["fetched_url"])]
+            for k in range(0, len(done), 500):
+                chunk = done[k:k + 500]
+                self.db.execute(
+                    f"DELETE FROM failures WHERE url IN ({','.join('?' * len(chunk))})", chunk)
         self._articles.clear()
         self._by_hash.clear()
         self._updates.clear()

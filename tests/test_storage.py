@@ -105,3 +105,26 @@ def test_unusable_paths_are_clear_errors(tmp_path):
     bad.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(CorpusError, match="cannot open"):
         open_database(bad)
+
+
+def test_one_failure_row_per_url_and_it_leaves_when_the_url_succeeds(tmp_path):
+    corpus = Corpus(tmp_path / "c.db")
+    corpus.start_crawl("urls", {})
+    corpus.add_failure(Failure("https://a.test/flaky", "download", "timed out", None))
+    corpus.add_failure(Failure("https://a.test/gone", "download", "the server answered HTTP 410", 410))
+    corpus.finish_crawl("finished", {})
+    assert not corpus.is_known_url("https://a.test/flaky")  # transient: worth another try
+    assert corpus.is_known_url("https://a.test/gone")  # permanent
+    corpus.start_crawl("urls", {})
+    corpus.add_failure(Failure("https://a.test/flaky", "download", "the server answered HTTP 503", 503))
+    corpus.finish_crawl("finished", {})
+    rows = list(corpus.db.query("select url, reason, attempts, crawl_id from failures order by url"))
+    assert [(r["url"], r["attempts"], r["crawl_id"]) for r in rows] == [
+        ("https://a.test/flaky", 2, 2), ("https://a.test/gone", 1, 1)]
+    assert "503" in rows[0]["reason"]
+    # Third time lucky: the URL becomes an article and leaves the failures table.
+    corpus.start_crawl("urls", {})
+    corpus.add_article(article("https://a.test/flaky", TEXT))
+    corpus.finish_crawl("finished", {})
+    assert [r["url"] for r in corpus.db.query("select url from failures")] == ["https://a.test/gone"]
+    corpus.close()

@@ -16,7 +16,7 @@ from scrapy.spiderloader import get_spider_loader
 
 from crawler.site_rules import RulesError, load_rules
 from crawler.spiders import ArgumentError
-from crawler.storage import CorpusError, open_database
+from crawler.storage import CorpusError, check_writable, open_database
 
 
 class Command(ScrapyCrawl):
@@ -51,7 +51,12 @@ class Command(ScrapyCrawl):
         if not self.settings.get("CORPUS_REDIS_URL") and \
                 "crawler.pipelines.CorpusPipeline" in self.settings.getdict("ITEM_PIPELINES"):
             try:
-                open_database(self.settings.get("CORPUS_DB")).close()
+                db = open_database(self.settings.get("CORPUS_DB"),
+                                   busy_timeout=self.settings.getfloat("CORPUS_BUSY_TIMEOUT", 30.0))
+                try:
+                    check_writable(db)
+                finally:
+                    db.close()
             except CorpusError as exc:
                 return str(exc)
         return None
