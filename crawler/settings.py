@@ -74,7 +74,12 @@ ITEM_PIPELINES = {
 
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
+    # Our one-line progress summary replaces Scrapy's pages/items line.
+    "scrapy.extensions.logstats.LogStats": None,
+    "crawler.extensions.Progress": 500,
 }
+# Seconds between progress lines (0 turns them off).
+CORPUS_PROGRESS_INTERVAL = 60.0
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

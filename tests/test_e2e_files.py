@@ -179,3 +179,22 @@ def test_cleaning_in_worker_processes_gives_the_same_corpus(tmp_path):
     sql = "select url, title, text, content_hash from articles order by url"
     assert in_pool.rows(sql) == inline.rows(sql)
     assert len(inline.rows(sql)) == 2
+
+
+def test_progress_lines(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "files", "-a", f"path={FIXTURES}",
+         "-s", f"CORPUS_DB={tmp_path / 'c.db'}", "-s", "CORPUS_PROGRESS_INTERVAL=0.05",
+         "-s", "CLEAN_WORKERS=0"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0
+    progress = [line for line in proc.stderr.splitlines() if "[crawler.extensions]" in line]
+    assert progress, proc.stderr[-2000:]
+    last = progress[-1]
+    assert "Finished (finished):" in last and " articles, " in last and " failures" in last
+    assert all("pages/s" in line and "queued" in line for line in progress[:-1])
