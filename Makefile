@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 DB     ?= corpus.db
 PORT   ?= 8001
 
-.PHONY: install install-test redis-server run test serve bench bench-extraction clean
+.PHONY: install install-test redis-server run test serve bench bench-quick bench-extraction \
+	bench-crawl bench-newsplease clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +42,18 @@ serve: install
 bench-extraction: install
 	$(BIN)/python bench/extraction.py
 
-bench: bench-extraction
+bench-crawl: install
+	$(BIN)/python bench/crawl.py --pages 2000
+
+bench-newsplease: install
+	$(BIN)/python bench/vs_newsplease.py --pages 2000
+
+bench: bench-extraction bench-crawl bench-newsplease
+
+# About a minute: a 300-page site, and extraction on the dev pages.
+bench-quick: install
+	$(BIN)/python bench/crawl.py --pages 300 --sample 100
+	$(BIN)/python bench/extraction.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

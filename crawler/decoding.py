@@ -8,6 +8,7 @@ detection as a last resort.
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 import zlib
 from dataclasses import dataclass
@@ -131,13 +132,14 @@ def decode(
     raise NotText("undecodable text: not valid UTF-8, and no charset could be detected")
 
 
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _ALLOWED = frozenset("\t\n\r\f\u00ad\u200b\u200c\u200d\u200e\u200f\u2060")
 
 
 def _checked(decoded: Decoded) -> Decoded:
     """Refuse a decoding that yields mostly control, unassigned or private characters."""
     sample = decoded.text[:4000]
-    if not sample:
+    if not sample or sample.isascii() and not _ASCII_CONTROL.search(sample):
         return decoded
     bad = sum(
         1 for ch in sample
