@@ -46,6 +46,10 @@ class Article:
     canonical_url: str | None = None
     #: every URL this article was reached through, besides ``url``.
     fetched_url: str | None = None
+    #: the page as fetched, zlib-compressed (``CORPUS_KEEP_RAW``), for reclean.
+    raw: bytes | None = None
+    raw_content_type: str | None = None
+    raw_encoding: str | None = None
 
 
 @dataclass

@@ -25,7 +25,7 @@ from scrapy.exceptions import NotConfigured
 from crawler.items import Article, Failure, Page
 from crawler.processing import Options, process_page
 from crawler.site_rules import RulesError, load_rules
-from crawler.storage import Corpus, CorpusError
+from crawler.storage import Corpus, CorpusError, load_site_profiles
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -71,7 +71,11 @@ class ExtractPipeline:
                 rules = load_rules(settings.get("CLEAN_SITE_RULES"))
             except RulesError as exc:
                 raise ValueError(str(exc)) from None
-        return cls(crawler, Options(min_words=min_words, site_rules=rules), workers)
+        options = Options(min_words=min_words, site_rules=rules,
+                          keep_raw=settings.getbool("CORPUS_KEEP_RAW", True))
+        if settings.getbool("CLEAN_SITE_PROFILES", True) and not settings.get("CORPUS_REDIS_URL"):
+            options.site_lines = load_site_profiles(settings.get("CORPUS_DB"))
+        return cls(crawler, options, workers)
 
     def open_spider(self) -> None:
         # Rules a spider brings (the sources spider's per-source cleaning)
@@ -136,6 +140,7 @@ class CorpusPipeline:
         self.path = path
         self.batch_size = batch_size
         self.busy_timeout = busy_timeout
+        self.learn_profiles = True
         self.corpus: Corpus | None = None
         self.write_error: str | None = None
 
@@ -146,6 +151,7 @@ class CorpusPipeline:
             raise NotConfigured("CORPUS_DB is empty")
         pipe = cls(crawler, path, crawler.settings.getint("CORPUS_BATCH_SIZE", 200),
                    crawler.settings.getfloat("CORPUS_BUSY_TIMEOUT", 30.0))
+        pipe.learn_profiles = crawler.settings.getbool("CLEAN_SITE_PROFILES", True)
         crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
         return pipe
 
@@ -212,6 +218,12 @@ class CorpusPipeline:
     def spider_closed(self, spider: Any, reason: str) -> None:
         if self.corpus is None:
             return
+        if self.learn_profiles and self.write_error is None:
+            try:
+                learnt = self.corpus.learn_site_profiles()
+                self.crawler.stats.set_value("corpus/site_profile_lines", sum(learnt.values()))
+            except (CorpusError, sqlite3.Error) as exc:
+                logger.error("Could not update site profiles in %s: %s", self.path, exc)
         try:
             self.corpus.finish_crawl(reason, self.crawler.stats.get_stats())
         except (CorpusError, sqlite3.Error) as exc:

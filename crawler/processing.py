@@ -8,6 +8,7 @@ the same path as the extraction bench calls it.
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -30,6 +31,10 @@ class Options:
     min_words: int = DEFAULT_MIN_WORDS
     #: per-host selectors, see :mod:`crawler.site_rules`.
     site_rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: per-host chrome lines learnt from the corpus (:mod:`crawler.siteprofile`).
+    site_lines: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: keep the fetched page, compressed, with the article (for ``scrapy reclean``).
+    keep_raw: bool = False
 
 
 def _kind(page: Page) -> str:
@@ -108,7 +113,9 @@ def process_page(page: Page, options: Options | None = None) -> Article | Failur
         return hints.get(name) or value
 
     title = pick("title")
-    cleaned = clean_text(ext.text, title=title)
+    url = article_url(page.url, ext.canonical_url)
+    cleaned = clean_text(ext.text, title=title,
+                         site_lines=options.site_lines.get(host_of(url) or "", ()))
     text = cleaned.text
     words = len(text.split())
     if not text:
@@ -124,7 +131,7 @@ def process_page(page: Page, options: Options | None = None) -> Article | Failur
 
     site = pick("site") or host_of(page.url)
     return Article(
-        url=article_url(page.url, ext.canonical_url),
+        url=url,
         fetched_url=page.url,
         title=title,
         text=text,
@@ -136,6 +143,9 @@ def process_page(page: Page, options: Options | None = None) -> Article | Failur
         description=ext.description,
         word_count=words,
         canonical_url=ext.canonical_url,
+        raw=zlib.compress(page.body, 6) if options.keep_raw else None,
+        raw_content_type=page.content_type,
+        raw_encoding=page.declared_encoding,
     )
 
 

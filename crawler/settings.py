@@ -116,3 +116,10 @@ CLEAN_SITE_RULES = ""
 # Seconds a write waits for another program's lock on the corpus before the
 # crawl stops with a clear error (finish reason corpus_write_error).
 CORPUS_BUSY_TIMEOUT = 30.0
+
+# Keep each article's page as fetched (zlib-compressed, table `pages`) so
+# that `scrapy reclean` can re-run cleaning without fetching again.
+CORPUS_KEEP_RAW = True
+# Learn each site's recurring chrome lines from the corpus at the end of a
+# crawl (table `site_profiles`) and remove them from later pages.
+CLEAN_SITE_PROFILES = True

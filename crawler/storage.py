@@ -25,6 +25,10 @@ from typing import Any
 from sqlite_utils import Database, Migrations
 
 from crawler.items import Article, Failure
+from crawler.neardup import Sketch
+from crawler.storyindex import StoryIndex, create_tables, published_earlier
+from crawler.siteprofile import learn_profile
+from crawler.urls import host_of
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +150,25 @@ def m002_one_failure_row_per_url(db: Database) -> None:
     db["failures"].create_index(["url"], unique=True)
 
 
+@migrations()
+def m003_pages_and_site_profiles(db: Database) -> None:
+    """Raw pages (for ``scrapy reclean``) and the chrome learnt per site."""
+    db["pages"].create(
+        {"url": str, "fetched_url": str, "content_type": str, "declared_encoding": str,
+         "body": bytes, "fetched_at": str},
+        pk="url",
+    )
+    db["site_profiles"].create(
+        {"host": str, "pages": int, "lines": str, "updated_at": str}, pk="host",
+    )
+
+
+@migrations()
+def m004_stories_and_near_duplicates(db: Database) -> None:
+    """Near-duplicate fingerprints, the story index and the story view's sentences."""
+    create_tables(db)
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -238,6 +261,13 @@ class Corpus:
         self._updates: list[dict[str, Any]] = []
         self._duplicates: dict[str, dict[str, Any]] = {}  # url -> row (kept_url inside)
         self._failures: dict[str, dict[str, Any]] = {}  # url -> row
+        self._pages: dict[str, dict[str, Any]] = {}  # article url -> raw page row
+        self.hosts_touched: set[str] = set()
+        # near-duplicates and stories (crawler.storyindex)
+        self.index = StoryIndex(self.db)
+        self._sketches: dict[str, Sketch] = {}  # pending url -> its near-dup sketch
+        self._story_of: dict[str, int] = {}  # pending url -> story it must join
+        self._demotions: list[tuple[int, str, float]] = []  # (stored id, new url, similarity)
 
     # --- crawls -------------------------------------------------------------
 
@@ -314,6 +344,7 @@ class Corpus:
                 self._note_variant(fetched, url, article.site)
                 return Outcome("known", article_id)
             self._updates.append(self._row(article) | {"id": article_id, "updated_at": now()})
+            self._keep_page(article)
             self._maybe_flush()
             return Outcome("updated", article_id)
         dup_row = self.db.execute("SELECT article_id FROM duplicates WHERE url = ?", [url]).fetchone()
@@ -337,10 +368,56 @@ class Corpus:
             self._maybe_flush()
             return Outcome("duplicate", kept_id, kind="exact", similarity=1.0)
 
+        sketch, near = self.index.find_near(article.text, article.published)
+        if near is not None:
+            if not published_earlier(article.published, near.published):
+                self._duplicates[url] = {
+                    "url": url, "fetched_url": fetched, "kept_url": near.url,
+                    "article_id": near.article_id, "kind": "near",
+                    "similarity": near.similarity, "site": article.site,
+                    "crawl_id": self.crawl_id, "seen_at": now(),
+                }
+                self._maybe_flush()
+                return Outcome("duplicate", near.article_id, kind="near",
+                               similarity=near.similarity)
+            self._supersede(url, near.url, near.article_id, near.similarity)
+
         self._articles[url] = self._row(article)
         self._by_hash[article.content_hash] = url
+        self._sketches[url] = sketch
+        self.index.hold(url, sketch, article.published)
+        self._keep_page(article)
         self._maybe_flush()
         return Outcome("stored")
+
+    def _supersede(self, url: str, old_url: str | None, old_id: int | None,
+                   similarity: float) -> None:
+        """The article at ``url`` is a copy published earlier than the one kept so far:
+        it becomes the kept article (and takes over its story), the other one a
+        ``near`` duplicate of it."""
+        if old_id is not None:
+            logger.info("Article %d becomes a near duplicate of the earlier %s", old_id, url)
+            story = self.db.execute("SELECT story_id FROM articles WHERE id = ?", [old_id]).fetchone()
+            if story and story[0] is not None:
+                self._story_of[url] = story[0]
+            self._demotions.append((old_id, url, similarity))
+            return
+        assert old_url is not None
+        old = self._articles.pop(old_url)
+        self._by_hash.pop(old["content_hash"], None)
+        self._sketches.pop(old_url, None)
+        self._pages.pop(old_url, None)
+        self.index.release(old_url)
+        if old_url in self._story_of:
+            self._story_of[url] = self._story_of.pop(old_url)
+        for dup in self._duplicates.values():
+            if dup["kept_url"] == old_url:
+                dup["kept_url"] = url
+        self._duplicates[old_url] = {
+            "url": old_url, "fetched_url": old["fetched_url"], "kept_url": url,
+            "article_id": None, "kind": "near", "similarity": similarity, "site": old["site"],
+            "crawl_id": self.crawl_id, "seen_at": now(),
+        }
 
     def _note_variant(self, fetched: str, url: str, site: str | None) -> None:
         """A known article reached through another address: a ``url`` duplicate."""
@@ -390,8 +467,52 @@ class Corpus:
             "crawl_id": self.crawl_id,
         }
 
+    def _keep_page(self, article: Article) -> None:
+        host = host_of(article.url)
+        if host:
+            self.hosts_touched.add(host)
+        if article.raw is not None:
+            self._pages[article.url] = {
+                "url": article.url, "fetched_url": article.fetched_url or article.url,
+                "content_type": article.raw_content_type,
+                "declared_encoding": article.raw_encoding, "body": article.raw,
+                "fetched_at": now(),
+            }
+
+    # --- site profiles --------------------------------------------------------
+
+    def learn_site_profiles(self, hosts: set[str] | None = None, *, recent: int = 200,
+                            min_pages: int = 3) -> dict[str, int]:
+        """Learn (and keep) the chrome lines of each host from its latest
+        ``recent`` articles; returns how many lines each host now has.
+
+        Lines once learnt stay: after a profile is applied, later texts no
+        longer contain them, which must not unlearn them.
+        """
+        self.flush()
+        hosts = self.hosts_touched if hosts is None else hosts
+        out = {}
+        with write_transaction(self.db):
+            for host in sorted(hosts):
+                like = [f"http://{host}/%", f"https://{host}/%"]
+                texts = [r[0] for r in self.db.execute(
+                    "SELECT text FROM articles WHERE url LIKE ? OR url LIKE ? "
+                    "ORDER BY id DESC LIMIT ?", [*like, recent])]
+                learnt = learn_profile(texts, host=host, min_pages=min_pages)
+                old = self.db.execute("SELECT lines FROM site_profiles WHERE host = ?",
+                                      [host]).fetchone()
+                lines = {**(json.loads(old[0]) if old else {}), **learnt.lines}
+                if lines or old:
+                    self.db["site_profiles"].upsert(
+                        {"host": host, "pages": learnt.pages, "updated_at": now(),
+                         "lines": json.dumps(lines, ensure_ascii=False, sort_keys=True)},
+                        pk="host")
+                out[host] = len(lines)
+        return out
+
     def pending(self) -> int:
-        return len(self._articles) + len(self._updates) + len(self._duplicates) + len(self._failures)
+        return (len(self._articles) + len(self._updates) + len(self._duplicates)
+                + len(self._failures) + len(self._pages))
 
     def _maybe_flush(self) -> None:
         if self.pending() >= self.batch_size:
@@ -402,17 +523,22 @@ class Corpus:
         if not self.pending():
             return
         with write_transaction(self.db):
-            if self._articles:
-                rows = list(self._articles.values())
-                for row in rows:
-                    story = self.db["stories"].insert(
-                        {"title": row["title"], "first_published": row["published"],
-                         "article_count": 1}
-                    )
-                    row["story_id"] = story.last_pk
-                self.db["articles"].insert_all(rows, batch_size=self.batch_size)
+            # In arrival order: each article joins a story (or starts one) and is
+            # indexed before the next one is grouped.
+            for row in self._articles.values():
+                story_id, tf = self.index.assign_story(row, self._story_of.get(row["url"]))
+                row["story_id"] = story_id
+                article_id = self.db["articles"].insert(row).last_pk
+                self.index.add(article_id, row, story_id, tf, self._sketches.get(row["url"]))
+            for old_id, new_url, similarity in self._demotions:
+                new = self._stored_by_url(new_url)
+                if new is not None:
+                    self.index.demote(old_id, new[0], similarity, self.crawl_id, now())
             for row in self._updates:
-                self.db["articles"].update(row.pop("id"), row)
+                article_id = row.pop("id")
+                self.index.remove(article_id)
+                self.db["articles"].update(article_id, row)
+                self.index.reindex(article_id)
             dups = []
             for row in self._duplicates.values():
                 row = dict(row)
@@ -433,6 +559,9 @@ class Corpus:
                     "at = excluded.at, attempts = failures.attempts + 1",
                     list(self._failures.values()),
                 )
+            if self._pages:
+                self.db["pages"].upsert_all(list(self._pages.values()), pk="url")
+            self.index.finish()
             # A URL that failed before and is now an article (or a duplicate)
             # leaves the failures table: every URL is in exactly one place.
             done = [u for r in self._articles.values() for u in (r["url"], r["fetched_url"])]
@@ -446,9 +575,28 @@ class Corpus:
         self._updates.clear()
         self._duplicates.clear()
         self._failures.clear()
+        self._pages.clear()
+        self._sketches.clear()
+        self._story_of.clear()
+        self._demotions.clear()
 
     def close(self) -> None:
         try:
             self.flush()
         finally:
             self.db.close()
+
+
+def load_site_profiles(path: str | Path) -> dict[str, frozenset[str]]:
+    """The learnt chrome lines of every host, read-only (for cleaning workers)."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT host, lines FROM site_profiles").fetchall()
+    except sqlite3.OperationalError:
+        return {}
+    finally:
+        conn.close()
+    return {host: frozenset(json.loads(lines)) for host, lines in rows}

@@ -1,0 +1,103 @@
+"""Re-run cleaning over the stored pages, without fetching anything.
+
+Pure: no Scrapy. When the cleaner improves (or a site's rules or learnt
+profile change), ``scrapy reclean`` calls :func:`reclean`: every article that
+has its raw page (table ``pages``) goes through
+:func:`crawler.processing.process_page` again, and texts that changed are
+updated in place (the full-text index follows through its triggers).
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from crawler.items import Article, Page
+from crawler.processing import Options, process_page
+from crawler.storage import Corpus, load_site_profiles, now, write_transaction
+
+logger = logging.getLogger(__name__)
+
+_FIELDS = ("title", "text", "content_hash", "word_count", "author", "published", "site",
+           "language", "description")
+
+
+@dataclass
+class Report:
+    pages: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    #: pages that no longer clean into an article: their stored text is kept.
+    now_failing: list[tuple[str, str]] = field(default_factory=list)
+    profile_lines: int = 0
+
+    def summary(self) -> str:
+        return (f"re-cleaned {self.pages} stored pages: {self.changed} texts changed, "
+                f"{self.unchanged} unchanged, {len(self.now_failing)} no longer pass cleaning "
+                f"(kept as they were)")
+
+
+def _rows(corpus: Corpus, site: str | None) -> Iterator[dict[str, Any]]:
+    sql = ("SELECT a.id, a.url, a.text, a.title, p.fetched_url, p.content_type, "
+           "p.declared_encoding, p.body FROM articles a JOIN pages p ON p.url = a.url")
+    params: list[Any] = []
+    if site:
+        sql += " WHERE a.url LIKE ? OR a.url LIKE ?"
+        params = [f"http://{site}/%", f"https://{site}/%"]
+    yield from corpus.db.query(sql + " ORDER BY a.id", params)
+
+
+def _clean(args: tuple[int, Page, Options]) -> tuple[int, Any]:
+    article_id, page, options = args
+    return article_id, process_page(page, options)
+
+
+def reclean(db_path: str | Path, options: Options, *, site: str | None = None,
+            dry_run: bool = False, workers: int = 0, learn: bool = True) -> Report:
+    """Clean every stored page again; update the texts that changed."""
+    corpus = Corpus(db_path)
+    report = Report()
+    try:
+        if learn:
+            hosts = {r[0].split("/")[2] for r in corpus.db.execute(
+                "SELECT url FROM articles WHERE url LIKE 'http%'")}
+            report.profile_lines = sum(corpus.learn_site_profiles(
+                {site} if site else hosts).values())
+            options = replace(options, site_lines={**options.site_lines,
+                                                   **load_site_profiles(db_path)})
+        old: dict[int, dict[str, Any]] = {}
+        tasks = []
+        for row in _rows(corpus, site):
+            body = zlib.decompress(row["body"])
+            page = Page(url=row["fetched_url"], body=body, content_type=row["content_type"],
+                        declared_encoding=row["declared_encoding"])
+            old[row["id"]] = row
+            tasks.append((row["id"], page, replace(options, keep_raw=False)))
+        if workers > 0 and len(tasks) > 20:
+            with ProcessPoolExecutor(workers) as pool:
+                results = list(pool.map(_clean, tasks, chunksize=16))
+        else:
+            results = [_clean(t) for t in tasks]
+        updates = []
+        for article_id, result in results:
+            report.pages += 1
+            if not isinstance(result, Article):
+                report.now_failing.append((old[article_id]["url"], result.reason))
+                continue
+            if result.text == old[article_id]["text"] and result.title == old[article_id]["title"]:
+                report.unchanged += 1
+                continue
+            report.changed += 1
+            updates.append((article_id, {f: getattr(result, f) for f in _FIELDS}))
+        if updates and not dry_run:
+            with write_transaction(corpus.db):
+                for article_id, values in updates:
+                    corpus.db["articles"].update(article_id, values | {"updated_at": now()})
+    finally:
+        corpus.db.close()
+    return report

@@ -1,0 +1,256 @@
+"""Story grouping: which stored articles cover the same event.
+
+Pure: no Scrapy, no SQLite. :class:`crawler.storage.Corpus` feeds it the
+candidates it fetched from its index and stores what it decides.
+
+Method (single pass, in arrival order):
+
+* An article's *terms* are its content words (lowercased, stopwords dropped,
+  plural endings folded) and its capitalised multiword names (``n:vincent
+  jackson``) counted :data:`NAME_WEIGHT` times; the title counts as text.
+* Terms are weighted by sublinear tf x idf, the idf coming from the corpus
+  itself (:class:`TermStats`, document frequencies over every stored article,
+  hashed into a fixed array so the cost stays flat), and vectors are
+  L2-normalised.
+* A new article is compared (cosine) with the stored articles that share one
+  of its :data:`KEY_TERMS` heaviest terms and whose publication dates are
+  within :data:`WINDOW_DAYS` days of its own (an undated article is
+  compatible with any date). It joins the story of its most similar article
+  when that similarity reaches :data:`THRESHOLD`, otherwise it starts a story.
+
+The same decision replayed over the whole corpus is :func:`regroup` (``scrapy
+stories rebuild``), with the idf of the complete corpus.
+
+Story view: :func:`sentences` splits a text into sentences and
+:func:`sentence_key` normalises one, so storage can mark which sentences
+another outlet's article of the same story also has.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from array import array
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+import hashlib
+
+THRESHOLD = 0.2
+WINDOW_DAYS = 3
+NAME_WEIGHT = 2.0
+KEY_TERMS = 12
+STORED_TERMS = 150
+DF_BUCKETS = 1 << 20
+
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before
+being below between both but by can could did do does doing down during each few for from
+further had has have having he her here hers herself him himself his how i if in into is it
+its itself just me more most my myself no nor not now of off on once only or other our ours
+ourselves out over own same she should so some such than that the their theirs them
+themselves then there these they this those through to too under until up very was we were
+what when where which while who whom why will with would you your yours yourself yourselves
+said says say one two new like get got told according mr mrs ms may might us year years last
+first time people just
+""".split())
+
+_WORD = re.compile(r"[^\W\d_][\w'\-]*", re.UNICODE)
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ \-](?:[A-Z][a-z]+|of|de|van|von|al))*\b")
+_SENTENCE_END = re.compile(r"(?<=[.!?…\"”'’])\s+(?=[\"“‘'(\[]?[A-Z0-9])")
+_KEY_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ies", "es", "s"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 3:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def terms(title: str | None, text: str) -> Counter[str]:
+    """Term counts of an article (title and body)."""
+    out: Counter[str] = Counter()
+    for part in (text, title or ""):
+        part = unicodedata.normalize("NFKC", part)
+        for match in _WORD.finditer(part):
+            word = match.group(0).lower().strip("'-")
+            if len(word) < 3 or word in STOPWORDS:
+                continue
+            out[_stem(word)] += 1
+        for match in _NAME.finditer(part):
+            name = match.group(0)
+            if " " in name:
+                out["n:" + name.lower()] += NAME_WEIGHT
+    return out
+
+
+def term_hash(term: str) -> int:
+    """A stable signed 64-bit id of a term (index keys in SQLite)."""
+    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(),
+                          "little", signed=True)
+
+
+def _bucket(term: str) -> int:
+    return term_hash(term) % DF_BUCKETS
+
+
+@dataclass
+class TermStats:
+    """Document frequencies of terms over the corpus, hashed into buckets."""
+
+    docs: int = 0
+    df: array = field(default_factory=lambda: array("I", bytes(4 * DF_BUCKETS)))
+
+    def add(self, document_terms: Iterable[str], sign: int = 1) -> None:
+        self.docs += sign
+        for term in set(document_terms):
+            b = _bucket(term)
+            self.df[b] = max(0, self.df[b] + sign)
+
+    def idf(self, term: str) -> float:
+        return math.log((self.docs + 1) / (self.df[_bucket(term)] + 1))
+
+    def to_bytes(self) -> bytes:
+        return self.df.tobytes()
+
+    @classmethod
+    def from_bytes(cls, docs: int, blob: bytes | None) -> TermStats:
+        stats = cls(docs=docs)
+        if blob and len(blob) == 4 * DF_BUCKETS:
+            stats.df = array("I", blob)
+        return stats
+
+
+def weigh(tf: dict[str, float], stats: TermStats) -> dict[str, float]:
+    """Sublinear tf x idf, L2-normalised."""
+    vec = {}
+    for term, count in tf.items():
+        w = (1 + math.log(count) if count >= 1 else count) * stats.idf(term)
+        if w > 0:
+            vec[term] = w
+    norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
+    return {t: w / norm for t, w in vec.items()}
+
+
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b.get(t, 0.0) for t, w in a.items())
+
+
+def top_terms(tf: dict[str, float], stats: TermStats, n: int) -> list[str]:
+    """The ``n`` heaviest terms (ties broken by the term itself: deterministic)."""
+    weighted = weigh(tf, stats)
+    return [t for t, _ in sorted(weighted.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+
+
+def stored_terms(tf: dict[str, float], stats: TermStats) -> dict[str, float]:
+    """The term counts kept for later comparisons (the heaviest :data:`STORED_TERMS`)."""
+    return {t: tf[t] for t in top_terms(tf, stats, STORED_TERMS)}
+
+
+def day_of(published: str | None) -> int | None:
+    """Day number of an ISO 8601 date, or None when absent or unreadable."""
+    if not published:
+        return None
+    try:
+        return date.fromisoformat(published[:10]).toordinal()
+    except ValueError:
+        return None
+
+
+def same_time(a: int | None, b: int | None, window: int = WINDOW_DAYS) -> bool:
+    return a is None or b is None or abs(a - b) <= window
+
+
+@dataclass
+class Candidate:
+    article_id: int
+    story_id: int
+    day: int | None
+    terms: dict[str, float]
+
+
+@dataclass
+class Decision:
+    story_id: int | None  # None: start a new story
+    similarity: float
+    article_id: int | None = None  # the most similar article
+
+
+def choose_story(tf: dict[str, float], day: int | None, candidates: Iterable[Candidate],
+                 stats: TermStats, threshold: float = THRESHOLD) -> Decision:
+    """The story a new article joins (its most similar compatible article's), or none."""
+    vec = weigh(tf, stats)
+    best = Decision(None, 0.0)
+    for cand in sorted(candidates, key=lambda c: c.article_id):
+        if not same_time(day, cand.day):
+            continue
+        sim = cosine(vec, weigh(cand.terms, stats))
+        if sim > best.similarity:
+            best = Decision(cand.story_id, sim, cand.article_id)
+    if best.similarity >= threshold:
+        return best
+    return Decision(None, best.similarity, best.article_id)
+
+
+@dataclass
+class Doc:
+    """An article as :func:`regroup` sees it."""
+
+    article_id: int
+    day: int | None
+    tf: dict[str, float]
+
+
+def regroup(docs: list[Doc], threshold: float = THRESHOLD) -> dict[int, int]:
+    """Offline grouping of a whole corpus: article id -> index of its story.
+
+    The same single-pass decision as the crawler makes, in the given order,
+    with the idf of the complete corpus and every earlier article as a
+    candidate (through an inverted index of key terms).
+    """
+    stats = TermStats()
+    for doc in docs:
+        stats.add(doc.tf)
+    postings: dict[str, list[int]] = {}
+    kept: dict[int, Candidate] = {}
+    story_of: dict[int, int] = {}
+    n_stories = 0
+    for doc in docs:
+        keys = top_terms(doc.tf, stats, KEY_TERMS)
+        cand_ids = {a for k in keys for a in postings.get(k, ())}
+        decision = choose_story(doc.tf, doc.day, (kept[a] for a in cand_ids), stats, threshold)
+        if decision.story_id is None:
+            decision.story_id = n_stories
+            n_stories += 1
+        story_of[doc.article_id] = decision.story_id
+        kept[doc.article_id] = Candidate(doc.article_id, decision.story_id, doc.day,
+                                         stored_terms(doc.tf, stats))
+        for k in keys:
+            postings.setdefault(k, []).append(doc.article_id)
+    return story_of
+
+
+# --- the story view: shared and unique sentences ----------------------------
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a clean text (paragraphs are lines)."""
+    out = []
+    for line in text.split("\n"):
+        line = line.strip()
+        if line:
+            out.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
+    return out
+
+
+def sentence_key(sentence: str, min_words: int = 4) -> str | None:
+    """A normalised form of a sentence (case, punctuation, quotes ignored), or None if short."""
+    words = _KEY_TOKEN.findall(unicodedata.normalize("NFKC", sentence).casefold())
+    if len(words) < min_words:
+        return None
+    return hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=8).hexdigest()

@@ -1,0 +1,393 @@
+"""The SQLite side of near-duplicate detection and story grouping.
+
+No Scrapy. :class:`crawler.storage.Corpus` owns one :class:`StoryIndex` and
+calls it: :meth:`StoryIndex.find_near` when an article arrives (against the
+stored corpus and the articles still waiting to be written),
+:meth:`StoryIndex.add` for every article it writes (inside its write
+transaction, in arrival order), :meth:`StoryIndex.demote` when an earlier
+published copy replaces a stored article, and :meth:`StoryIndex.finish` at the
+end of each transaction. The decisions are made by the pure modules
+:mod:`crawler.neardup` and :mod:`crawler.stories`.
+
+Tables (created by the migration ``m004_stories_and_near_duplicates``):
+
+* ``neardup_fingerprints (hash, article_id)``: the winnowing fingerprints of
+  every article; looking up a new article costs one index probe per
+  fingerprint (each reading at most :data:`POSTING_LIMIT` rows), whatever
+  the corpus size.
+* ``story_terms (term, article_id)``: each article's :data:`stories.KEY_TERMS`
+  heaviest terms, the way to the candidate articles of the same story.
+* ``article_features``: per article, its day, sketch sizes and stored terms.
+* ``corpus_state``: the corpus' term document frequencies (one blob).
+* ``story_sentences``: every sentence of every article, marked with how many
+  other outlets' articles of the same story have it too (the story view).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from crawler import neardup, stories
+from crawler.neardup import Sketch
+
+logger = logging.getLogger(__name__)
+
+POSTING_LIMIT = 50
+STORY_POSTING_LIMIT = 200
+MAX_STORY_CANDIDATES = 60
+
+
+def create_tables(db: Database) -> None:
+    db.execute(
+        "CREATE TABLE neardup_fingerprints (hash INTEGER NOT NULL, article_id INTEGER NOT NULL,"
+        " PRIMARY KEY (hash, article_id)) WITHOUT ROWID")
+    db.execute(
+        "CREATE TABLE story_terms (term INTEGER NOT NULL, article_id INTEGER NOT NULL,"
+        " PRIMARY KEY (term, article_id)) WITHOUT ROWID")
+    db["article_features"].create(
+        {"article_id": int, "day": int, "shingles": int, "fingerprints": int,
+         "keys": str, "terms": str},
+        pk="article_id",
+    )
+    db["corpus_state"].create({"name": str, "docs": int, "blob": bytes}, pk="name")
+    db["story_sentences"].create(
+        {"id": int, "story_id": int, "article_id": int, "site": str, "position": int,
+         "sentence": str, "key": str, "outlets": int},
+        pk="id",
+        foreign_keys=[("story_id", "stories", "id"), ("article_id", "articles", "id")],
+    )
+    db["story_sentences"].create_index(["story_id", "key"])
+    db["story_sentences"].create_index(["article_id", "position"])
+
+
+def _when(published: str | None) -> datetime | None:
+    if not published:
+        return None
+    try:
+        value = datetime.fromisoformat(published.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def published_earlier(a: str | None, b: str | None) -> bool:
+    """Is ``a`` a strictly earlier publication time than ``b`` (both known)?"""
+    wa, wb = _when(a), _when(b)
+    return wa is not None and wb is not None and wa < wb
+
+
+@dataclass
+class NearMatch:
+    """A copy found: the kept article is stored (``article_id``) or pending (``url``)."""
+
+    similarity: float
+    article_id: int | None = None
+    url: str | None = None
+    published: str | None = None
+
+
+class StoryIndex:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        row = db.execute("SELECT docs, blob FROM corpus_state WHERE name = 'df'").fetchone()
+        self.stats = stories.TermStats.from_bytes(row[0], row[1]) if row else stories.TermStats()
+        self._stats_dirty = False
+        self._dirty_stories: set[int] = set()
+        # articles accepted but not yet written: url -> (sketch, published)
+        self._pending: dict[str, tuple[Sketch, str | None]] = {}
+        self._pending_fp: dict[int, list[str]] = {}
+
+    # --- near-duplicates --------------------------------------------------------
+
+    def find_near(self, text: str, published: str | None) -> tuple[Sketch, NearMatch | None]:
+        """The closest copy of ``text`` among stored and pending articles, if any."""
+        sk = neardup.sketch(text)
+        if sk.size < neardup.MIN_SHINGLES:
+            return sk, None
+        best: NearMatch | None = None
+        # pending articles of this batch
+        shared: Counter[str] = Counter()
+        for fp in sk.fingerprints:
+            for url in self._pending_fp.get(fp, ()):
+                shared[url] += 1
+        for url, n in shared.items():
+            other, pub = self._pending[url]
+            if neardup.is_candidate(n, len(sk.fingerprints), len(other.fingerprints)):
+                sim = neardup.near_duplicate(sk, other)
+                if sim is not None and (best is None or sim > best.similarity):
+                    best = NearMatch(sim, url=url, published=pub)
+        # the stored corpus
+        counts: Counter[int] = Counter()
+        for fp in sk.fingerprints:
+            for (aid,) in self.db.execute(
+                "SELECT article_id FROM neardup_fingerprints WHERE hash = ? LIMIT ?",
+                [fp, POSTING_LIMIT],
+            ):
+                counts[aid] += 1
+        if counts:
+            ids = sorted(counts)
+            sizes = dict(self.db.execute(
+                f"SELECT article_id, fingerprints FROM article_features WHERE article_id IN "
+                f"({','.join('?' * len(ids))})", ids).fetchall())
+            for aid in ids:
+                if not neardup.is_candidate(counts[aid], len(sk.fingerprints), sizes.get(aid, 0)):
+                    continue
+                row = self.db.execute("SELECT text, published FROM articles WHERE id = ?",
+                                      [aid]).fetchone()
+                if row is None:
+                    continue
+                sim = neardup.near_duplicate(sk, neardup.sketch(row[0]))
+                if sim is not None and (best is None or sim > best.similarity):
+                    best = NearMatch(sim, article_id=aid, published=row[1])
+        return sk, best
+
+    def hold(self, url: str, sk: Sketch, published: str | None) -> None:
+        """Remember an article that waits to be written (for copies in the same batch)."""
+        self._pending[url] = (sk, published)
+        for fp in sk.fingerprints:
+            self._pending_fp.setdefault(fp, []).append(url)
+
+    def release(self, url: str) -> None:
+        held = self._pending.pop(url, None)
+        if held is None:
+            return
+        for fp in held[0].fingerprints:
+            urls = self._pending_fp.get(fp)
+            if urls and url in urls:
+                urls.remove(url)
+
+    # --- writing articles ---------------------------------------------------------
+
+    def assign_story(self, row: dict[str, Any],
+                     story_id: int | None = None) -> tuple[int, dict[str, float]]:
+        """The story a new article (not yet inserted) joins; creates one if needed.
+
+        ``story_id`` imposes the story (an earlier copy replacing a stored article
+        takes over its story).
+        """
+        tf = dict(stories.terms(row.get("title"), row.get("text") or ""))
+        self.stats.add(tf)
+        self._stats_dirty = True
+        if story_id is not None:
+            return story_id, tf
+        day = stories.day_of(row.get("published"))
+        decision = stories.choose_story(tf, day, self._candidates(tf, day), self.stats)
+        if decision.story_id is not None:
+            return decision.story_id, tf
+        return self.new_story(row), tf
+
+    def new_story(self, row: dict[str, Any]) -> int:
+        story = self.db["stories"].insert(
+            {"title": row.get("title"), "first_published": row.get("published"),
+             "article_count": 0})
+        return story.last_pk
+
+    def _candidates(self, tf: dict[str, float], day: int | None) -> list[stories.Candidate]:
+        keys = stories.top_terms(tf, self.stats, stories.KEY_TERMS)
+        hits: Counter[int] = Counter()
+        for term in keys:
+            for (aid,) in self.db.execute(
+                "SELECT article_id FROM story_terms WHERE term = ? ORDER BY article_id DESC LIMIT ?",
+                [stories.term_hash(term), STORY_POSTING_LIMIT],
+            ):
+                hits[aid] += 1
+        if not hits:
+            return []
+        # the articles sharing the most key terms (the newest first on ties)
+        chosen = sorted(hits, key=lambda a: (-hits[a], -a))[: MAX_STORY_CANDIDATES * 2]
+        rows = self.db.execute(
+            "SELECT f.article_id, a.story_id, f.day, f.terms FROM article_features f "
+            f"JOIN articles a ON a.id = f.article_id WHERE f.article_id IN "
+            f"({','.join('?' * len(chosen))})", chosen).fetchall()
+        out = []
+        for aid, story_id, cday, terms in sorted(rows, key=lambda r: (-hits[r[0]], -r[0])):
+            if story_id is None or not stories.same_time(day, cday):
+                continue
+            out.append(stories.Candidate(aid, story_id, cday, json.loads(terms)))
+            if len(out) >= MAX_STORY_CANDIDATES:
+                break
+        return out
+
+    def add(self, article_id: int, row: dict[str, Any], story_id: int, tf: dict[str, float],
+            sk: Sketch | None = None) -> None:
+        """Index a written article: fingerprints, key terms, features, sentences."""
+        if sk is None:
+            sk = neardup.sketch(row.get("text") or "")
+        self.release(row["url"])
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO neardup_fingerprints (hash, article_id) VALUES (?, ?)",
+            [(fp, article_id) for fp in sorted(sk.fingerprints)])
+        keys = stories.top_terms(tf, self.stats, stories.KEY_TERMS)
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO story_terms (term, article_id) VALUES (?, ?)",
+            [(stories.term_hash(k), article_id) for k in keys])
+        self.db.execute(
+            "INSERT OR REPLACE INTO article_features (article_id, day, shingles, fingerprints,"
+            " keys, terms) VALUES (?, ?, ?, ?, ?, ?)",
+            [article_id, stories.day_of(row.get("published")), sk.size, len(sk.fingerprints),
+             json.dumps(keys, ensure_ascii=False),
+             json.dumps(stories.stored_terms(tf, self.stats), ensure_ascii=False)])
+        self._add_sentences(article_id, story_id, row.get("site"), row.get("text") or "")
+        self._dirty_stories.add(story_id)
+
+    def _add_sentences(self, article_id: int, story_id: int, site: str | None, text: str) -> None:
+        rows = []
+        for pos, sentence in enumerate(stories.sentences(text)):
+            key = stories.sentence_key(sentence)
+            outlets = 0
+            if key is not None:
+                others = self.db.execute(
+                    "SELECT id, site FROM story_sentences WHERE story_id = ? AND key = ?"
+                    " AND article_id != ?", [story_id, key, article_id]).fetchall()
+                other_ids = [sid for sid, osite in others if osite != site]
+                outlets = len({osite for _, osite in others if osite != site})
+                if other_ids:
+                    self.db.execute(
+                        f"UPDATE story_sentences SET outlets = outlets + 1 WHERE id IN "
+                        f"({','.join('?' * len(other_ids))}) AND NOT EXISTS (SELECT 1 FROM"
+                        " story_sentences s2 WHERE s2.story_id = ? AND s2.key = ? AND"
+                        " s2.site IS ? AND s2.article_id != ?)",
+                        [*other_ids, story_id, key, site, article_id])
+            rows.append({"story_id": story_id, "article_id": article_id, "site": site,
+                         "position": pos, "sentence": sentence, "key": key, "outlets": outlets})
+        if rows:
+            self.db["story_sentences"].insert_all(rows)
+
+    def remove(self, article_id: int) -> None:
+        """Forget a stored article's index entries (before it is deleted or re-indexed)."""
+        row = self.db.execute(
+            "SELECT a.title, a.text, a.story_id, f.keys FROM articles a LEFT JOIN"
+            " article_features f ON f.article_id = a.id WHERE a.id = ?", [article_id]).fetchone()
+        if row is None:
+            return
+        title, text, story_id, keys = row
+        sk = neardup.sketch(text or "")
+        self.db.conn.executemany(
+            "DELETE FROM neardup_fingerprints WHERE hash = ? AND article_id = ?",
+            [(fp, article_id) for fp in sk.fingerprints])
+        self.db.conn.executemany(
+            "DELETE FROM story_terms WHERE term = ? AND article_id = ?",
+            [(stories.term_hash(k), article_id) for k in json.loads(keys or "[]")])
+        self.db.execute("DELETE FROM article_features WHERE article_id = ?", [article_id])
+        self.db.execute("DELETE FROM story_sentences WHERE article_id = ?", [article_id])
+        if keys is not None:
+            self.stats.add(stories.terms(title, text or ""), sign=-1)
+            self._stats_dirty = True
+        if story_id is not None:
+            self._dirty_stories.add(story_id)
+            self.recount_sentences(story_id)
+
+    def reindex(self, article_id: int) -> None:
+        """An article's text changed (same URL; :meth:`remove` was called before the
+        update): index its new text, keep its story."""
+        row = self.db.execute(
+            "SELECT url, title, text, published, site, story_id FROM articles WHERE id = ?",
+            [article_id]).fetchone()
+        if row is None:
+            return
+        data = dict(zip(("url", "title", "text", "published", "site", "story_id"), row))
+        story_id = data["story_id"]
+        if story_id is None:
+            story_id = self.new_story(data)
+            self.db.execute("UPDATE articles SET story_id = ? WHERE id = ?", [story_id, article_id])
+        tf = dict(stories.terms(data["title"], data["text"] or ""))
+        self.stats.add(tf)
+        self._stats_dirty = True
+        self.add(article_id, data, story_id, tf)
+        self.recount_sentences(story_id)
+
+    def demote(self, old_id: int, new_id: int, similarity: float, crawl_id: int | None,
+               seen_at: str) -> None:
+        """A stored article turned out to be a later copy of ``new_id``: make it a duplicate."""
+        old = self.db.execute(
+            "SELECT url, fetched_url, site FROM articles WHERE id = ?", [old_id]).fetchone()
+        if old is None:
+            return
+        self.remove(old_id)
+        self.db.execute("UPDATE duplicates SET article_id = ? WHERE article_id = ?", [new_id, old_id])
+        self.db.execute(
+            "INSERT INTO duplicates (url, fetched_url, article_id, kind, similarity, site,"
+            " crawl_id, seen_at) VALUES (?, ?, ?, 'near', ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE"
+            " SET article_id = excluded.article_id, kind = 'near',"
+            " similarity = excluded.similarity",
+            [old[0], old[1], new_id, similarity, old[2], crawl_id, seen_at])
+        self.db.execute("DELETE FROM articles WHERE id = ?", [old_id])
+
+    def recount_sentences(self, story_id: int) -> None:
+        """Recompute, for one story, how many other outlets share each sentence."""
+        self.db.execute(
+            "UPDATE story_sentences SET outlets = (SELECT count(DISTINCT coalesce(o.site, ''))"
+            " FROM story_sentences o WHERE o.story_id = story_sentences.story_id AND"
+            " o.key = story_sentences.key AND o.site IS NOT story_sentences.site)"
+            " WHERE story_id = ? AND key IS NOT NULL", [story_id])
+
+    # --- end of a transaction -------------------------------------------------------
+
+    def finish(self) -> None:
+        """Update the changed stories' title, first publication and size; keep the df."""
+        if self._dirty_stories:
+            ids = sorted(self._dirty_stories)
+            for k in range(0, len(ids), 500):
+                chunk = ids[k:k + 500]
+                marks = ",".join("?" * len(chunk))
+                self.db.execute(
+                    "UPDATE stories SET"
+                    " article_count = (SELECT count(*) FROM articles a WHERE a.story_id = stories.id),"
+                    " first_published = (SELECT min(published) FROM articles a"
+                    "   WHERE a.story_id = stories.id),"
+                    " title = coalesce((SELECT title FROM articles a WHERE a.story_id = stories.id"
+                    "   ORDER BY a.published IS NULL, a.published, a.id LIMIT 1), title)"
+                    f" WHERE id IN ({marks})", chunk)
+                self.db.execute(
+                    f"DELETE FROM stories WHERE id IN ({marks}) AND article_count = 0 AND NOT"
+                    " EXISTS (SELECT 1 FROM articles a WHERE a.story_id = stories.id)", chunk)
+            self._dirty_stories.clear()
+        if self._stats_dirty:
+            self.db.execute(
+                "INSERT INTO corpus_state (name, docs, blob) VALUES ('df', ?, ?) ON CONFLICT(name)"
+                " DO UPDATE SET docs = excluded.docs, blob = excluded.blob",
+                [self.stats.docs, self.stats.to_bytes()])
+            self._stats_dirty = False
+
+    # --- offline -------------------------------------------------------------------
+
+    def rebuild(self) -> tuple[int, int]:
+        """Recompute every story (and the story index) from the stored articles.
+
+        Returns (articles, stories). Runs inside the caller's transaction.
+        """
+        rows = self.db.execute(
+            "SELECT id, url, title, text, published, site FROM articles ORDER BY id").fetchall()
+        docs, data = [], {}
+        for aid, url, title, text, published, site in rows:
+            tf = dict(stories.terms(title, text or ""))
+            docs.append(stories.Doc(aid, stories.day_of(published), tf))
+            data[aid] = {"url": url, "title": title, "text": text, "published": published,
+                         "site": site, "tf": tf}
+        story_of = stories.regroup(docs)
+        for table in ("story_sentences", "story_terms", "neardup_fingerprints", "article_features"):
+            self.db.execute(f"DELETE FROM {table}")
+        self.db.execute("UPDATE articles SET story_id = NULL")
+        self.db.execute("DELETE FROM stories")
+        self.stats = stories.TermStats()
+        for doc in docs:
+            self.stats.add(doc.tf)
+        self._stats_dirty = True
+        ids: dict[int, int] = {}
+        for doc in docs:
+            d = data[doc.article_id]
+            group = story_of[doc.article_id]
+            if group not in ids:
+                ids[group] = self.new_story(d)
+            sid = ids[group]
+            self.db.execute("UPDATE articles SET story_id = ? WHERE id = ?", [sid, doc.article_id])
+            self.add(doc.article_id, d, sid, d["tf"])
+        self.finish()
+        return len(docs), len(ids)
