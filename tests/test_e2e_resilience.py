@@ -161,3 +161,42 @@ def test_a_locked_database_is_a_clear_error_not_corruption(site, tmp_path):
     conn = sqlite3.connect(db_path)
     assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
     assert conn.execute("select count(*) from articles").fetchone()[0] == 2
+
+
+def test_a_full_disk_stops_the_crawl_cleanly_and_a_rerun_completes(site, tmp_path):
+    import os
+    import resource
+
+    db_path = tmp_path / "corpus.db"
+    assert crawl("files", db_path, path=str(ROOT / "seeds")).returncode == 0
+    limit = db_path.stat().st_size + 300_000  # room for a few batches, not for the site
+
+    def small_disk():
+        # Like a full disk or quota: writes past `limit` bytes fail with EFBIG.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    cmd = _crawl_cmd("files", db_path, "-a", f"path={site}", "-s", "CORPUS_BATCH_SIZE=20")
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          preexec_fn=small_disk, env=dict(os.environ))
+    errors = [line for line in proc.stderr.splitlines() if " ERROR: " in line]
+    assert any("Cannot write to the corpus" in line and "full" in line for line in errors), \
+        proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+    partial = conn.execute("select count(*) from articles").fetchone()[0]
+    conn.close()
+    # With the disk full, even the end of the crawl cannot be recorded: the
+    # health check reports the crawl as unfinished.
+    check = run_scrapy("corpus", "check", "--db", str(db_path))
+    assert check.returncode == 1
+    assert "corpus_write_error" in check.stdout or "never finished" in check.stdout
+
+    rerun = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    conn = sqlite3.connect(db_path)
+    total = conn.execute("select count(*) from articles").fetchone()[0]
+    assert total > partial
+    expected = crawl("files", tmp_path / "ref.db", path=str(site))
+    assert total - 2 == expected.rows("select count(*) n from articles")[0]["n"]  # + the seeds
