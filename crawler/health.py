@@ -46,12 +46,35 @@ def _counts(stats: dict[str, Any]) -> tuple[int, int]:
     return handled, failures
 
 
+def _merge_overlapping(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Crawls of one source that ran at the same time (the workers of one
+    scale-out run) are judged as one: their counters add up, and the run
+    finished normally only if all of them did."""
+    merged: list[dict[str, Any]] = []
+    for run in runs:
+        prev = merged[-1] if merged else None
+        if prev is not None and prev.get("finished_at") and run.get("started_at") and \
+                run["started_at"] < prev["finished_at"] and \
+                json.loads(run.get("stats") or "{}").get("corpus/worker"):
+            a, b = json.loads(prev.get("stats") or "{}"), json.loads(run.get("stats") or "{}")
+            stats = {k: a.get(k, 0) + b.get(k, 0) for k in set(a) | set(b)
+                     if isinstance(a.get(k, 0), int) and isinstance(b.get(k, 0), int)}
+            prev.update(stats=json.dumps(stats), id=run["id"],
+                        finished_at=run.get("finished_at") and max(prev["finished_at"], run["finished_at"]),
+                        finish_reason=prev["finish_reason"] if prev["finish_reason"] != "finished"
+                        else run.get("finish_reason"))
+            continue
+        merged.append(dict(run))
+    return merged
+
+
 def check(crawls: list[dict[str, Any]], thresholds: Thresholds | None = None) -> list[Problem]:
     """Problems of each source, judged on its latest crawls (oldest first in ``crawls``)."""
     t = thresholds or Thresholds()
     by_source: dict[str, list[dict[str, Any]]] = {}
     for crawl in crawls:
         by_source.setdefault(source_of(crawl), []).append(crawl)
+    by_source = {source: _merge_overlapping(runs) for source, runs in by_source.items()}
     problems = []
     for source, runs in by_source.items():
         last = runs[-1]

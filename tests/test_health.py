@@ -46,3 +46,16 @@ def test_sources_are_judged_separately():
     runs = [crawl(1, GOOD), crawl(2, reason="shutdown", args=other), crawl(3, GOOD)]
     [p] = check(runs)
     assert "b.test" in p.source
+
+
+def test_workers_of_one_scale_out_run_are_judged_together():
+    busy = {"corpus/articles/stored": 9, "corpus/worker": 1, "response_received_count": 12}
+    idle = {"corpus/worker": 1}  # a worker that found the shared queue already empty
+    a = crawl(1, busy) | {"started_at": "2026-01-01T10:00:00", "finished_at": "2026-01-01T10:05:00"}
+    b = crawl(2, idle) | {"started_at": "2026-01-01T10:00:01", "finished_at": "2026-01-01T10:04:00"}
+    assert check([a, b]) == []
+    # Alone, the idle worker's row would be a problem.
+    assert "handled no URL" in check([b])[0].reason
+    # Two runs that did not overlap stay separate.
+    later = crawl(3, idle) | {"started_at": "2026-01-01T11:00:00", "finished_at": "2026-01-01T11:01:00"}
+    assert "handled no URL" in check([a, later])[0].reason
