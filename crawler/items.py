@@ -26,6 +26,9 @@ class Page:
     #: metadata known before download (feed entry title, date, ...), used as
     #: fallbacks for what the page itself does not say.
     hints: dict[str, Any] = field(default_factory=dict)
+    #: the response's validators, for conditional re-fetches (refresh=1).
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 @dataclass
@@ -50,6 +53,8 @@ class Article:
     raw: bytes | None = None
     raw_content_type: str | None = None
     raw_encoding: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 @dataclass

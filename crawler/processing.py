@@ -146,6 +146,8 @@ def process_page(page: Page, options: Options | None = None) -> Article | Failur
         raw=zlib.compress(page.body, 6) if options.keep_raw else None,
         raw_content_type=page.content_type,
         raw_encoding=page.declared_encoding,
+        etag=page.etag,
+        last_modified=page.last_modified,
     )
 
 

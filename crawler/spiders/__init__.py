@@ -43,6 +43,10 @@ class CorpusSpider(scrapy.Spider):
         ctype_s = ctype.decode("latin-1") if ctype else None
         if ctype_s and "charset=" in ctype_s.lower():
             declared = ctype_s.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'")
+        def header(name: str) -> str | None:
+            value = response.headers.get(name)
+            return value.decode("latin-1") if value else None
+
         return Page(
             url=response.url,
             body=response.body,
@@ -50,6 +54,8 @@ class CorpusSpider(scrapy.Spider):
             declared_encoding=declared,
             http_status=response.status if response.url.startswith("http") else None,
             hints={k: v for k, v in hints.items() if v},
+            etag=header("ETag"),
+            last_modified=header("Last-Modified"),
         )
 
     def request_failed(self, failure: TwistedFailure) -> Failure:
@@ -148,15 +154,71 @@ def since_argument(value: str | None) -> Any:
         raise ArgumentError(str(exc)) from None
 
 
+#: arguments every web spider takes besides its own.
+WEB_ARGUMENTS = frozenset({"refresh"})
+
+
+def refresh_argument(value: Any) -> bool:
+    text = str(value if value is not None else "").strip().lower()
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    if text in ("1", "true", "yes", "on"):
+        return True
+    raise ArgumentError(f"refresh: expected 1 or 0, got {value!r}")
+
+
+def unknown_arguments(kwargs: dict[str, Any], own: set[str]) -> None:
+    unknown = set(kwargs) - own - WEB_ARGUMENTS
+    if unknown:
+        raise ArgumentError(f"unknown argument(s): {', '.join(sorted(unknown))}")
+    refresh_argument(kwargs.get("refresh"))
+
+
 class WebSpider(CorpusSpider):
-    """Base of the spiders that fetch from the web."""
+    """Base of the spiders that fetch from the web.
+
+    ``-a refresh=1`` fetches known articles again, with conditional requests
+    (``If-None-Match`` / ``If-Modified-Since`` from the stored ``ETag`` and
+    ``Last-Modified``): a 304 changes nothing, a changed text updates the
+    article and keeps the previous text in ``versions``.
+    """
 
     #: requests for anything but http(s) are refused (WebSafetyMiddleware).
     web_only = True
 
+    def __init__(self, *args: Any, refresh: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.refresh = refresh_argument(refresh)
+        if self.refresh:
+            self.arguments["refresh"] = "1"
+
+    def conditional(self, url: str) -> dict[str, Any]:
+        """Request keyword arguments for a conditional re-fetch of a known URL."""
+        if not self.refresh:
+            return {}
+        corpus = getattr(self, "corpus", None)
+        validators = getattr(corpus, "validators", None)
+        etag, modified = validators(canonical_url(url)) if validators else (None, None)
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if modified:
+            headers["If-Modified-Since"] = modified
+        if not headers:
+            return {}
+        self.crawler.stats.inc_value("corpus/refresh/conditional_requests")
+        return {"headers": headers, "meta": {"handle_httpstatus_list": [304]}}
+
+    def not_modified(self, response: Response) -> bool:
+        if response.status != 304:
+            return False
+        self.crawler.stats.inc_value("corpus/refresh/not_modified")
+        self.logger.debug("Not modified since the last crawl: %s", response.url)
+        return True
+
     def skip_known(self, url: str) -> bool:
         """Is ``url`` already an article or duplicate in the corpus? (Counted.)"""
-        if not self.settings.getbool("CORPUS_SKIP_KNOWN", True):
+        if self.refresh or not self.settings.getbool("CORPUS_SKIP_KNOWN", True):
             return False
         corpus = getattr(self, "corpus", None)
         if corpus is None or not corpus.is_known_url(canonical_url(url)):
@@ -178,10 +240,14 @@ class WebSpider(CorpusSpider):
 
     def article_request(self, entry: Entry, meta: dict[str, Any] | None = None) -> scrapy.Request:
         """A request for a listed article, its listing's metadata as hints."""
+        cond = self.conditional(entry.url)
         return scrapy.Request(
             entry.url, callback=self.parse_article, errback=self.request_failed,
-            cb_kwargs={"hints": entry.hints()}, priority=priority(entry), meta=meta or {},
+            cb_kwargs={"hints": entry.hints()}, priority=priority(entry),
+            meta={**(meta or {}), **cond.get("meta", {})}, headers=cond.get("headers"),
         )
 
-    def parse_article(self, response: Response, hints: dict[str, Any] | None = None) -> Page:
+    def parse_article(self, response: Response, hints: dict[str, Any] | None = None) -> Page | None:
+        if self.not_modified(response):
+            return None
         return self.page_from(response, **(hints or {}))

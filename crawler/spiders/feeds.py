@@ -19,7 +19,7 @@ from crawler.entries import LISTING_PRIORITY, select
 from crawler.feeds import FeedError, parse_feed
 from crawler.items import Failure
 from crawler.netsafety import is_followable
-from crawler.spiders import ArgumentError, WebSpider, since_argument, web_urls
+from crawler.spiders import ArgumentError, unknown_arguments, WebSpider, since_argument, web_urls
 
 
 class FeedsSpider(WebSpider):
@@ -35,9 +35,7 @@ class FeedsSpider(WebSpider):
 
     @classmethod
     def check_arguments(cls, **kwargs: Any) -> None:
-        unknown = set(kwargs) - {"feeds", "since"}
-        if unknown:
-            raise ArgumentError(f"unknown argument(s): {', '.join(sorted(unknown))}")
+        unknown_arguments(kwargs, {"feeds", "since"})
         web_urls(kwargs.get("feeds"), "feeds")
         since_argument(kwargs.get("since"))
 

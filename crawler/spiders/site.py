@@ -19,7 +19,7 @@ from twisted.python.failure import Failure as TwistedFailure
 
 from crawler.items import Failure
 from crawler.pagetype import analyse, same_site
-from crawler.spiders import ArgumentError, WebSpider, is_robots_refusal, web_urls
+from crawler.spiders import ArgumentError, unknown_arguments, WebSpider, is_robots_refusal, web_urls
 from courlan import normalize_url
 
 DEFAULT_DEPTH = 2
@@ -59,9 +59,7 @@ class SiteSpider(WebSpider):
 
     @classmethod
     def check_arguments(cls, **kwargs: Any) -> None:
-        unknown = set(kwargs) - {"start", "depth"}
-        if unknown:
-            raise ArgumentError(f"unknown argument(s): {', '.join(sorted(unknown))}")
+        unknown_arguments(kwargs, {"start", "depth"})
         web_urls(kwargs.get("start"), "start")
         depth_argument(kwargs.get("depth"))
 
@@ -76,6 +74,8 @@ class SiteSpider(WebSpider):
     def parse_page(self, response: Response) -> Iterator[Any]:
         stats = self.crawler.stats
         depth = response.meta.get("site_depth", 0)
+        if self.not_modified(response):
+            return
         if not isinstance(response, TextResponse):
             stats.inc_value("site/skipped_not_html")
             return
@@ -98,9 +98,12 @@ class SiteSpider(WebSpider):
             if self.skip_known(link):
                 continue
             stats.inc_value("site/links_followed")
-            yield scrapy.Request(_without_tracking(link), callback=self.parse_page,
-                                 errback=self.link_failed,
-                                 meta={**self.inherited(response), "site_depth": depth + 1})
+            link = _without_tracking(link)
+            cond = self.conditional(link)
+            yield scrapy.Request(link, callback=self.parse_page, errback=self.link_failed,
+                                 headers=cond.get("headers"),
+                                 meta={**self.inherited(response), "site_depth": depth + 1,
+                                       **cond.get("meta", {})})
 
     def link_failed(self, failure: TwistedFailure) -> Failure | None:
         """A link robots.txt disallows is counted, not a failure; others are."""

@@ -21,7 +21,7 @@ from crawler.entries import LISTING_PRIORITY, is_older, select
 from crawler.items import Failure
 from crawler.netsafety import is_followable
 from crawler.sitemaps import SitemapError, is_robots_url, parse_sitemap, robots_sitemaps
-from crawler.spiders import ArgumentError, WebSpider, since_argument, web_urls
+from crawler.spiders import ArgumentError, unknown_arguments, WebSpider, since_argument, web_urls
 
 #: sitemap indexes nested deeper than this are not followed.
 MAX_SITEMAP_DEPTH = 5
@@ -40,9 +40,7 @@ class SitemapsSpider(WebSpider):
 
     @classmethod
     def check_arguments(cls, **kwargs: Any) -> None:
-        unknown = set(kwargs) - {"sitemaps", "since"}
-        if unknown:
-            raise ArgumentError(f"unknown argument(s): {', '.join(sorted(unknown))}")
+        unknown_arguments(kwargs, {"sitemaps", "since"})
         web_urls(kwargs.get("sitemaps"), "sitemaps")
         since_argument(kwargs.get("since"))
 

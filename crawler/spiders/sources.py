@@ -20,7 +20,7 @@ from crawler.entries import LISTING_PRIORITY, parse_since
 from crawler.incremental import last_source_success
 from crawler.sitemaps import is_robots_url
 from crawler.sources import Source, SourcesError, load_sources
-from crawler.spiders import ArgumentError, WebSpider
+from crawler.spiders import ArgumentError, unknown_arguments, WebSpider
 from crawler.spiders.feeds import FeedsSpider
 from crawler.spiders.site import SiteSpider
 from crawler.spiders.sitemaps import SitemapsSpider
@@ -55,9 +55,7 @@ class SourcesSpider(FeedsSpider, SitemapsSpider, SiteSpider):
 
     @classmethod
     def check_arguments(cls, **kwargs: Any) -> None:
-        unknown = set(kwargs) - {"config", "only"}
-        if unknown:
-            raise ArgumentError(f"unknown argument(s): {', '.join(sorted(unknown))}")
+        unknown_arguments(kwargs, {"config", "only"})
         try:
             load_sources(kwargs.get("config", "sources.toml"), _only(kwargs.get("only")))
         except SourcesError as exc:

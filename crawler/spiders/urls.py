@@ -14,7 +14,7 @@ import scrapy
 
 from crawler.items import Failure
 from crawler.netsafety import is_followable
-from crawler.spiders import ArgumentError, WebSpider, split_urls
+from crawler.spiders import ArgumentError, unknown_arguments, WebSpider, split_urls
 
 
 def read_url_file(text: str) -> list[str]:
@@ -62,9 +62,7 @@ class UrlsSpider(WebSpider):
 
     @classmethod
     def check_arguments(cls, **kwargs: Any) -> None:
-        unknown = set(kwargs) - {"urls", "file"}
-        if unknown:
-            raise ArgumentError(f"unknown argument(s): {', '.join(sorted(unknown))}")
+        unknown_arguments(kwargs, {"urls", "file"})
         given_urls(kwargs.get("urls"), kwargs.get("file"))
 
     async def start(self) -> AsyncIterator[Any]:
@@ -75,5 +73,7 @@ class UrlsSpider(WebSpider):
                 yield Failure(url, "validate", "not an http(s) URL: only web pages are fetched "
                               "(use the files spider for local files)")
                 continue
+            cond = self.conditional(url)
             yield scrapy.Request(url, callback=self.parse_article, errback=self.request_failed,
-                                 dont_filter=True)
+                                 dont_filter=True, headers=cond.get("headers"),
+                                 meta=cond.get("meta", {}))
