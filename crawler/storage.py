@@ -267,7 +267,8 @@ class Corpus:
         self.index = StoryIndex(self.db)
         self._sketches: dict[str, Sketch] = {}  # pending url -> its near-dup sketch
         self._story_of: dict[str, int] = {}  # pending url -> story it must join
-        self._demotions: list[tuple[int, str, float]] = []  # (stored id, new url, similarity)
+        # stored articles replaced by an earlier copy: (id, new url, similarity, kind)
+        self._demotions: list[tuple[int, str, float, str]] = []
 
     # --- crawls -------------------------------------------------------------
 
@@ -353,6 +354,12 @@ class Corpus:
 
         kept_url = self._by_hash.get(article.content_hash)
         kept_id = None if kept_url else self._stored_by_hash(article.content_hash)
+        if kept_id in {old for old, _, _, _ in self._demotions}:
+            kept_id = None  # already being replaced by an earlier copy in this batch
+        if kept_url or kept_id:
+            if published_earlier(article.published, self._published_of(kept_url, kept_id)):
+                self._supersede(url, kept_url, kept_id, 1.0, "exact")
+                kept_url = kept_id = None
         if kept_url or kept_id:
             self._duplicates[url] = {
                 "url": url,
@@ -368,7 +375,8 @@ class Corpus:
             self._maybe_flush()
             return Outcome("duplicate", kept_id, kind="exact", similarity=1.0)
 
-        sketch, near = self.index.find_near(article.text, article.published)
+        sketch, near = self.index.find_near(article.text, article.published,
+                                            {old for old, _, _, _ in self._demotions})
         if near is not None:
             if not published_earlier(article.published, near.published):
                 self._duplicates[url] = {
@@ -380,7 +388,7 @@ class Corpus:
                 self._maybe_flush()
                 return Outcome("duplicate", near.article_id, kind="near",
                                similarity=near.similarity)
-            self._supersede(url, near.url, near.article_id, near.similarity)
+            self._supersede(url, near.url, near.article_id, near.similarity, "near")
 
         self._articles[url] = self._row(article)
         self._by_hash[article.content_hash] = url
@@ -390,17 +398,23 @@ class Corpus:
         self._maybe_flush()
         return Outcome("stored")
 
+    def _published_of(self, url: str | None, article_id: int | None) -> str | None:
+        if url is not None:
+            return self._articles[url]["published"] if url in self._articles else None
+        row = self.db.execute("SELECT published FROM articles WHERE id = ?", [article_id]).fetchone()
+        return row[0] if row else None
+
     def _supersede(self, url: str, old_url: str | None, old_id: int | None,
-                   similarity: float) -> None:
+                   similarity: float, kind: str) -> None:
         """The article at ``url`` is a copy published earlier than the one kept so far:
         it becomes the kept article (and takes over its story), the other one a
-        ``near`` duplicate of it."""
+        duplicate (``exact`` or ``near``) of it."""
         if old_id is not None:
             logger.info("Article %d becomes a near duplicate of the earlier %s", old_id, url)
             story = self.db.execute("SELECT story_id FROM articles WHERE id = ?", [old_id]).fetchone()
             if story and story[0] is not None:
                 self._story_of[url] = story[0]
-            self._demotions.append((old_id, url, similarity))
+            self._demotions.append((old_id, url, similarity, kind))
             return
         assert old_url is not None
         old = self._articles.pop(old_url)
@@ -410,12 +424,14 @@ class Corpus:
         self.index.release(old_url)
         if old_url in self._story_of:
             self._story_of[url] = self._story_of.pop(old_url)
+        self._demotions = [(old, url if new == old_url else new, sim, k)
+                           for old, new, sim, k in self._demotions]
         for dup in self._duplicates.values():
             if dup["kept_url"] == old_url:
                 dup["kept_url"] = url
         self._duplicates[old_url] = {
             "url": old_url, "fetched_url": old["fetched_url"], "kept_url": url,
-            "article_id": None, "kind": "near", "similarity": similarity, "site": old["site"],
+            "article_id": None, "kind": kind, "similarity": similarity, "site": old["site"],
             "crawl_id": self.crawl_id, "seen_at": now(),
         }
 
@@ -530,10 +546,10 @@ class Corpus:
                 row["story_id"] = story_id
                 article_id = self.db["articles"].insert(row).last_pk
                 self.index.add(article_id, row, story_id, tf, self._sketches.get(row["url"]))
-            for old_id, new_url, similarity in self._demotions:
+            for old_id, new_url, similarity, kind in self._demotions:
                 new = self._stored_by_url(new_url)
                 if new is not None:
-                    self.index.demote(old_id, new[0], similarity, self.crawl_id, now())
+                    self.index.demote(old_id, new[0], similarity, self.crawl_id, now(), kind)
             for row in self._updates:
                 article_id = row.pop("id")
                 self.index.remove(article_id)

@@ -28,6 +28,7 @@ another outlet's article of the same story also has.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -38,12 +39,21 @@ from dataclasses import dataclass, field
 from datetime import date
 import hashlib
 
-THRESHOLD = 0.2
+THRESHOLD = 0.17
 WINDOW_DAYS = 3
 NAME_WEIGHT = 2.0
-KEY_TERMS = 12
-STORED_TERMS = 150
+KEY_TERMS = 30
+#: the candidates of a new article: the MAX_CANDIDATES stored articles sharing
+#: the most key terms with it, among the POSTING_LIMIT newest of each key term
+#: (bounds the cost of an article whatever the corpus size)
+MAX_CANDIDATES = 20
+POSTING_LIMIT = 200
+STORED_TERMS = 400
 DF_BUCKETS = 1 << 20
+#: idf as if the corpus also held this many documents without the term, so
+#: that the first articles of a new corpus, which share every term with each
+#: other, can still be compared (negligible once the corpus is large).
+PRIOR_DOCS = 50
 
 STOPWORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before
@@ -63,10 +73,14 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…\"”'’])\s+(?=[\"“‘'(\[]?[A-Z0-9]
 _KEY_TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
-def _stem(word: str) -> str:
-    for suffix in ("ies", "es", "s"):
-        if word.endswith(suffix) and len(word) > len(suffix) + 3:
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+def stem(word: str) -> str:
+    """Fold plural endings: ``villages`` -> ``village``, ``cities`` -> ``city``."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
     return word
 
 
@@ -79,7 +93,7 @@ def terms(title: str | None, text: str) -> Counter[str]:
             word = match.group(0).lower().strip("'-")
             if len(word) < 3 or word in STOPWORDS:
                 continue
-            out[_stem(word)] += 1
+            out[stem(word)] += 1
         for match in _NAME.finditer(part):
             name = match.group(0)
             if " " in name:
@@ -93,6 +107,7 @@ def term_hash(term: str) -> int:
                           "little", signed=True)
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def _bucket(term: str) -> int:
     return term_hash(term) % DF_BUCKETS
 
@@ -111,7 +126,7 @@ class TermStats:
             self.df[b] = max(0, self.df[b] + sign)
 
     def idf(self, term: str) -> float:
-        return math.log((self.docs + 1) / (self.df[_bucket(term)] + 1))
+        return math.log((self.docs + PRIOR_DOCS + 1) / (self.df[_bucket(term)] + 1))
 
     def to_bytes(self) -> bytes:
         return self.df.tobytes()
@@ -148,8 +163,12 @@ def top_terms(tf: dict[str, float], stats: TermStats, n: int) -> list[str]:
 
 
 def stored_terms(tf: dict[str, float], stats: TermStats) -> dict[str, float]:
-    """The term counts kept for later comparisons (the heaviest :data:`STORED_TERMS`)."""
-    return {t: tf[t] for t in top_terms(tf, stats, STORED_TERMS)}
+    """The weights kept for later comparisons: the heaviest :data:`STORED_TERMS` of the
+    normalised vector, with the idf of the time the article was added (a stored
+    article is never re-weighted: that keeps the cost of a comparison flat)."""
+    weighted = weigh(tf, stats)
+    top = sorted(weighted.items(), key=lambda kv: (-kv[1], kv[0]))[:STORED_TERMS]
+    return {t: round(w, 5) for t, w in top}
 
 
 def day_of(published: str | None) -> int | None:
@@ -171,7 +190,7 @@ class Candidate:
     article_id: int
     story_id: int
     day: int | None
-    terms: dict[str, float]
+    terms: dict[str, float]  # normalised weights (:func:`stored_terms`)
 
 
 @dataclass
@@ -189,7 +208,7 @@ def choose_story(tf: dict[str, float], day: int | None, candidates: Iterable[Can
     for cand in sorted(candidates, key=lambda c: c.article_id):
         if not same_time(day, cand.day):
             continue
-        sim = cosine(vec, weigh(cand.terms, stats))
+        sim = cosine(vec, cand.terms)
         if sim > best.similarity:
             best = Decision(cand.story_id, sim, cand.article_id)
     if best.similarity >= threshold:
@@ -222,8 +241,10 @@ def regroup(docs: list[Doc], threshold: float = THRESHOLD) -> dict[int, int]:
     n_stories = 0
     for doc in docs:
         keys = top_terms(doc.tf, stats, KEY_TERMS)
-        cand_ids = {a for k in keys for a in postings.get(k, ())}
-        decision = choose_story(doc.tf, doc.day, (kept[a] for a in cand_ids), stats, threshold)
+        hits = Counter(a for k in keys for a in postings.get(k, ())[-POSTING_LIMIT:])
+        cands = [kept[a] for a in sorted(hits, key=lambda a: (-hits[a], -a))
+                 if same_time(doc.day, kept[a].day)][:MAX_CANDIDATES]
+        decision = choose_story(doc.tf, doc.day, cands, stats, threshold)
         if decision.story_id is None:
             decision.story_id = n_stories
             n_stories += 1

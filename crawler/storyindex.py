@@ -40,8 +40,7 @@ from crawler.neardup import Sketch
 logger = logging.getLogger(__name__)
 
 POSTING_LIMIT = 50
-STORY_POSTING_LIMIT = 200
-MAX_STORY_CANDIDATES = 60
+STORY_POSTING_LIMIT = stories.POSTING_LIMIT
 
 
 def create_tables(db: Database) -> None:
@@ -106,8 +105,10 @@ class StoryIndex:
 
     # --- near-duplicates --------------------------------------------------------
 
-    def find_near(self, text: str, published: str | None) -> tuple[Sketch, NearMatch | None]:
-        """The closest copy of ``text`` among stored and pending articles, if any."""
+    def find_near(self, text: str, published: str | None,
+                  exclude: frozenset[int] | set[int] = frozenset()) -> tuple[Sketch, NearMatch | None]:
+        """The closest copy of ``text`` among stored and pending articles, if any
+        (stored articles in ``exclude``, already being replaced, do not count)."""
         sk = neardup.sketch(text)
         if sk.size < neardup.MIN_SHINGLES:
             return sk, None
@@ -137,6 +138,8 @@ class StoryIndex:
                 f"SELECT article_id, fingerprints FROM article_features WHERE article_id IN "
                 f"({','.join('?' * len(ids))})", ids).fetchall())
             for aid in ids:
+                if aid in exclude:
+                    continue
                 if not neardup.is_candidate(counts[aid], len(sk.fingerprints), sizes.get(aid, 0)):
                     continue
                 row = self.db.execute("SELECT text, published FROM articles WHERE id = ?",
@@ -201,7 +204,7 @@ class StoryIndex:
         if not hits:
             return []
         # the articles sharing the most key terms (the newest first on ties)
-        chosen = sorted(hits, key=lambda a: (-hits[a], -a))[: MAX_STORY_CANDIDATES * 2]
+        chosen = sorted(hits, key=lambda a: (-hits[a], -a))[: stories.MAX_CANDIDATES * 3]
         rows = self.db.execute(
             "SELECT f.article_id, a.story_id, f.day, f.terms FROM article_features f "
             f"JOIN articles a ON a.id = f.article_id WHERE f.article_id IN "
@@ -211,7 +214,7 @@ class StoryIndex:
             if story_id is None or not stories.same_time(day, cday):
                 continue
             out.append(stories.Candidate(aid, story_id, cday, json.loads(terms)))
-            if len(out) >= MAX_STORY_CANDIDATES:
+            if len(out) >= stories.MAX_CANDIDATES:
                 break
         return out
 
@@ -304,7 +307,7 @@ class StoryIndex:
         self.recount_sentences(story_id)
 
     def demote(self, old_id: int, new_id: int, similarity: float, crawl_id: int | None,
-               seen_at: str) -> None:
+               seen_at: str, kind: str = "near") -> None:
         """A stored article turned out to be a later copy of ``new_id``: make it a duplicate."""
         old = self.db.execute(
             "SELECT url, fetched_url, site FROM articles WHERE id = ?", [old_id]).fetchone()
@@ -314,10 +317,10 @@ class StoryIndex:
         self.db.execute("UPDATE duplicates SET article_id = ? WHERE article_id = ?", [new_id, old_id])
         self.db.execute(
             "INSERT INTO duplicates (url, fetched_url, article_id, kind, similarity, site,"
-            " crawl_id, seen_at) VALUES (?, ?, ?, 'near', ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE"
-            " SET article_id = excluded.article_id, kind = 'near',"
+            " crawl_id, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE"
+            " SET article_id = excluded.article_id, kind = excluded.kind,"
             " similarity = excluded.similarity",
-            [old[0], old[1], new_id, similarity, old[2], crawl_id, seen_at])
+            [old[0], old[1], new_id, kind, similarity, old[2], crawl_id, seen_at])
         self.db.execute("DELETE FROM articles WHERE id = ?", [old_id])
 
     def recount_sentences(self, story_id: int) -> None:

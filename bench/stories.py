@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""Stories bench: story grouping and near-duplicates through the real pipeline.
+
+Reads the shared stories bench (ECB+ and BASIL, ``dev`` split) at run time,
+never copies it into the repo. Both corpora are crawled into one temporary
+corpus, interleaved (their clocks differ, 2004-2013 and 2010-2016, but a real
+corpus mixes topics too, and one corpus gives the idf a realistic breadth):
+
+1. writes every record as an HTML page into a temporary folder: ``<title>``,
+   ``<h1>``, the text's paragraphs as ``<p>``, ``article:published_time`` and
+   ``og:site_name`` when the record has them, and ``<link rel="canonical">``
+   (the record's URL, or ``https://<corpus>.bench.invalid/<id>``). File names
+   follow a deterministic shuffle of the record ids, so the arrival order
+   carries no metadata (``--order published`` uses publication order instead);
+2. crawls the folder with ``scrapy crawl files`` (a subprocess, one request at
+   a time so arrival order is fixed) into a temporary corpus;
+3. reads ``articles.story_id`` and ``duplicates`` back (rows are mapped to
+   bench ids through ``fetched_url``, the file each came from) and scores them
+   with the bench's ``score.py``: BCubed per corpus and overall, near-duplicate
+   pairs and pairs crossing two stories. Records the crawler turned into
+   failures (too short after cleaning) are counted and score as singletons.
+
+``--rebuild`` also scores ``scrapy stories rebuild`` on the same corpora;
+``--scaling`` runs ``bench/story_scaling.py`` afterwards.
+
+Usage::
+
+    .venv/bin/python bench/stories.py                  # ../shared/bench/stories/dev
+    .venv/bin/python bench/stories.py --rebuild --scaling --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import html
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_BENCH = REPO.parent / "shared" / "bench" / "stories"
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def page(rec: dict) -> str:
+    canonical = rec.get("url") or f"https://{rec['corpus']}.bench.invalid/{rec['id'].split('/', 1)[1]}"
+    head = [f'<link rel="canonical" href="{html.escape(canonical)}">']
+    if rec.get("title"):
+        head.append(f"<title>{html.escape(rec['title'])}</title>")
+    if rec.get("published"):
+        head.append(f'<meta property="article:published_time" content="{rec["published"]}">')
+    if rec.get("source"):
+        head.append(f'<meta property="og:site_name" content="{html.escape(rec["source"])}">')
+    body = [f"<h1>{html.escape(rec['title'])}</h1>"] if rec.get("title") else []
+    body += [f"<p>{html.escape(p.strip())}</p>" for p in rec["text"].split("\n") if p.strip()]
+    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">" + "".join(head)
+            + "</head><body><article>" + "\n".join(body) + "</article></body></html>\n")
+
+
+def arrival_key(order: str):
+    def shuffled(rec: dict) -> str:
+        return hashlib.sha1(rec["id"].encode()).hexdigest()
+
+    def published(rec: dict) -> tuple[str, str]:
+        return (rec.get("published") or "", shuffled(rec))
+
+    return published if order == "published" else shuffled
+
+
+def crawl(folder: Path, db: Path) -> tuple[int, float, str]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "files", "-a", f"path={folder}",
+         "-s", f"CORPUS_DB={db}", "-s", "CONCURRENT_REQUESTS=1", "-s", "LOG_LEVEL=WARNING"],
+        cwd=REPO, capture_output=True, text=True)
+    return proc.returncode, time.perf_counter() - t0, proc.stderr[-2000:]
+
+
+def rebuild(db: Path) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "stories", "rebuild", "--db", str(db)],
+                          cwd=REPO, capture_output=True, text=True)
+    if proc.returncode:
+        sys.exit(f"scrapy stories rebuild failed: {proc.stderr[-2000:]}")
+    return time.perf_counter() - t0
+
+
+def read_back(db: Path, by_file: dict[str, dict]) -> dict:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    out: dict = {"stories": {}, "pairs": [], "failures": [], "kept": {}}
+    for fetched, story_id, aid in conn.execute("SELECT fetched_url, story_id, id FROM articles"):
+        rec = by_file[fetched.rsplit("/", 1)[1]]
+        out["stories"][rec["id"]] = f"{rec['corpus']}:{story_id}"
+        out["kept"][aid] = rec["id"]
+    for fetched, aid, kind in conn.execute("SELECT fetched_url, article_id, kind FROM duplicates"):
+        rec = by_file[fetched.rsplit("/", 1)[1]]
+        kept = out["kept"].get(aid)
+        if kept is None:
+            continue
+        out["stories"][rec["id"]] = out["stories"][kept]
+        out["pairs"].append({"id1": rec["id"], "id2": kept, "kind": kind, "dup_group": kept})
+    for url, reason in conn.execute("SELECT url, reason FROM failures"):
+        out["failures"].append((by_file[url.rsplit("/", 1)[1]]["id"], reason))
+    conn.close()
+    return out
+
+
+def score(bench: Path, mode: str, rows: list[dict]) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
+        fh.write("".join(json.dumps(r) + "\n" for r in rows))
+    cmd = [sys.executable, str(bench / "score.py"), mode, "--gold-dir", str(bench / "dev"),
+           "--pred", fh.name, "--json"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    Path(fh.name).unlink()
+    return json.loads(proc.stdout)["results"]
+
+
+def run(bench: Path, order: str, do_rebuild: bool, keep: Path | None) -> dict:
+    records = [r for c in ("ecbplus", "basil") for r in read_jsonl(bench / "dev" / f"{c}.jsonl")]
+    result: dict = {"crawl": {}, "online": {}, "rebuild": {}}
+    preds: dict[str, list] = {"online": [], "rebuild": []}
+    with tempfile.TemporaryDirectory(prefix="stories-bench-") as tmp:
+        base = keep or Path(tmp)
+        folder = base / "pages"
+        folder.mkdir(parents=True, exist_ok=True)
+        by_file = {}
+        for n, rec in enumerate(sorted(records, key=arrival_key(order))):
+            name = f"{n:05d}.html"
+            (folder / name).write_text(page(rec), encoding="utf-8")
+            by_file[name] = rec
+        db = base / "corpus.db"
+        db.unlink(missing_ok=True)
+        code, secs, err = crawl(folder, db)
+        if code:
+            sys.exit(f"crawl failed ({code}): {err}")
+        back = read_back(db, by_file)
+        for corpus in ("ecbplus", "basil"):
+            mine = {r["id"] for r in records if r["corpus"] == corpus}
+            fails = [(i, r) for i, r in back["failures"] if i in mine]
+            result["crawl"][corpus] = {
+                "records": len(mine),
+                "articles": sum(1 for v in back["kept"].values() if v in mine),
+                "duplicates": sum(1 for p in back["pairs"] if p["id1"] in mine),
+                "failures": len(fails),
+                "failure_reasons": sorted({r.split(":")[0] for _, r in fails}),
+            }
+        result["crawl"]["seconds"] = round(secs, 1)
+        preds["online"] = [{"id": i, "story_pred": s} for i, s in back["stories"].items()]
+        pairs = back["pairs"]
+        if do_rebuild:
+            result["crawl"]["rebuild_seconds"] = round(rebuild(db), 1)
+            again = read_back(db, by_file)
+            preds["rebuild"] = [{"id": i, "story_pred": s} for i, s in again["stories"].items()]
+    for mode in ("online", "rebuild") if do_rebuild else ("online",):
+        report = score(bench, "clusters", preds[mode])
+        for corpus in ("ecbplus", "basil", "all"):
+            rep = report[corpus]
+            result[mode][corpus] = {k: rep.get(k) for k in (
+                "bcubed_p", "bcubed_r", "bcubed_f1", "pair_f1", "pred_stories", "gold_stories")}
+    direct = [{"id1": p["id1"], "id2": p["id2"]} for p in pairs]
+    result["near_duplicates"] = score(bench, "pairs", direct)["all"]
+    groups = [{"id": p["id1"], "dup_group": p["dup_group"]} for p in pairs]
+    groups += [{"id": p["dup_group"], "dup_group": p["dup_group"]} for p in pairs]
+    result["near_duplicates_as_groups"] = score(bench, "pairs", groups)["all"]
+    result["near_duplicates"]["by_kind"] = dict(_count(p["kind"] for p in pairs))
+    return result
+
+
+def _count(items):
+    counts: dict[str, int] = defaultdict(int)
+    for item in items:
+        counts[item] += 1
+    return counts
+
+
+def show(result: dict) -> None:
+    print("crawl:")
+    print(f"  one crawl of both corpora into one corpus: {result['crawl']['seconds']} s"
+          f" (rebuild {result['crawl'].get('rebuild_seconds', '-')} s)")
+    for corpus in ("ecbplus", "basil"):
+        c = result["crawl"][corpus]
+        print(f"  {corpus:8s} {c['records']} records -> {c['articles']} articles, "
+              f"{c['duplicates']} duplicates, {c['failures']} failures {c['failure_reasons']}")
+    for mode in ("online", "rebuild"):
+        if not result.get(mode):
+            continue
+        print(f"story grouping ({mode}): BCubed P / R / F1, pairwise F1, stories predicted/gold")
+        for corpus, r in result[mode].items():
+            print(f"  {corpus:8s} {r['bcubed_p']:.3f} / {r['bcubed_r']:.3f} / {r['bcubed_f1']:.3f}"
+                  f"   pair F1 {r['pair_f1']:.3f}   {r['pred_stories']}/{r['gold_stories']}")
+    for key in ("near_duplicates", "near_duplicates_as_groups"):
+        nd = result[key]
+        print(f"{key.replace('_', ' ')}: P / R / F1 {nd['p']:.3f} / {nd['r']:.3f} / {nd['f1']:.3f},"
+              f" predicted pairs {nd['pred_pairs']}, crossing stories "
+              f"{nd['pred_pairs_crossing_stories']}, by kind {nd.get('by_kind', '')}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bench", type=Path, default=DEFAULT_BENCH, help="the shared stories bench folder")
+    ap.add_argument("--order", choices=["shuffled", "published"], default="shuffled")
+    ap.add_argument("--rebuild", action="store_true", help="also score `scrapy stories rebuild`")
+    ap.add_argument("--scaling", action="store_true", help="also run bench/story_scaling.py")
+    ap.add_argument("--keep", type=Path, help="keep pages and corpora in this folder")
+    ap.add_argument("--json", type=Path, help="write the figures here as JSON")
+    args = ap.parse_args(argv)
+    if not (args.bench / "dev" / "ecbplus.jsonl").exists():
+        print(f"stories bench not found in {args.bench}", file=sys.stderr)
+        return 2
+    result = run(args.bench, args.order, args.rebuild, args.keep)
+    show(result)
+    if args.scaling:
+        sys.path.insert(0, str(REPO / "bench"))
+        import story_scaling
+
+        result["scaling"] = story_scaling.main([])
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

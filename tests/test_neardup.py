@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from crawler import neardup
+from crawler.dedup import content_hash
+from crawler.items import Article
+from crawler.storage import Corpus
+
+WIRE = (
+    "The national weather service issued a flood warning for the river valley on Monday after "
+    "three days of heavy rain. Officials opened four shelters in the town hall, two schools and "
+    "the sports centre, and asked residents of the lower streets to leave before nightfall. The "
+    "river is expected to peak on Wednesday at almost two metres above its usual level, the "
+    "highest since the spring of 2013, the agency said in a statement."
+)
+OTHER = (
+    "The city council approved the budget for next year on Tuesday evening after a long debate "
+    "about the price of public transport, the new library and the repairs to the old bridge that "
+    "has been closed to heavy lorries since the summer, and the mayor thanked the committee."
+)
+
+
+def art(url: str, text: str, published: str | None = None) -> Article:
+    return Article(url=url, title="Flood warning", text=text, content_hash=content_hash(text),
+                   word_count=len(text.split()), published=published, site=url.split("/")[2])
+
+
+def test_sketch_is_deterministic_and_winnowing_keeps_a_fraction():
+    a, b = neardup.sketch(WIRE), neardup.sketch(WIRE)
+    assert a == b
+    assert 0 < len(a.fingerprints) < a.size
+
+
+def test_an_embedded_copy_is_found_by_containment():
+    longer = OTHER + "\n" + WIRE.replace("Monday", "Monday morning") + "\n" + OTHER[::-1]
+    sim = neardup.near_duplicate(neardup.sketch(WIRE), neardup.sketch(longer))
+    assert sim is not None and sim >= 0.8
+    assert neardup.near_duplicate(neardup.sketch(WIRE), neardup.sketch(OTHER)) is None
+
+
+def test_a_too_short_text_is_never_a_near_duplicate():
+    short = "Flood warning issued for the valley."
+    assert neardup.near_duplicate(neardup.sketch(short), neardup.sketch(short)) is None
+
+
+def test_near_copy_against_the_stored_corpus_and_in_the_same_batch(tmp_path):
+    corpus = Corpus(tmp_path / "c.db", batch_size=100)
+    corpus.start_crawl("files", {})
+    assert corpus.add_article(art("https://a.test/1", WIRE)).status == "stored"
+    edited = WIRE.replace("four shelters", "five shelters") + " More updates will follow."
+    same_batch = corpus.add_article(art("https://b.test/1", edited))
+    assert (same_batch.status, same_batch.kind) == ("duplicate", "near")
+    corpus.close()
+    corpus = Corpus(tmp_path / "c.db")
+    corpus.start_crawl("files", {})
+    later = corpus.add_article(art("https://c.test/1", "Reporting by our staff. " + WIRE))
+    assert (later.status, later.kind) == ("duplicate", "near") and later.article_id == 1
+    corpus.close()
+    rows = list(corpus.db.__class__(tmp_path / "c.db").query(
+        "select url, article_id, kind, similarity from duplicates order by id"))
+    assert [r["url"] for r in rows] == ["https://b.test/1", "https://c.test/1"]
+    assert all(r["article_id"] == 1 and r["kind"] == "near" and r["similarity"] >= 0.8 for r in rows)
+
+
+def test_an_earlier_published_copy_becomes_the_kept_article(tmp_path):
+    import sqlite_utils
+
+    # stored in an earlier crawl, published later
+    corpus = Corpus(tmp_path / "c.db")
+    corpus.start_crawl("files", {})
+    corpus.add_article(art("https://late.test/1", WIRE, "2024-05-02T09:00:00Z"))
+    corpus.close()
+    corpus = Corpus(tmp_path / "c.db")
+    corpus.start_crawl("files", {})
+    first = corpus.add_article(art("https://early.test/1", WIRE + " Photo: agency.",
+                                   "2024-05-01T18:00:00Z"))
+    assert first.status == "stored"
+    # pending in the same batch: an even earlier one replaces it
+    earliest = corpus.add_article(art("https://earliest.test/1", "Updated. " + WIRE,
+                                      "2024-05-01T08:00:00Z"))
+    assert earliest.status == "stored"
+    corpus.close()
+    db = sqlite_utils.Database(tmp_path / "c.db")
+    assert [r["url"] for r in db.query("select url from articles")] == ["https://earliest.test/1"]
+    kept = next(db.query("select id, story_id from articles"))
+    dups = {r["url"]: r for r in db.query("select * from duplicates")}
+    assert set(dups) == {"https://late.test/1", "https://early.test/1"}
+    assert all(d["article_id"] == kept["id"] and d["kind"] == "near" for d in dups.values())
+    story = next(db.query("select * from stories"))
+    assert story["id"] == kept["story_id"] and story["article_count"] == 1
+    assert db["stories"].count == 1
+    assert db.execute("select count(*) from neardup_fingerprints where article_id != ?",
+                      [kept["id"]]).fetchone()[0] == 0
+
+
+def test_an_earlier_published_exact_copy_is_kept_whatever_the_arrival_order(tmp_path):
+    import sqlite_utils
+
+    corpus = Corpus(tmp_path / "c.db")
+    corpus.start_crawl("files", {})
+    corpus.add_article(art("https://republisher.test/1", WIRE, "2024-08-19T16:02:00+01:00"))
+    assert corpus.add_article(art("https://wire.test/1", WIRE, "2024-08-19T12:31:00Z")).status == "stored"
+    corpus.close()
+    db = sqlite_utils.Database(tmp_path / "c.db")
+    assert [r["url"] for r in db.query("select url from articles")] == ["https://wire.test/1"]
+    assert [(r["url"], r["kind"]) for r in db.query("select url, kind from duplicates")] == [
+        ("https://republisher.test/1", "exact")]

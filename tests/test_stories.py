@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+
+from crawler import stories
+
+QUAKE_1 = ("A magnitude 6.1 earthquake struck Qeshm island in southern Iran on Sunday, "
+           "destroying villages near Bandar Abbas and killing at least ten people.")
+QUAKE_2 = ("Rescuers searched the ruins of villages on Qeshm island after the earthquake near "
+           "Bandar Abbas killed ten people, Iranian state television said.")
+BOXING = ("Wladimir Klitschko stopped Tony Thompson in the sixth round in Bern to keep his "
+          "heavyweight title belts on Saturday night.")
+
+
+def doc(i: int, text: str, day: str | None = None) -> stories.Doc:
+    return stories.Doc(i, stories.day_of(day), dict(stories.terms(None, text)))
+
+
+def test_terms_fold_plurals_drop_stopwords_and_count_names():
+    tf = stories.terms("Quake hits Qeshm", QUAKE_1)
+    assert tf["village"] == 1 and "the" not in tf and "n:bandar abbas" in tf
+    assert tf["qeshm"] == 2  # the title counts
+
+
+def test_regroup_joins_coverage_and_separates_other_events():
+    groups = stories.regroup([doc(1, QUAKE_1), doc(2, QUAKE_2), doc(3, BOXING)])
+    assert groups[1] == groups[2] != groups[3]
+
+
+def test_a_copy_a_year_later_is_another_story():
+    groups = stories.regroup([doc(1, QUAKE_1, "2012-08-11"), doc(2, QUAKE_2, "2013-08-12")])
+    assert groups[1] != groups[2]
+    groups = stories.regroup([doc(1, QUAKE_1, "2012-08-11"), doc(2, QUAKE_2, "2012-08-12")])
+    assert groups[1] == groups[2]
+
+
+def test_grouping_is_deterministic():
+    docs = [doc(i, t) for i, t in enumerate([QUAKE_1, BOXING, QUAKE_2] * 3)]
+    assert stories.regroup(docs) == stories.regroup(docs)
+
+
+def test_term_stats_round_trip():
+    st = stories.TermStats()
+    st.add(["qeshm", "village"])
+    again = stories.TermStats.from_bytes(st.docs, st.to_bytes())
+    assert again.idf("qeshm") == st.idf("qeshm") < again.idf("unseen")
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [
+    ("He said: “The drones keep coming.”", "he said, \"the drones keep coming\"", True),
+    ("The drones keep coming.", "The drones keep flying.", False),
+])
+def test_sentence_keys_ignore_case_quotes_and_punctuation(a, b, same):
+    assert (stories.sentence_key(a) == stories.sentence_key(b)) is same
+
+
+def test_sentences_split_paragraphs_and_sentences():
+    assert stories.sentences("One two three. Four five six!\nSeven eight.") == [
+        "One two three.", "Four five six!", "Seven eight."]
