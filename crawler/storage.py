@@ -169,6 +169,19 @@ def m004_stories_and_near_duplicates(db: Database) -> None:
     create_tables(db)
 
 
+@migrations()
+def m005_validators_and_versions(db: Database) -> None:
+    """Validators for conditional re-fetches, and the texts an update replaced."""
+    db["articles"].add_column("etag", str)
+    db["articles"].add_column("last_modified", str)
+    db["versions"].create(
+        {"id": int, "article_id": int, "title": str, "text": str, "content_hash": str,
+         "fetched_at": str, "replaced_at": str, "crawl_id": int},
+        pk="id", foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["versions"].create_index(["article_id"])
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -481,7 +494,16 @@ class Corpus:
             "fetched_url": article.fetched_url or article.url,
             "fetched_at": now(),
             "crawl_id": self.crawl_id,
+            "etag": article.etag,
+            "last_modified": article.last_modified,
         }
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        """The stored ``ETag`` and ``Last-Modified`` of the article at ``url``."""
+        row = self.db.execute(
+            "SELECT etag, last_modified FROM articles WHERE url = ? OR fetched_url = ? LIMIT 1",
+            [url, url]).fetchone()
+        return (row[0], row[1]) if row else (None, None)
 
     def _keep_page(self, article: Article) -> None:
         host = host_of(article.url)
@@ -552,6 +574,11 @@ class Corpus:
                     self.index.demote(old_id, new[0], similarity, self.crawl_id, now(), kind)
             for row in self._updates:
                 article_id = row.pop("id")
+                # Keep the text this update replaces.
+                self.db.execute(
+                    "INSERT INTO versions (article_id, title, text, content_hash, fetched_at, "
+                    "replaced_at, crawl_id) SELECT id, title, text, content_hash, fetched_at, ?, ? "
+                    "FROM articles WHERE id = ?", [now(), self.crawl_id, article_id])
                 self.index.remove(article_id)
                 self.db["articles"].update(article_id, row)
                 self.index.reindex(article_id)
