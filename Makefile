@@ -6,7 +6,7 @@ DB     ?= corpus.db
 PORT   ?= 8001
 
 .PHONY: install install-test redis-server run test serve bench bench-quick bench-extraction \
-	bench-crawl bench-newsplease clean
+	bench-crawl bench-newsplease bench-stories bench-scaling clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,7 +48,13 @@ bench-crawl: install
 bench-newsplease: install
 	$(BIN)/python bench/vs_newsplease.py --pages 2000
 
-bench: bench-extraction bench-crawl bench-newsplease
+bench-stories: install
+	$(BIN)/python bench/stories.py --rebuild
+
+bench-scaling: install
+	$(BIN)/python bench/scaling.py --sizes 1000,10000,100000
+
+bench: bench-extraction bench-crawl bench-newsplease bench-stories bench-scaling
 
 # About a minute: a 300-page site, and extraction on the dev pages.
 bench-quick: install
