@@ -23,7 +23,10 @@ def crawl(urls: list[str], batch: int = 100) -> dict:
     t0 = time.perf_counter()
     extracted = 0
     for k in range(0, len(urls), batch):
-        results = NewsPlease.from_urls(urls[k:k + batch], fetch_images=False)
+        # request_args must be given: news-please 1.6.16 reads its timeout
+        # from it and silently returns {} for every page when it is None.
+        results = NewsPlease.from_urls(urls[k:k + batch], request_args={"timeout": 30},
+                                       fetch_images=False)
         extracted += sum(1 for a in results.values() if a and getattr(a, "maintext", None))
     wall = time.perf_counter() - t0
     return {"pages": len(urls), "with_text": extracted, "wall_s": wall, "pages_per_s": len(urls) / wall}
