@@ -55,6 +55,9 @@ class Article:
     raw_encoding: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    #: the publication date is a heuristic guess from the page text (not in
+    #: its markup nor its feed): story grouping does not trust it.
+    published_guessed: bool = False
 
 
 @dataclass

@@ -148,6 +148,7 @@ def process_page(page: Page, options: Options | None = None) -> Article | Failur
         raw_encoding=page.declared_encoding,
         etag=page.etag,
         last_modified=page.last_modified,
+        published_guessed="published" in ext.guessed and not hints.get("published"),
     )
 
 

@@ -174,6 +174,7 @@ def m005_validators_and_versions(db: Database) -> None:
     """Validators for conditional re-fetches, and the texts an update replaced."""
     db["articles"].add_column("etag", str)
     db["articles"].add_column("last_modified", str)
+    db["articles"].add_column("published_guessed", int)
     db["versions"].create(
         {"id": int, "article_id": int, "title": str, "text": str, "content_hash": str,
          "fetched_at": str, "replaced_at": str, "crawl_id": int},
@@ -217,6 +218,11 @@ def open_database(path: str | Path, *, busy_timeout: float = 30.0) -> Database:
         db = Database(conn)
         _retry_locked(db.enable_wal, busy_timeout)
         db.execute("PRAGMA synchronous=NORMAL")
+        # The dedup and story indexes are read for every new article: keep
+        # their pages in memory so the cost stays flat as the corpus grows.
+        db.execute("PRAGMA cache_size=-65536")  # 64 MiB
+        db.execute("PRAGMA mmap_size=268435456")  # 256 MiB
+        db.execute("PRAGMA temp_store=MEMORY")
         db.execute("PRAGMA foreign_keys=ON")
         _retry_locked(lambda: _migrate(db), busy_timeout)
     except sqlite3.DatabaseError as exc:
@@ -496,6 +502,7 @@ class Corpus:
             "crawl_id": self.crawl_id,
             "etag": article.etag,
             "last_modified": article.last_modified,
+            "published_guessed": int(article.published_guessed),
         }
 
     def validators(self, url: str) -> tuple[str | None, str | None]:

@@ -15,7 +15,8 @@ Method (single pass, in arrival order):
 * A new article is compared (cosine) with the stored articles that share one
   of its :data:`KEY_TERMS` heaviest terms and whose publication dates are
   within :data:`WINDOW_DAYS` days of its own (an undated article is
-  compatible with any date). It joins the story of its most similar article
+  compatible with any date; so is one whose date is only a year or was
+  guessed from its text, see :func:`day_of`). It joins the story of its most similar article
   when that similarity reaches :data:`THRESHOLD`, otherwise it starts a story.
 
 The same decision replayed over the whole corpus is :func:`regroup` (``scrapy
@@ -171,9 +172,25 @@ def stored_terms(tf: dict[str, float], stats: TermStats) -> dict[str, float]:
     return {t: round(w, 5) for t, w in top}
 
 
-def day_of(published: str | None) -> int | None:
-    """Day number of an ISO 8601 date, or None when absent or unreadable."""
-    if not published:
+_MIDNIGHT = re.compile(r"T00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?$")
+
+
+def year_only(published: str) -> bool:
+    """Is ``published`` a bare year dressed up as a date (``2001-01-01``, no time)?
+
+    Date guessers (trafilatura/htmldate searching the page text) turn a year
+    they find into January 1st; such a date says nothing about the day, and
+    a 3-day window around it would cut an article off its story.
+    """
+    rest = published[10:]
+    return published[4:10] == "-01-01" and (not rest or bool(_MIDNIGHT.match(rest)))
+
+
+def day_of(published: str | None, guessed: bool = False) -> int | None:
+    """Day number of an ISO 8601 date, or None when absent, unreadable, only a
+    year (:func:`year_only`) or ``guessed`` (read from the text by a heuristic
+    rather than from the page's markup or a feed: not trusted for the window)."""
+    if not published or guessed or year_only(published):
         return None
     try:
         return date.fromisoformat(published[:10]).toordinal()

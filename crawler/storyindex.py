@@ -82,6 +82,13 @@ def published_earlier(a: str | None, b: str | None) -> bool:
     return wa is not None and wb is not None and wa < wb
 
 
+def _day(row: dict[str, Any]) -> int | None:
+    """The day an article counts from in the story window. A row may say its
+    date was guessed from the text (``published_guessed``, from extraction's
+    ``guessed`` set): such a date is not trusted for the window."""
+    return stories.day_of(row.get("published"), bool(row.get("published_guessed")))
+
+
 @dataclass
 class NearMatch:
     """A copy found: the kept article is stored (``article_id``) or pending (``url``)."""
@@ -180,7 +187,7 @@ class StoryIndex:
         self._stats_dirty = True
         if story_id is not None:
             return story_id, tf
-        day = stories.day_of(row.get("published"))
+        day = _day(row)
         decision = stories.choose_story(tf, day, self._candidates(tf, day), self.stats)
         if decision.story_id is not None:
             return decision.story_id, tf
@@ -234,7 +241,7 @@ class StoryIndex:
         self.db.execute(
             "INSERT OR REPLACE INTO article_features (article_id, day, shingles, fingerprints,"
             " keys, terms) VALUES (?, ?, ?, ?, ?, ?)",
-            [article_id, stories.day_of(row.get("published")), sk.size, len(sk.fingerprints),
+            [article_id, _day(row), sk.size, len(sk.fingerprints),
              json.dumps(keys, ensure_ascii=False),
              json.dumps(stories.stored_terms(tf, self.stats), ensure_ascii=False)])
         self._add_sentences(article_id, story_id, row.get("site"), row.get("text") or "")

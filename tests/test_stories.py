@@ -57,3 +57,31 @@ def test_sentence_keys_ignore_case_quotes_and_punctuation(a, b, same):
 def test_sentences_split_paragraphs_and_sentences():
     assert stories.sentences("One two three. Four five six!\nSeven eight.") == [
         "One two three.", "Four five six!", "Seven eight."]
+
+
+@pytest.mark.parametrize(("published", "guessed", "known"), [
+    ("2012-08-11", False, True),
+    ("2012-08-11T09:30:00+02:00", False, True),
+    ("2012-01-01T09:30:00Z", False, True),  # a real timestamp on January 1st
+    ("2001-01-01", False, False),  # a bare year dressed up as a date
+    ("2001-01-01T00:00:00Z", False, False),
+    ("2012-08-11", True, False),  # read from the text by a heuristic
+    ("not a date", False, False),
+    (None, False, False),
+])
+def test_day_of_ignores_year_only_and_guessed_dates(published, guessed, known):
+    assert (stories.day_of(published, guessed) is not None) is known
+
+
+def test_a_year_only_date_does_not_cut_an_article_off_its_story():
+    # "2001-01-01" is what a date guesser makes of a year found in the text
+    groups = stories.regroup([doc(1, QUAKE_1, "2012-08-11"), doc(2, QUAKE_2, "2012-01-01")])
+    assert groups[1] == groups[2]
+
+
+def test_story_index_does_not_trust_a_guessed_date():
+    from crawler.storyindex import _day
+
+    assert _day({"published": "2012-08-11"}) == stories.day_of("2012-08-11")
+    assert _day({"published": "2012-08-11", "published_guessed": True}) is None
+    assert _day({"published": "2001-01-01"}) is None
