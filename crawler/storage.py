@@ -220,8 +220,7 @@ def open_database(path: str | Path, *, busy_timeout: float = 30.0) -> Database:
         db.execute("PRAGMA synchronous=NORMAL")
         # The dedup and story indexes are read for every new article: keep
         # their pages in memory so the cost stays flat as the corpus grows.
-        db.execute("PRAGMA cache_size=-65536")  # 64 MiB
-        db.execute("PRAGMA mmap_size=268435456")  # 256 MiB
+        db.execute("PRAGMA cache_size=-32768")  # 32 MiB
         db.execute("PRAGMA temp_store=MEMORY")
         db.execute("PRAGMA foreign_keys=ON")
         _retry_locked(lambda: _migrate(db), busy_timeout)
