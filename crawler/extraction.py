@@ -82,12 +82,13 @@ def _meta(tree: Any, *names: str) -> str | None:
     return None
 
 
-def _jsonld_objects(tree: Any) -> list[dict[str, Any]]:
+def jsonld_objects(tree: Any) -> list[dict[str, Any]]:
+    """Every JSON-LD object of the page, ``@graph`` members and lists flattened."""
     out: list[dict[str, Any]] = []
     for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
         try:
             data = json.loads(script)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         stack = [data]
         while stack:
@@ -120,7 +121,7 @@ def _name(value: Any) -> str | None:
 
 
 def _jsonld_article(tree: Any) -> dict[str, Any]:
-    for obj in _jsonld_objects(tree):
+    for obj in jsonld_objects(tree):
         if _types(obj) & _ARTICLE_TYPES:
             return obj
     return {}

@@ -66,41 +66,33 @@ class SeenIndex:
         return str(row[0]) if row else None
 
 
-def last_success(db_path: str | Path, spider: str, args: dict[str, Any]) -> datetime | None:
-    """Start time of the last crawl of this source that finished normally."""
-    path = Path(db_path)
-    if not path.exists():
-        return None
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+def _query(db_path: str | Path | None, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Rows of a read-only query; none when the corpus or its tables do not exist."""
+    if not db_path or not Path(db_path).exists():
+        return []
+    conn = sqlite3.connect(f"file:{Path(db_path)}?mode=ro", uri=True)
     try:
-        row = conn.execute(
-            "select max(started_at) from crawls where spider = ? and args = ? "
-            "and finish_reason = 'finished' and finished_at is not null",
-            [spider, json.dumps(args, sort_keys=True, default=str)],
-        ).fetchone()
+        return conn.execute(sql, params).fetchall()
     except sqlite3.OperationalError:
-        return None
+        return []
     finally:
         conn.close()
-    return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+
+def last_success(db_path: str | Path | None, spider: str, args: dict[str, Any]) -> datetime | None:
+    """Start time of the last crawl of this source that finished normally."""
+    rows = _query(db_path, "select max(started_at) from crawls where spider = ? and args = ? "
+                  "and finish_reason = 'finished' and finished_at is not null",
+                  [spider, json.dumps(args, sort_keys=True, default=str)])
+    return datetime.fromisoformat(rows[0][0]) if rows and rows[0][0] else None
 
 
 def last_source_success(db_path: str | Path, config: str, name: str) -> datetime | None:
     """Start of the last ``sources`` crawl of ``config`` that finished normally
     and included source ``name`` (all enabled sources, or ``-a only=`` naming it)."""
-    path = Path(db_path)
-    if not path.exists():
-        return None
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        rows = conn.execute(
-            "select args, started_at from crawls where spider = 'sources' "
-            "and finish_reason = 'finished' and finished_at is not null order by started_at desc"
-        ).fetchall()
-    except sqlite3.OperationalError:
-        return None
-    finally:
-        conn.close()
+    rows = _query(db_path, "select args, started_at from crawls where spider = 'sources' "
+                  "and finish_reason = 'finished' and finished_at is not null "
+                  "order by started_at desc", [])
     for args_json, started in rows:
         args = json.loads(args_json or "{}")
         if args.get("config", "sources.toml") != config:

@@ -14,7 +14,6 @@ An article is told from the rest by a score over a few signals:
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +22,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import lxml.html
 from lxml import etree
 
+from crawler.extraction import jsonld_objects
 from crawler.netsafety import is_followable
 
 ARTICLE_TYPES = frozenset({
@@ -108,23 +108,11 @@ def _meta(tree: Any, prop: str) -> str | None:
 
 def _ld_types(tree: Any) -> set[str]:
     found: set[str] = set()
-    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
-        try:
-            data = json.loads(script)
-        except (ValueError, RecursionError):
-            continue
-        stack = [data]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, list):
-                stack.extend(item)
-            elif isinstance(item, dict):
-                if "@graph" in item:
-                    stack.append(item["@graph"])
-                types = item.get("@type", [])
-                for t in [types] if isinstance(types, str) else types:
-                    if isinstance(t, str):
-                        found.add(t.lower())
+    for item in jsonld_objects(tree):
+        types = item.get("@type", [])
+        for t in [types] if isinstance(types, str) else types:
+            if isinstance(t, str):
+                found.add(t.lower())
     return found
 
 

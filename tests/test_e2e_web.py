@@ -355,3 +355,19 @@ def test_url_file_with_comments(server, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.rows("select url from articles") == [{"url": server.url(HARBOUR)}]
     assert OLD not in [e.path for e in server.log[before:]]
+
+
+def test_the_same_feeds_command_again_only_looks_at_newer_entries(server, tmp_path_factory):
+    feeds = server.url("/feeds/main")
+    db = tmp_path_factory.mktemp("feeds-again") / "corpus.db"
+    first = run(server, tmp_path_factory, "feeds", db=db, feeds=feeds)
+    assert first.stats.get("feeds/skipped_old", 0) == 0
+    again = run(server, tmp_path_factory, "feeds", db=db, feeds=feeds)
+    # Every dated entry is older than the first crawl: none is even considered.
+    assert again.stats["corpus/since_last_crawl"]
+    assert again.stats["feeds/skipped_old"] >= 3
+    assert all(p.startswith(("/feeds/", "/robots.txt")) for p in again.paths)
+    # refresh=1 looks at every entry again.
+    refreshed = run(server, tmp_path_factory, "feeds", db=db, feeds=feeds, refresh="1")
+    assert "corpus/since_last_crawl" not in refreshed.stats
+    assert any(not p.startswith(("/feeds/", "/robots.txt")) for p in refreshed.paths)

@@ -18,6 +18,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure as TwistedFailure
 
 from crawler.entries import Entry, parse_since, priority
+from crawler.incremental import last_success
 from crawler.items import Failure, Page
 from crawler.netsafety import is_followable
 from crawler.urls import canonical_url
@@ -235,8 +236,23 @@ class WebSpider(CorpusSpider):
         return {k: response.meta[k] for k in self.INHERITED_META if k in response.meta}
 
     def since_for(self, response: Response) -> Any:
-        """The ``since`` date for entries of this listing."""
-        return response.meta.get("corpus_since", getattr(self, "since", None))
+        """The ``since`` date for entries of this listing: the later of the
+        ``since`` argument and the day this same command last finished
+        normally (only what is new), unless ``refresh=1``."""
+        if "corpus_since" in response.meta:
+            return response.meta["corpus_since"]
+        dates = [d for d in (getattr(self, "since", None), self._last_success()) if d]
+        return max(dates) if dates else None
+
+    def _last_success(self) -> Any:
+        if self.refresh:
+            return None
+        if not hasattr(self, "_last_success_day"):
+            last = last_success(self.settings.get("CORPUS_DB"), self.name, self.arguments)
+            self._last_success_day = last.date() if last else None
+            if last:
+                self.crawler.stats.set_value("corpus/since_last_crawl", last.isoformat())
+        return self._last_success_day
 
     def article_request(self, entry: Entry, meta: dict[str, Any] | None = None) -> scrapy.Request:
         """A request for a listed article, its listing's metadata as hints."""
