@@ -133,10 +133,16 @@ class StoryIndex:
                     best = NearMatch(sim, url=url, published=pub)
         # the stored corpus
         counts: Counter[int] = Counter()
-        for fp in sk.fingerprints:
+        # One query per 500 fingerprints (not one per fingerprint); each
+        # fingerprint still contributes at most POSTING_LIMIT articles.
+        fps = sorted(sk.fingerprints)
+        for k in range(0, len(fps), 500):
+            chunk = fps[k:k + 500]
             for (aid,) in self.db.execute(
-                "SELECT article_id FROM neardup_fingerprints WHERE hash = ? LIMIT ?",
-                [fp, POSTING_LIMIT],
+                "SELECT article_id FROM (SELECT article_id, row_number() OVER "
+                "(PARTITION BY hash) AS n FROM neardup_fingerprints WHERE hash IN "
+                f"({','.join('?' * len(chunk))})) WHERE n <= ?",
+                [*chunk, POSTING_LIMIT],
             ):
                 counts[aid] += 1
         if counts:
