@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,7 +18,14 @@ from typing import Any
 
 from crawler.items import Article, Page
 from crawler.processing import Options, process_page
-from crawler.storage import Corpus, load_site_profiles, now, write_transaction
+from crawler.storage import (
+    HOST_RANGE,
+    Corpus,
+    host_range,
+    load_site_profiles,
+    now,
+    write_transaction,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,14 +48,15 @@ class Report:
                 f"(kept as they were)")
 
 
-def _rows(corpus: Corpus, site: str | None) -> Iterator[dict[str, Any]]:
+def _rows(corpus: Corpus, site: str | None, after: int, limit: int) -> list[dict[str, Any]]:
     sql = ("SELECT a.id, a.url, a.text, a.title, p.fetched_url, p.content_type, "
-           "p.declared_encoding, p.body FROM articles a JOIN pages p ON p.url = a.url")
-    params: list[Any] = []
+           "p.declared_encoding, p.body FROM articles a JOIN pages p ON p.url = a.url "
+           "WHERE a.id > ?")
+    params: list[Any] = [after]
     if site:
-        sql += " WHERE a.url LIKE ? OR a.url LIKE ?"
-        params = [f"http://{site}/%", f"https://{site}/%"]
-    yield from corpus.db.query(sql + " ORDER BY a.id", params)
+        sql += f" AND {HOST_RANGE.replace('url', 'a.url')}"
+        params += host_range(site)
+    return list(corpus.db.query(sql + " ORDER BY a.id LIMIT ?", [*params, limit]))
 
 
 def _clean(args: tuple[int, Page, Options]) -> tuple[int, Any]:
@@ -58,46 +65,51 @@ def _clean(args: tuple[int, Page, Options]) -> tuple[int, Any]:
 
 
 def reclean(db_path: str | Path, options: Options, *, site: str | None = None,
-            dry_run: bool = False, workers: int = 0, learn: bool = True) -> Report:
-    """Clean every stored page again; update the texts that changed."""
+            dry_run: bool = False, workers: int = 0, learn: bool = True,
+            chunk: int = 200) -> Report:
+    """Clean every stored page again; update the texts that changed.
+
+    Pages are read, cleaned and written back ``chunk`` at a time, so memory
+    stays flat however large the corpus is.
+    """
     corpus = Corpus(db_path)
     report = Report()
+    pool = ProcessPoolExecutor(workers) if workers > 0 else None
     try:
         if learn:
             hosts = {r[0].split("/")[2] for r in corpus.db.execute(
-                "SELECT url FROM articles WHERE url LIKE 'http%'")}
+                "SELECT url FROM articles WHERE url >= 'http' AND url < 'httq'")}
             report.profile_lines = sum(corpus.learn_site_profiles(
                 {site} if site else hosts).values())
             options = replace(options, site_lines={**options.site_lines,
                                                    **load_site_profiles(db_path)})
-        old: dict[int, dict[str, Any]] = {}
-        tasks = []
-        for row in _rows(corpus, site):
-            body = zlib.decompress(row["body"])
-            page = Page(url=row["fetched_url"], body=body, content_type=row["content_type"],
-                        declared_encoding=row["declared_encoding"])
-            old[row["id"]] = row
-            tasks.append((row["id"], page, replace(options, keep_raw=False)))
-        if workers > 0 and len(tasks) > 20:
-            with ProcessPoolExecutor(workers) as pool:
-                results = list(pool.map(_clean, tasks, chunksize=16))
-        else:
-            results = [_clean(t) for t in tasks]
-        updates = []
-        for article_id, result in results:
-            report.pages += 1
-            if not isinstance(result, Article):
-                report.now_failing.append((old[article_id]["url"], result.reason))
-                continue
-            if result.text == old[article_id]["text"] and result.title == old[article_id]["title"]:
-                report.unchanged += 1
-                continue
-            report.changed += 1
-            updates.append((article_id, {f: getattr(result, f) for f in _FIELDS}))
-        if updates and not dry_run:
-            with write_transaction(corpus.db):
-                for article_id, values in updates:
-                    corpus.db["articles"].update(article_id, values | {"updated_at": now()})
+        options = replace(options, keep_raw=False)
+        last = 0
+        while rows := _rows(corpus, site, last, chunk):
+            last = rows[-1]["id"]
+            old = {row["id"]: row for row in rows}
+            tasks = [(row["id"], Page(url=row["fetched_url"], body=zlib.decompress(row["body"]),
+                                      content_type=row["content_type"],
+                                      declared_encoding=row["declared_encoding"]), options)
+                     for row in rows]
+            results = list(pool.map(_clean, tasks, chunksize=8)) if pool else map(_clean, tasks)
+            updates = []
+            for article_id, result in results:
+                report.pages += 1
+                if not isinstance(result, Article):
+                    report.now_failing.append((old[article_id]["url"], result.reason))
+                elif result.text == old[article_id]["text"] and \
+                        result.title == old[article_id]["title"]:
+                    report.unchanged += 1
+                else:
+                    report.changed += 1
+                    updates.append((article_id, {f: getattr(result, f) for f in _FIELDS}))
+            if updates and not dry_run:
+                with write_transaction(corpus.db):
+                    for article_id, values in updates:
+                        corpus.db["articles"].update(article_id, values | {"updated_at": now()})
     finally:
+        if pool is not None:
+            pool.shutdown()
         corpus.db.close()
     return report

@@ -183,6 +183,16 @@ def m005_validators_and_versions(db: Database) -> None:
     db["versions"].create_index(["article_id"])
 
 
+#: articles of one host, as ranges over the unique index on ``url`` (a
+#: ``LIKE 'https://host/%'`` would scan the whole table).
+HOST_RANGE = "((url >= ? AND url < ?) OR (url >= ? AND url < ?))"
+
+
+def host_range(host: str) -> list[str]:
+    """Bounds for :data:`HOST_RANGE`: every ``http(s)://host/...`` URL."""
+    return [f"http://{host}/", f"http://{host}0", f"https://{host}/", f"https://{host}0"]
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -538,10 +548,9 @@ class Corpus:
         out = {}
         with write_transaction(self.db):
             for host in sorted(hosts):
-                like = [f"http://{host}/%", f"https://{host}/%"]
                 texts = [r[0] for r in self.db.execute(
-                    "SELECT text FROM articles WHERE url LIKE ? OR url LIKE ? "
-                    "ORDER BY id DESC LIMIT ?", [*like, recent])]
+                    f"SELECT text FROM articles WHERE {HOST_RANGE} ORDER BY id DESC LIMIT ?",
+                    [*host_range(host), recent])]
                 learnt = learn_profile(texts, host=host, min_pages=min_pages)
                 old = self.db.execute("SELECT lines FROM site_profiles WHERE host = ?",
                                       [host]).fetchone()

@@ -82,3 +82,19 @@ def test_raw_pages_are_kept_compressed_unless_turned_off(tmp_path):
     assert off.rows("select count(*) n from pages")[0]["n"] == 0
     proc = run_scrapy("reclean", "--db", str(tmp_path / "b.db"))
     assert proc.returncode == 0 and "re-cleaned 0 stored pages" in proc.stdout
+
+
+def test_reclean_reads_the_corpus_in_chunks(tmp_path):
+    from crawler.processing import Options
+    from crawler.reclean import reclean
+
+    db = tmp_path / "corpus.db"
+    assert crawl("files", db, path=str(FIXTURES)).returncode == 0
+    import sqlite3
+
+    with_pages = sqlite3.connect(db).execute("select count(*) from pages").fetchone()[0]
+    assert with_pages > 5
+    report = reclean(db, Options(), chunk=2, dry_run=True)
+    assert report.pages == with_pages  # every chunk was read, none twice
+    one_site = reclean(db, Options(), chunk=2, site="www.valleypost.test", dry_run=True)
+    assert one_site.pages == 5
