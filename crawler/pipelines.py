@@ -108,6 +108,15 @@ class ExtractPipeline:
         return result
 
     async def _process(self, page: Page) -> Article | Failure:
+        try:
+            return await self._run(page)
+        except Exception as exc:  # noqa: BLE001 - a bad page must never vanish or stop a crawl
+            logger.exception("Cleaning failed on %s", page.url)
+            self.crawler.stats.inc_value("corpus/clean_errors")
+            return Failure(page.url, "extract", f"cleaning failed with an error: {exc!r}",
+                           page.http_status)
+
+    async def _run(self, page: Page) -> Article | Failure:
         if self.pool is None:
             return process_page(page, self.options)
         loop = asyncio.get_running_loop()
