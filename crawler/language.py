@@ -55,8 +55,15 @@ def _scripts(text: str) -> Counter[str]:
     return counts
 
 
+SAMPLE_CHARS = 4000
+
+
 def detect_language(text: str) -> str | None:
-    """ISO 639-1 code of ``text``'s language, or ``None`` when unsure."""
+    """ISO 639-1 code of ``text``'s language, or ``None`` when unsure.
+
+    Looks at the first :data:`SAMPLE_CHARS` characters: a few hundred words
+    decide as well as a whole article, at a fraction of the cost."""
+    text = text[:SAMPLE_CHARS]
     scripts = _scripts(text)
     total = sum(scripts.values())
     if total < 20:

@@ -4,10 +4,14 @@ Pure: no Scrapy, no SQLite. Storage keeps the fingerprints in SQLite
 (``neardup_fingerprints``) and asks this module what to store and how to judge
 a candidate.
 
-Method (deterministic, no seeds: every hash is blake2b of the text itself):
+Method (deterministic, no seeds: every hash derives from blake2b of the words):
 
 * A text is reduced to its word 5-shingles (lowercased, NFKC, punctuation
-  dropped: the same tokens as :func:`crawler.dedup.tokens`).
+  dropped: the same tokens as :func:`crawler.dedup.tokens`). Each word is
+  hashed once (blake2b, cached), and a shingle's hash is a polynomial of its
+  five word hashes modulo 2**63, computed as a rolling hash: one
+  multiplication and one addition per word instead of a blake2b call per
+  shingle.
 * *Winnowing* (Schleimer, Wilkerson & Aiken 2003) keeps the minimum shingle
   hash of every window of :data:`WINDOW` consecutive shingles. Any passage of
   ``WINDOW + SHINGLE - 1`` words that two texts share yields at least one
@@ -23,6 +27,7 @@ Method (deterministic, no seeds: every hash is blake2b of the text itself):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -35,18 +40,41 @@ CANDIDATE_SHARE = 0.4
 MIN_CONTAINMENT = 0.8
 
 
-def _hash(text: str) -> int:
-    """A stable signed 64-bit hash (fits an SQLite INTEGER)."""
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(),
-                          "little", signed=True)
+_MASK = (1 << 63) - 1
+_BASE = 0x100000001B3  # the 64-bit FNV prime: odd, so the rolling hash is invertible mod 2**63
+_BASE_K = pow(_BASE, SHINGLE - 1, 1 << 63)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _word_hash(word: str) -> int:
+    """A stable 63-bit hash of one word (fits an SQLite INTEGER)."""
+    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(),
+                          "little") & _MASK
 
 
 def shingles(text: str, k: int = SHINGLE) -> list[int]:
-    """Hashes of the word k-shingles of ``text``, in text order (with repeats)."""
-    words = tokens(text)
-    if len(words) < k:
-        return [_hash(" ".join(words))] if words else []
-    return [_hash(" ".join(words[i:i + k])) for i in range(len(words) - k + 1)]
+    """Hashes of the word k-shingles of ``text``, in text order (with repeats).
+
+    A shingle's hash is ``sum(h(w_j) * BASE**(k-1-j)) mod 2**63`` over its
+    words, rolled along the text. A text shorter than ``k`` words gives one
+    hash of all its words.
+    """
+    hs = [_word_hash(w) for w in tokens(text)]
+    if not hs:
+        return []
+    first = min(k, len(hs))
+    h = 0
+    for value in hs[:first]:
+        h = (h * _BASE + value) & _MASK
+    out = [h]
+    if len(hs) <= k:
+        return out
+    high = _BASE_K if k == SHINGLE else pow(_BASE, k - 1, 1 << 63)
+    append = out.append
+    for old, new in zip(hs, hs[k:]):
+        h = ((h - old * high) * _BASE + new) & _MASK
+        append(h)
+    return out
 
 
 def winnow(hashes: list[int], window: int = WINDOW) -> set[int]:

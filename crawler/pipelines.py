@@ -15,7 +15,7 @@ import logging
 import multiprocessing
 import os
 import sqlite3
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
@@ -23,9 +23,9 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.items import Article, Failure, Page
-from crawler.processing import Options, process_page
+from crawler.processing import Options, clean_page
 from crawler.site_rules import RulesError, load_rules
-from crawler.storage import Corpus, CorpusError, load_site_profiles
+from crawler.storage import Corpus, CorpusError, Outcome, load_site_profiles
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -43,7 +43,8 @@ class ExtractPipeline:
     """Cleaning is the expensive step, so it runs in worker processes.
 
     ``CLEAN_WORKERS`` processes (default: one per core; ``0`` cleans in the
-    crawl's own process) run :func:`~crawler.processing.process_page`; the
+    crawl's own process) run :func:`~crawler.processing.clean_page` (cleaning,
+    then the article's dedup and story features); the
     reactor only waits for results. Back-pressure comes from Scrapy's scraper
     slot: while results are pending, no more responses are handed over, so
     memory stays flat however fast pages arrive.
@@ -118,10 +119,10 @@ class ExtractPipeline:
 
     async def _run(self, page: Page) -> Article | Failure:
         if self.pool is None:
-            return process_page(page, self.options)
+            return clean_page(page, self.options)
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self.pool, process_page, page, self.options)
+            return await loop.run_in_executor(self.pool, clean_page, page, self.options)
         except BrokenProcessPool:
             # A worker died (killed, out of memory) on this page: record it,
             # start a fresh pool and go on.
@@ -136,6 +137,14 @@ class ExtractPipeline:
 class CorpusPipeline:
     """Hands articles and failures to the corpus, the crawl's single writer.
 
+    The corpus lives on its own writer thread (``CORPUS_WRITER_THREAD``, on
+    by default): dedup lookups, story grouping and the batched write
+    transactions run there, so the reactor keeps downloading and feeding the
+    cleaning workers while a batch is written. Items reach the writer in the
+    order they are processed, one at a time; SQLite releases the GIL while it
+    works. Each item waits for its own store, so Scrapy's back-pressure
+    still bounds how many are in flight.
+
     When the corpus cannot be written (disk full, database locked by another
     program for longer than ``CORPUS_BUSY_TIMEOUT``, a read-only file), the
     crawl stops with the finish reason ``corpus_write_error`` and one clear
@@ -144,7 +153,7 @@ class CorpusPipeline:
     """
 
     def __init__(self, crawler: Crawler, path: str, batch_size: int,
-                 busy_timeout: float = 30.0) -> None:
+                 busy_timeout: float = 30.0, writer_thread: bool = True) -> None:
         self.crawler = crawler
         self.path = path
         self.batch_size = batch_size
@@ -152,51 +161,76 @@ class CorpusPipeline:
         self.learn_profiles = True
         self.corpus: Corpus | None = None
         self.write_error: str | None = None
+        self.writer: ThreadPoolExecutor | None = (
+            ThreadPoolExecutor(1, thread_name_prefix="corpus-writer") if writer_thread else None)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CorpusPipeline:
-        path = crawler.settings.get("CORPUS_DB", "corpus.db")
+        settings = crawler.settings
+        path = settings.get("CORPUS_DB", "corpus.db")
         if not path:
             raise NotConfigured("CORPUS_DB is empty")
-        pipe = cls(crawler, path, crawler.settings.getint("CORPUS_BATCH_SIZE", 200),
-                   crawler.settings.getfloat("CORPUS_BUSY_TIMEOUT", 30.0))
-        pipe.learn_profiles = crawler.settings.getbool("CLEAN_SITE_PROFILES", True)
+        pipe = cls(crawler, path, settings.getint("CORPUS_BATCH_SIZE", 200),
+                   settings.getfloat("CORPUS_BUSY_TIMEOUT", 30.0),
+                   settings.getbool("CORPUS_WRITER_THREAD", True))
+        pipe.learn_profiles = settings.getbool("CLEAN_SITE_PROFILES", True)
         crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
         return pipe
 
+    def _call(self, fn: Any, *args: Any) -> Any:
+        """Run ``fn`` on the writer thread (or here, without one) and wait for it."""
+        if self.writer is None:
+            return fn(*args)
+        return self.writer.submit(fn, *args).result()
+
     def open_spider(self) -> None:
+        spider = self.crawler.spider
         try:
-            self.corpus = Corpus(self.path, batch_size=self.batch_size,
-                                 busy_timeout=self.busy_timeout)
-            spider = self.crawler.spider
-            crawl_id = self.corpus.start_crawl(spider.name, getattr(spider, "arguments", {}))
+            self.corpus = self._call(lambda: Corpus(self.path, batch_size=self.batch_size,
+                                                    busy_timeout=self.busy_timeout))
+            crawl_id = self._call(self.corpus.start_crawl, spider.name,
+                                  getattr(spider, "arguments", {}))
         except (CorpusError, sqlite3.Error) as exc:
             logger.error("Cannot open the corpus %s: %s", self.path, exc)
+            self._stop_writer()
             raise
         spider.corpus = self.corpus
         self.crawler.stats.set_value("corpus/crawl_id", crawl_id)
         logger.info("Crawl %d writing to %s", crawl_id, self.path)
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if self.write_error is not None:
             self.crawler.stats.inc_value("corpus/unstored_after_write_error")
             return item
         try:
-            self._store(item)
+            if self.writer is None:
+                outcome = self._store(item)
+            else:
+                outcome = await asyncio.wrap_future(self.writer.submit(self._store, item))
         except (CorpusError, sqlite3.Error) as exc:
             self._write_failed(exc)
+            return item
+        self._count(item, outcome)
         return item
 
-    def _store(self, item: Any) -> None:
+    def _store(self, item: Any) -> Outcome | None:
+        """On the writer thread: queue ``item`` in the corpus (flushing a full batch)."""
         assert self.corpus is not None
-        stats = self.crawler.stats
         if isinstance(item, Failure):
             self.corpus.add_failure(item)
+            return None
+        if not isinstance(item, Article):
+            return None
+        return self.corpus.add_article(item)
+
+    def _count(self, item: Any, outcome: Outcome | None) -> None:
+        """Back on the reactor: stats and log lines for what was stored."""
+        stats = self.crawler.stats
+        if isinstance(item, Failure):
             stats.inc_value(f"corpus/failures/{item.stage}")
             return
-        if not isinstance(item, Article):
+        if outcome is None:
             return
-        outcome = self.corpus.add_article(item)
         if outcome.status == "duplicate":
             stats.inc_value(f"corpus/duplicates/{outcome.kind}")
             logger.info("Duplicate (%s) of an earlier article: %s", outcome.kind, item.url)
@@ -207,6 +241,8 @@ class CorpusPipeline:
             stats.inc_value(f"corpus/articles/{outcome.status}")
 
     def _write_failed(self, exc: BaseException) -> None:
+        if self.write_error is not None:
+            return
         self.write_error = str(exc)
         self.crawler.stats.set_value("corpus/write_error", self.write_error)
         logger.error(
@@ -220,27 +256,43 @@ class CorpusPipeline:
     def close_spider(self) -> None:
         if self.corpus is not None and self.write_error is None:
             try:
-                self.corpus.flush()
+                self._call(self.corpus.flush)
             except (CorpusError, sqlite3.Error) as exc:
                 self._write_failed(exc)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         if self.corpus is None:
+            self._stop_writer()
             return
+        try:
+            self._call(self._finish, reason)
+        finally:
+            self.corpus = None
+            self._stop_writer()
+
+    def _finish(self, reason: str) -> None:
+        """On the writer thread: site profiles, the crawls row, closing."""
+        corpus = self.corpus
+        assert corpus is not None
         if self.learn_profiles and self.write_error is None:
             try:
-                learnt = self.corpus.learn_site_profiles()
+                learnt = corpus.learn_site_profiles()
                 self.crawler.stats.set_value("corpus/site_profile_lines", sum(learnt.values()))
             except (CorpusError, sqlite3.Error) as exc:
                 logger.error("Could not update site profiles in %s: %s", self.path, exc)
         try:
-            self.corpus.finish_crawl(reason, self.crawler.stats.get_stats())
+            corpus.finish_crawl(reason, self.crawler.stats.get_stats())
         except (CorpusError, sqlite3.Error) as exc:
             logger.error("Could not record the end of crawl %s in %s: %s",
                          self.crawler.stats.get_value("corpus/crawl_id"), self.path, exc)
         finally:
+            corpus.close_readers()
             try:
-                self.corpus.db.close()
+                corpus.db.close()
             except sqlite3.Error:
                 pass
-            self.corpus = None
+
+    def _stop_writer(self) -> None:
+        if self.writer is not None:
+            self.writer.shutdown(wait=True)
+            self.writer = None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
+from crawler import features
 from crawler.cleaning import clean_text, derive_title, looks_like_headline, normalize_text
 from crawler.decoding import NotText, decode
 from crawler.dedup import content_hash
@@ -150,6 +151,16 @@ def process_page(page: Page, options: Options | None = None) -> Article | Failur
         last_modified=page.last_modified,
         published_guessed="published" in ext.guessed and not hints.get("published"),
     )
+
+
+def clean_page(page: Page, options: Options | None = None) -> Article | Failure:
+    """:func:`process_page`, plus the article's dedup and story features
+    (:mod:`crawler.features`): what a cleaning worker runs, so the crawl's
+    single writer has only lookups and writes left to do."""
+    result = process_page(page, options)
+    if isinstance(result, Article):
+        features.attach(result)
+    return result
 
 
 def extract_text(html: bytes, url: str | None = None) -> str:

@@ -15,6 +15,9 @@ COMMANDS_MODULE = "crawler.commands"
 CORPUS_DB = "corpus.db"
 # Articles, duplicates and failures are written in transactions of this size.
 CORPUS_BATCH_SIZE = 200
+# Dedup, story grouping and writes run on a thread of their own, so the
+# reactor keeps downloading while a batch is written (False: on the reactor).
+CORPUS_WRITER_THREAD = True
 # Clean texts shorter than this many words are "no article text found".
 CLEAN_MIN_WORDS = 25
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +26,8 @@ from typing import Any
 from sqlite_utils import Database, Migrations
 
 from crawler.items import Article, Failure
-from crawler.neardup import Sketch
+from crawler import features
+from crawler.features import Features
 from crawler.storyindex import StoryIndex, create_tables, published_earlier
 from crawler.siteprofile import learn_profile
 from crawler.urls import host_of
@@ -183,6 +185,31 @@ def m005_validators_and_versions(db: Database) -> None:
     db["versions"].create_index(["article_id"])
 
 
+@migrations()
+def m006_rolling_shingle_hashes(db: Database) -> None:
+    """Near-duplicate fingerprints in the faster rolling shingle hash
+    (:func:`crawler.neardup.shingles`): recomputed for every stored article."""
+    from crawler import neardup
+
+    db.execute("DELETE FROM neardup_fingerprints")
+    last = 0
+    while True:
+        rows = db.execute(
+            "SELECT id, text FROM articles WHERE id > ? ORDER BY id LIMIT 500", [last]).fetchall()
+        if not rows:
+            break
+        batch, sizes = [], []
+        for aid, text in rows:
+            sk = neardup.sketch(text or "")
+            batch.extend((fp, aid) for fp in sk.fingerprints)
+            sizes.append((sk.size, len(sk.fingerprints), aid))
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO neardup_fingerprints (hash, article_id) VALUES (?, ?)", batch)
+        db.conn.executemany(
+            "UPDATE article_features SET shingles = ?, fingerprints = ? WHERE article_id = ?", sizes)
+        last = rows[-1][0]
+
+
 #: articles of one host, as ranges over the unique index on ``url`` (a
 #: ``LIKE 'https://host/%'`` would scan the whole table).
 HOST_RANGE = "((url >= ? AND url < ?) OR (url >= ? AND url < ?))"
@@ -283,6 +310,13 @@ class Corpus:
         self.path = Path(path)
         self.batch_size = max(1, batch_size)
         self.db = open_database(self.path, busy_timeout=busy_timeout)
+        self.busy_timeout = busy_timeout
+        # The writer is the thread that opened the corpus; lookups from any other
+        # thread (the spider's, while a writer thread stores) get their own
+        # read connection: WAL readers never wait for the writer.
+        self._owner = threading.get_ident()
+        self._readers = threading.local()
+        self._reader_conns: list[sqlite3.Connection] = []
         self.crawl_id: int | None = None
         self._articles: dict[str, dict[str, Any]] = {}  # url -> row
         self._by_hash: dict[str, str] = {}  # content_hash -> url, pending
@@ -293,10 +327,31 @@ class Corpus:
         self.hosts_touched: set[str] = set()
         # near-duplicates and stories (crawler.storyindex)
         self.index = StoryIndex(self.db)
-        self._sketches: dict[str, Sketch] = {}  # pending url -> its near-dup sketch
+        # pending url -> its dedup and story features (crawler.features)
+        self._features: dict[str, Features] = {}
         self._story_of: dict[str, int] = {}  # pending url -> story it must join
         # stored articles replaced by an earlier copy: (id, new url, similarity, kind)
         self._demotions: list[tuple[int, str, float, str]] = []
+
+    def _read(self, sql: str, params: list[Any]) -> sqlite3.Cursor:
+        """A read query, on this thread's connection (see ``_owner``)."""
+        if threading.get_ident() == self._owner:
+            return self.db.execute(sql, params)
+        conn = getattr(self._readers, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(str(self.path), timeout=self.busy_timeout,
+                                   check_same_thread=False)
+            self._readers.conn = conn
+            self._reader_conns.append(conn)
+        return conn.execute(sql, params)
+
+    def close_readers(self) -> None:
+        """Close the other threads' read connections."""
+        while self._reader_conns:
+            try:
+                self._reader_conns.pop().close()
+            except sqlite3.Error:
+                pass
 
     # --- crawls -------------------------------------------------------------
 
@@ -346,7 +401,7 @@ class Corpus:
         pending = self._failures.get(url)
         if pending is not None and _permanent(pending):
             return True
-        row = self.db.execute(
+        row = self._read(
             "SELECT 1 FROM articles WHERE url = ? OR fetched_url = ? "
             "UNION ALL SELECT 1 FROM duplicates WHERE url = ? OR fetched_url = ? "
             "UNION ALL SELECT 1 FROM failures WHERE url = ? AND "
@@ -403,7 +458,8 @@ class Corpus:
             self._maybe_flush()
             return Outcome("duplicate", kept_id, kind="exact", similarity=1.0)
 
-        sketch, near = self.index.find_near(article.text, article.published,
+        feats = features.of(article)
+        sketch, near = self.index.find_near(feats.sketch, article.published,
                                             {old for old, _, _, _ in self._demotions})
         if near is not None:
             if not published_earlier(article.published, near.published):
@@ -420,7 +476,7 @@ class Corpus:
 
         self._articles[url] = self._row(article)
         self._by_hash[article.content_hash] = url
-        self._sketches[url] = sketch
+        self._features[url] = feats
         self.index.hold(url, sketch, article.published)
         self._keep_page(article)
         self._maybe_flush()
@@ -447,7 +503,7 @@ class Corpus:
         assert old_url is not None
         old = self._articles.pop(old_url)
         self._by_hash.pop(old["content_hash"], None)
-        self._sketches.pop(old_url, None)
+        self._features.pop(old_url, None)
         self._pages.pop(old_url, None)
         self.index.release(old_url)
         if old_url in self._story_of:
@@ -516,7 +572,7 @@ class Corpus:
 
     def validators(self, url: str) -> tuple[str | None, str | None]:
         """The stored ``ETag`` and ``Last-Modified`` of the article at ``url``."""
-        row = self.db.execute(
+        row = self._read(
             "SELECT etag, last_modified FROM articles WHERE url = ? OR fetched_url = ? LIMIT 1",
             [url, url]).fetchone()
         return (row[0], row[1]) if row else (None, None)
@@ -575,14 +631,36 @@ class Corpus:
         """Write everything queued, in one transaction."""
         if not self.pending():
             return
+        try:
+            self._write_pending()
+        except BaseException:
+            self.index.rolled_back()
+            raise
+        self._articles.clear()
+        self._by_hash.clear()
+        self._updates.clear()
+        self._duplicates.clear()
+        self._failures.clear()
+        self._pages.clear()
+        self._features.clear()
+        self._story_of.clear()
+        self._demotions.clear()
+
+    def _write_pending(self) -> None:
         with write_transaction(self.db):
             # In arrival order: each article joins a story (or starts one) and is
             # indexed before the next one is grouped.
+            insert_sql = None
             for row in self._articles.values():
-                story_id, tf = self.index.assign_story(row, self._story_of.get(row["url"]))
+                feats = self._features.get(row["url"]) or features.of_row(row)
+                story_id, tf = self.index.assign_story(row, self._story_of.get(row["url"]),
+                                                       feats.terms)
                 row["story_id"] = story_id
-                article_id = self.db["articles"].insert(row).last_pk
-                self.index.add(article_id, row, story_id, tf, self._sketches.get(row["url"]))
+                if insert_sql is None:
+                    insert_sql = (f"INSERT INTO articles ({', '.join(row)}) VALUES"
+                                  f" ({', '.join(':' + c for c in row)})")
+                article_id = self.db.execute(insert_sql, row).lastrowid
+                self.index.add(article_id, row, story_id, tf, feats.sketch, feats.sentences)
             for old_id, new_url, similarity, kind in self._demotions:
                 new = self._stored_by_url(new_url)
                 if new is not None:
@@ -628,20 +706,12 @@ class Corpus:
                 chunk = done[k:k + 500]
                 self.db.execute(
                     f"DELETE FROM failures WHERE url IN ({','.join('?' * len(chunk))})", chunk)
-        self._articles.clear()
-        self._by_hash.clear()
-        self._updates.clear()
-        self._duplicates.clear()
-        self._failures.clear()
-        self._pages.clear()
-        self._sketches.clear()
-        self._story_of.clear()
-        self._demotions.clear()
 
     def close(self) -> None:
         try:
             self.flush()
         finally:
+            self.close_readers()
             self.db.close()
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +40,26 @@ from crawler.neardup import Sketch
 logger = logging.getLogger(__name__)
 
 POSTING_LIMIT = 50
+WEIGHTS_CACHE = 500
+CANDIDATE_QUERY_MAX = 900
+
+# Articles sharing fingerprints with a new text, each fingerprint counting its
+# POSTING_LIMIT newest articles (the one at OFFSET POSTING_LIMIT - 1 is the
+# oldest counted). {values} is "(?),(?),..." for the fingerprints.
+_COUNTS_SQL = (
+    "WITH q(h) AS (VALUES {values}) SELECT p.article_id, count(*) AS n FROM q"
+    " JOIN neardup_fingerprints p ON p.hash = q.h WHERE p.article_id >= coalesce(("
+    "SELECT p2.article_id FROM neardup_fingerprints p2 WHERE p2.hash = q.h"
+    f" ORDER BY p2.article_id DESC LIMIT 1 OFFSET {POSTING_LIMIT - 1}), 0)"
+    " GROUP BY p.article_id")
+# The same, filtered as neardup.is_candidate does ({n_new}: the new text's
+# fingerprint count).
+_CANDIDATES_SQL = (
+    "SELECT c.article_id, c.n FROM (" + _COUNTS_SQL + ") c"
+    " JOIN article_features f ON f.article_id = c.article_id"
+    " WHERE min({n_new}, f.fingerprints) > 0"
+    f" AND c.n >= max(1, {neardup.CANDIDATE_SHARE!r} * min({{n_new}}, f.fingerprints))"
+    " ORDER BY c.article_id")
 STORY_POSTING_LIMIT = stories.POSTING_LIMIT
 
 
@@ -109,14 +129,22 @@ class StoryIndex:
         # articles accepted but not yet written: url -> (sketch, published)
         self._pending: dict[str, tuple[Sketch, str | None]] = {}
         self._pending_fp: dict[int, list[str]] = {}
+        # url -> (key terms, stored weights) from assign_story, for add
+        self._weighed: dict[str, tuple[list[str], dict[str, float]]] = {}
+        # stories created in this transaction for a new article: no sentences to match yet
+        self._fresh_stories: set[int] = set()
+        # stored term weights of recently added or compared articles (the usual
+        # candidates): decoding them from JSON was the writer's largest cost
+        self._weights_cache: OrderedDict[int, dict[str, float]] = OrderedDict()
 
     # --- near-duplicates --------------------------------------------------------
 
-    def find_near(self, text: str, published: str | None,
+    def find_near(self, text: str | Sketch, published: str | None,
                   exclude: frozenset[int] | set[int] = frozenset()) -> tuple[Sketch, NearMatch | None]:
-        """The closest copy of ``text`` among stored and pending articles, if any
-        (stored articles in ``exclude``, already being replaced, do not count)."""
-        sk = neardup.sketch(text)
+        """The closest copy of ``text`` (or of the text ``text`` sketches) among
+        stored and pending articles, if any (stored articles in ``exclude``,
+        already being replaced, do not count)."""
+        sk = text if isinstance(text, Sketch) else neardup.sketch(text)
         if sk.size < neardup.MIN_SHINGLES:
             return sk, None
         best: NearMatch | None = None
@@ -132,37 +160,49 @@ class StoryIndex:
                 if sim is not None and (best is None or sim > best.similarity):
                     best = NearMatch(sim, url=url, published=pub)
         # the stored corpus
-        counts: Counter[int] = Counter()
-        # One query per 500 fingerprints (not one per fingerprint); each
-        # fingerprint still contributes at most POSTING_LIMIT articles.
-        fps = sorted(sk.fingerprints)
-        for k in range(0, len(fps), 500):
-            chunk = fps[k:k + 500]
-            for (aid,) in self.db.execute(
-                "SELECT article_id FROM (SELECT article_id, row_number() OVER "
-                "(PARTITION BY hash) AS n FROM neardup_fingerprints WHERE hash IN "
-                f"({','.join('?' * len(chunk))})) WHERE n <= ?",
-                [*chunk, POSTING_LIMIT],
-            ):
-                counts[aid] += 1
-        if counts:
-            ids = sorted(counts)
-            sizes = dict(self.db.execute(
-                f"SELECT article_id, fingerprints FROM article_features WHERE article_id IN "
-                f"({','.join('?' * len(ids))})", ids).fetchall())
-            for aid in ids:
-                if aid in exclude:
-                    continue
-                if not neardup.is_candidate(counts[aid], len(sk.fingerprints), sizes.get(aid, 0)):
-                    continue
-                row = self.db.execute("SELECT text, published FROM articles WHERE id = ?",
-                                      [aid]).fetchone()
-                if row is None:
-                    continue
-                sim = neardup.near_duplicate(sk, neardup.sketch(row[0]))
-                if sim is not None and (best is None or sim > best.similarity):
-                    best = NearMatch(sim, article_id=aid, published=row[1])
+        for aid, _shared in self._stored_candidates(sk):
+            if aid in exclude:
+                continue
+            row = self.db.execute("SELECT text, published FROM articles WHERE id = ?",
+                                  [aid]).fetchone()
+            if row is None:
+                continue
+            sim = neardup.near_duplicate(sk, neardup.sketch(row[0]))
+            if sim is not None and (best is None or sim > best.similarity):
+                best = NearMatch(sim, article_id=aid, published=row[1])
         return sk, best
+
+    def _stored_candidates(self, sk: Sketch) -> list[tuple[int, int]]:
+        """Stored articles that share enough fingerprints with ``sk`` to be worth an
+        exact comparison (:func:`neardup.is_candidate`), as (article id, shared).
+
+        Each fingerprint counts at most its :data:`POSTING_LIMIT` newest articles
+        (a phrase hundreds of articles share says little), read from the index
+        and counted in SQLite: one query for a typical article.
+        """
+        fps = sorted(sk.fingerprints)
+        n_new = len(fps)
+        if n_new <= CANDIDATE_QUERY_MAX:
+            return [tuple(r) for r in self.db.execute(
+                _CANDIDATES_SQL.format(values=",".join(["(?)"] * n_new), n_new=int(n_new)),
+                fps).fetchall()]
+        # a very long text: count chunk by chunk, filter here
+        counts: Counter[int] = Counter()
+        for k in range(0, n_new, CANDIDATE_QUERY_MAX):
+            chunk = fps[k:k + CANDIDATE_QUERY_MAX]
+            counts.update(dict(self.db.execute(
+                _COUNTS_SQL.format(values=",".join(["(?)"] * len(chunk))), chunk).fetchall()))
+        if not counts:
+            return []
+        ids = sorted(counts)
+        sizes: dict[int, int] = {}
+        for k in range(0, len(ids), 500):
+            chunk = ids[k:k + 500]
+            sizes.update(self.db.execute(
+                "SELECT article_id, fingerprints FROM article_features WHERE article_id IN"
+                f" ({','.join('?' * len(chunk))})", chunk).fetchall())
+        return [(aid, counts[aid]) for aid in ids
+                if neardup.is_candidate(counts[aid], n_new, sizes.get(aid, 0))]
 
     def hold(self, url: str, sk: Sketch, published: str | None) -> None:
         """Remember an article that waits to be written (for copies in the same batch)."""
@@ -181,66 +221,128 @@ class StoryIndex:
 
     # --- writing articles ---------------------------------------------------------
 
-    def assign_story(self, row: dict[str, Any],
-                     story_id: int | None = None) -> tuple[int, dict[str, float]]:
+    def assign_story(self, row: dict[str, Any], story_id: int | None = None,
+                     tf: dict[str, float] | None = None) -> tuple[int, dict[str, float]]:
         """The story a new article (not yet inserted) joins; creates one if needed.
 
         ``story_id`` imposes the story (an earlier copy replacing a stored article
-        takes over its story).
+        takes over its story). ``tf`` is the article's :func:`stories.terms`, if
+        already computed (the cleaning workers do: :mod:`crawler.features`).
         """
-        tf = dict(stories.terms(row.get("title"), row.get("text") or ""))
+        if tf is None:
+            tf = dict(stories.terms(row.get("title"), row.get("text") or ""))
         self.stats.add(tf)
         self._stats_dirty = True
+        keys = self._keys(row, tf)
         if story_id is not None:
             return story_id, tf
         day = _day(row)
-        decision = stories.choose_story(tf, day, self._candidates(tf, day), self.stats)
+        decision = stories.choose_story(tf, day, self._candidates(keys, day), self.stats)
         if decision.story_id is not None:
             return decision.story_id, tf
-        return self.new_story(row), tf
+        story_id = self.new_story(row)
+        self._fresh_stories.add(story_id)
+        return story_id, tf
+
+    def _keys(self, row: dict[str, Any], tf: dict[str, float]) -> list[str]:
+        """The article's key terms and stored weights, from one weighing (kept for :meth:`add`)."""
+        weighted = stories.weigh(tf, self.stats)
+        ranked = sorted(weighted.items(), key=lambda kv: (-kv[1], kv[0]))
+        keys = [t for t, _ in ranked[: stories.KEY_TERMS]]
+        self._weighed[row["url"]] = (
+            keys, {t: round(w, 5) for t, w in ranked[: stories.STORED_TERMS]})
+        return keys
 
     def new_story(self, row: dict[str, Any]) -> int:
-        story = self.db["stories"].insert(
-            {"title": row.get("title"), "first_published": row.get("published"),
-             "article_count": 0})
-        return story.last_pk
+        cur = self.db.execute(
+            "INSERT INTO stories (title, first_published, article_count) VALUES (?, ?, 0)",
+            [row.get("title"), row.get("published")])
+        return cur.lastrowid
 
-    def _candidates(self, tf: dict[str, float], day: int | None) -> list[stories.Candidate]:
-        keys = stories.top_terms(tf, self.stats, stories.KEY_TERMS)
-        hits: Counter[int] = Counter()
-        for term in keys:
-            for (aid,) in self.db.execute(
-                "SELECT article_id FROM story_terms WHERE term = ? ORDER BY article_id DESC LIMIT ?",
-                [stories.term_hash(term), STORY_POSTING_LIMIT],
-            ):
-                hits[aid] += 1
+    def _candidates(self, keys: list[str], day: int | None) -> list[stories.Candidate]:
+        if not keys:
+            return []
+        # One query: the newest STORY_POSTING_LIMIT articles of each key term,
+        # counted per article in SQLite; the articles sharing the most key
+        # terms first (the newest first on ties).
+        hashes = sorted({stories.term_hash(t) for t in keys})
+        hits = dict(self.db.execute(
+            f"WITH q(t) AS (VALUES {','.join(['(?)'] * len(hashes))})"
+            " SELECT s.article_id, count(*) AS n FROM q JOIN story_terms s ON s.term = q.t"
+            " WHERE s.article_id >= coalesce((SELECT s2.article_id FROM story_terms s2"
+            f" WHERE s2.term = q.t ORDER BY s2.article_id DESC LIMIT 1 OFFSET"
+            f" {STORY_POSTING_LIMIT - 1}), 0)"
+            f" GROUP BY s.article_id ORDER BY n DESC, s.article_id DESC"
+            f" LIMIT {stories.MAX_CANDIDATES * 3}", hashes).fetchall())
         if not hits:
             return []
-        # the articles sharing the most key terms (the newest first on ties)
-        chosen = sorted(hits, key=lambda a: (-hits[a], -a))[: stories.MAX_CANDIDATES * 3]
+        chosen = list(hits)
         rows = self.db.execute(
-            "SELECT f.article_id, a.story_id, f.day, f.terms FROM article_features f "
+            "SELECT f.article_id, a.story_id, f.day FROM article_features f "
             f"JOIN articles a ON a.id = f.article_id WHERE f.article_id IN "
             f"({','.join('?' * len(chosen))})", chosen).fetchall()
-        out = []
-        for aid, story_id, cday, terms in sorted(rows, key=lambda r: (-hits[r[0]], -r[0])):
+        picked = []
+        for aid, story_id, cday in sorted(rows, key=lambda r: (-hits[r[0]], -r[0])):
             if story_id is None or not stories.same_time(day, cday):
                 continue
-            out.append(stories.Candidate(aid, story_id, cday, json.loads(terms)))
-            if len(out) >= stories.MAX_CANDIDATES:
+            picked.append((aid, story_id, cday))
+            if len(picked) >= stories.MAX_CANDIDATES:
                 break
-        return out
+        weights = self._stored_weights([aid for aid, _, _ in picked])
+        return [stories.Candidate(aid, story_id, cday, weights[aid])
+                for aid, story_id, cday in picked if aid in weights]
+
+    def _stored_weights(self, ids: list[int]) -> dict[int, dict[str, float]]:
+        """The stored term weights of articles: from the cache of recent ones, or decoded."""
+        found = {}
+        missing = []
+        for aid in ids:
+            cached = self._weights_cache.get(aid)
+            if cached is None:
+                missing.append(aid)
+            else:
+                self._weights_cache.move_to_end(aid)
+                found[aid] = cached
+        if missing:
+            for aid, terms in self.db.execute(
+                "SELECT article_id, terms FROM article_features WHERE article_id IN"
+                f" ({','.join('?' * len(missing))})", missing):
+                found[aid] = json.loads(terms)
+                self._remember_weights(aid, found[aid])
+        return found
+
+    def rolled_back(self) -> None:
+        """The write transaction failed: forget what it may have cached."""
+        self._weights_cache.clear()
+        self._fresh_stories.clear()
+        self._weighed.clear()
+
+    def _remember_weights(self, article_id: int, weights: dict[str, float]) -> None:
+        self._weights_cache[article_id] = weights
+        self._weights_cache.move_to_end(article_id)
+        while len(self._weights_cache) > WEIGHTS_CACHE:
+            self._weights_cache.popitem(last=False)
 
     def add(self, article_id: int, row: dict[str, Any], story_id: int, tf: dict[str, float],
-            sk: Sketch | None = None) -> None:
-        """Index a written article: fingerprints, key terms, features, sentences."""
+            sk: Sketch | None = None,
+            sentences: list[tuple[str, str | None]] | None = None) -> None:
+        """Index a written article: fingerprints, key terms, features, sentences.
+
+        ``sk`` and ``sentences`` are the article's sketch and (sentence, key)
+        list when already computed (:mod:`crawler.features`)."""
         if sk is None:
             sk = neardup.sketch(row.get("text") or "")
         self.release(row["url"])
         self.db.conn.executemany(
             "INSERT OR IGNORE INTO neardup_fingerprints (hash, article_id) VALUES (?, ?)",
             [(fp, article_id) for fp in sorted(sk.fingerprints)])
-        keys = stories.top_terms(tf, self.stats, stories.KEY_TERMS)
+        weighed = self._weighed.pop(row["url"], None)
+        if weighed is None:
+            keys = stories.top_terms(tf, self.stats, stories.KEY_TERMS)
+            stored = stories.stored_terms(tf, self.stats)
+        else:
+            keys, stored = weighed
+        self._remember_weights(article_id, stored)
         self.db.conn.executemany(
             "INSERT OR IGNORE INTO story_terms (term, article_id) VALUES (?, ?)",
             [(stories.term_hash(k), article_id) for k in keys])
@@ -248,36 +350,54 @@ class StoryIndex:
             "INSERT OR REPLACE INTO article_features (article_id, day, shingles, fingerprints,"
             " keys, terms) VALUES (?, ?, ?, ?, ?, ?)",
             [article_id, _day(row), sk.size, len(sk.fingerprints),
-             json.dumps(keys, ensure_ascii=False),
-             json.dumps(stories.stored_terms(tf, self.stats), ensure_ascii=False)])
-        self._add_sentences(article_id, story_id, row.get("site"), row.get("text") or "")
+             json.dumps(keys, ensure_ascii=False), json.dumps(stored, ensure_ascii=False)])
+        if sentences is None:
+            sentences = [(s, stories.sentence_key(s))
+                         for s in stories.sentences(row.get("text") or "")]
+        self._add_sentences(article_id, story_id, row.get("site"), sentences)
         self._dirty_stories.add(story_id)
 
-    def _add_sentences(self, article_id: int, story_id: int, site: str | None, text: str) -> None:
+    def _add_sentences(self, article_id: int, story_id: int, site: str | None,
+                       sentences: list[tuple[str, str | None]]) -> None:
+        """Store the article's sentences, each with how many other outlets of the
+        story have it, and count this outlet in the other articles' sentences."""
+        others: dict[str, list[tuple[int, str | None]]] = {}
+        keys = sorted({k for _, k in sentences if k is not None})
+        fresh = story_id in self._fresh_stories
+        self._fresh_stories.discard(story_id)  # the next article of the story looks it up
+        if keys and not fresh:
+            # one query per 500 keys (a story created for this article has none yet)
+            for k in range(0, len(keys), 500):
+                chunk = keys[k:k + 500]
+                for sid, osite, key in self.db.execute(
+                    "SELECT id, site, key FROM story_sentences WHERE story_id = ? AND key IN"
+                    f" ({','.join('?' * len(chunk))}) AND article_id != ?",
+                    [story_id, *chunk, article_id],
+                ):
+                    others.setdefault(key, []).append((sid, osite))
+        bump: list[int] = []
+        for key, found in others.items():
+            # this outlet is new for those sentences unless another article of
+            # the same outlet in the story has the sentence already
+            if not any(osite == site for _, osite in found):
+                bump.extend(sid for sid, _ in found)
+        for k in range(0, len(bump), 500):
+            chunk = bump[k:k + 500]
+            self.db.execute(
+                "UPDATE story_sentences SET outlets = outlets + 1 WHERE id IN"
+                f" ({','.join('?' * len(chunk))})", chunk)
         rows = []
-        for pos, sentence in enumerate(stories.sentences(text)):
-            key = stories.sentence_key(sentence)
-            outlets = 0
-            if key is not None:
-                others = self.db.execute(
-                    "SELECT id, site FROM story_sentences WHERE story_id = ? AND key = ?"
-                    " AND article_id != ?", [story_id, key, article_id]).fetchall()
-                other_ids = [sid for sid, osite in others if osite != site]
-                outlets = len({osite for _, osite in others if osite != site})
-                if other_ids:
-                    self.db.execute(
-                        f"UPDATE story_sentences SET outlets = outlets + 1 WHERE id IN "
-                        f"({','.join('?' * len(other_ids))}) AND NOT EXISTS (SELECT 1 FROM"
-                        " story_sentences s2 WHERE s2.story_id = ? AND s2.key = ? AND"
-                        " s2.site IS ? AND s2.article_id != ?)",
-                        [*other_ids, story_id, key, site, article_id])
-            rows.append({"story_id": story_id, "article_id": article_id, "site": site,
-                         "position": pos, "sentence": sentence, "key": key, "outlets": outlets})
+        for pos, (sentence, key) in enumerate(sentences):
+            outlets = len({osite for _, osite in others.get(key, ()) if osite != site}) if key else 0
+            rows.append((story_id, article_id, site, pos, sentence, key, outlets))
         if rows:
-            self.db["story_sentences"].insert_all(rows)
+            self.db.conn.executemany(
+                "INSERT INTO story_sentences (story_id, article_id, site, position, sentence,"
+                " key, outlets) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def remove(self, article_id: int) -> None:
         """Forget a stored article's index entries (before it is deleted or re-indexed)."""
+        self._weights_cache.pop(article_id, None)
         row = self.db.execute(
             "SELECT a.title, a.text, a.story_id, f.keys FROM articles a LEFT JOIN"
             " article_features f ON f.article_id = a.id WHERE a.id = ?", [article_id]).fetchone()
@@ -365,6 +485,8 @@ class StoryIndex:
                     f"DELETE FROM stories WHERE id IN ({marks}) AND article_count = 0 AND NOT"
                     " EXISTS (SELECT 1 FROM articles a WHERE a.story_id = stories.id)", chunk)
             self._dirty_stories.clear()
+        self._fresh_stories.clear()
+        self._weighed.clear()
         if self._stats_dirty:
             self.db.execute(
                 "INSERT INTO corpus_state (name, docs, blob) VALUES ('df', ?, ?) ON CONFLICT(name)"
@@ -388,6 +510,7 @@ class StoryIndex:
             data[aid] = {"url": url, "title": title, "text": text, "published": published,
                          "site": site, "tf": tf}
         story_of = stories.regroup(docs)
+        self._weights_cache.clear()
         for table in ("story_sentences", "story_terms", "neardup_fingerprints", "article_features"):
             self.db.execute(f"DELETE FROM {table}")
         self.db.execute("UPDATE articles SET story_id = NULL")

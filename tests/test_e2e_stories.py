@@ -52,7 +52,9 @@ def test_a_wire_copy_inside_a_longer_page_is_a_near_duplicate(tmp_path):
     )
     (folder / "b-embedded.txt").write_text(longer, encoding="utf-8")
     db_path = tmp_path / "c.db"
-    result = crawl("files", db_path, path=str(folder))
+    # The original must reach the writer first: one file at a time, cleaned in order.
+    result = crawl("files", db_path, path=str(folder),
+                   settings={"CONCURRENT_REQUESTS": 1, "CLEAN_WORKERS": 0})
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.rows("select count(*) n from articles")[0]["n"] == 1
     dups = result.rows("select kind, similarity, fetched_url from duplicates")

@@ -312,3 +312,45 @@ def test_quality_floor_on_shared_benchmark():
     print(f"extract_text on {len(rs)} pages: F1 {f1:.4f} P {precision:.4f} R {recall:.4f}",
           file=sys.stderr)
     assert f1 >= F1_FLOOR, f"F1 {f1:.4f} fell below the recorded floor {F1_FLOOR}"
+
+
+def _calls_to_trafilatura(monkeypatch):
+    """Record the ``fast`` flag of every trafilatura.bare_extraction call (the
+    real function still runs)."""
+    import trafilatura
+
+    from crawler import extraction
+
+    calls = []
+    real = trafilatura.bare_extraction
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("fast"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(extraction.trafilatura, "bare_extraction", spy)
+    return calls
+
+
+def test_fast_path_is_enough_for_a_page_with_plenty_of_text(monkeypatch):
+    calls = _calls_to_trafilatura(monkeypatch)
+    paragraphs = "".join(
+        f"<p>Paragraph {i} of the report says the harbour works will take another "
+        f"{i + 2} months, and the council expects the costs to rise again next spring.</p>"
+        for i in range(12))
+    html = (f"<html><head><title>Harbour works delayed</title></head><body><nav><a href='/'>"
+            f"Home</a></nav><article><h1>Harbour works delayed</h1>{paragraphs}</article>"
+            f"</body></html>")
+    ext = extract_html(html, "https://news.test/harbour")
+    assert calls == [True]
+    assert "Paragraph 11 of the report" in ext.text
+
+
+def test_full_cascade_runs_when_the_fast_path_finds_little_text(monkeypatch):
+    calls = _calls_to_trafilatura(monkeypatch)
+    html = ("<html><head><title>Short note</title></head><body><article><h1>Short note</h1>"
+            "<p>The library opens an hour later on Monday because of staff training.</p>"
+            "</article></body></html>")
+    ext = extract_html(html, "https://news.test/note")
+    assert calls == [True, False]
+    assert "library opens an hour later" in ext.text
