@@ -35,9 +35,11 @@ WORDS = ["harbour", "council", "budget", "pension", "clinic", "bridge", "stadium
 
 
 def synthetic(i: int, rng: random.Random, start: datetime) -> Article:
-    text = "\n".join(sitegen.paragraph(rng) for _ in range(rng.randint(5, 9)))
+    topic = sitegen.new_topic(random.Random(i // 3))  # stories of three articles
+    text = "\n".join(sitegen.paragraph(rng, topic) for _ in range(rng.randint(5, 9)))
     text += f"\nReference {i} for the archive of this synthetic corpus."
-    return Article(url=f"https://bench{i % 50}.example/news/{i}", title=sitegen.sentence(rng)[:80],
+    return Article(url=f"https://bench{i % 50}.example/news/{i}",
+                   title=sitegen.sentence(rng, topic)[:80],
                    text=text, content_hash=content_hash(text), word_count=len(text.split()),
                    site=f"Outlet {i % 50}", published=(start + timedelta(minutes=7 * i)).isoformat())
 

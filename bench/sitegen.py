@@ -8,6 +8,13 @@ captions, inline scripts and styles: pages of about 60 KB like real ones),
 about 10 % exact duplicates under other URLs, about 5 % near-duplicates
 (lightly edited copies), an RSS feed, a sitemap index with sitemaps, and
 robots.txt. The same seed gives the same site, byte for byte.
+
+Texts are about something, as on a real site: every article belongs to a
+story (a topic with its own generated place, people, organisation and
+figures); about a third of the articles follow up one of the recent stories,
+the rest start a new one. Sentences combine the story's names with a shared
+stock of subjects, verbs and clauses, so articles of one story read alike
+and articles of different stories do not.
 """
 
 from __future__ import annotations
@@ -68,27 +75,67 @@ class Article:
     template: int
 
 
-def sentence(rng: random.Random) -> str:
-    s = f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)} {rng.choice(CLAUSES)}"
+SYLLABLES = ("ka lo mar ten vi ros bel dun sa qui ter no ha gal pe mon ri zu fen dor "
+             "al bra cor e fi gan is jor li ne or pra sel ta u var wen ya").split()
+
+
+def _word(rng: random.Random, parts: int) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(parts)).capitalize()
+
+
+@dataclass
+class Topic:
+    """What one story is about: its names and figures."""
+
+    place: str
+    people: tuple[str, str]
+    org: str
+    thing: str
+    figure: int
+
+
+def new_topic(rng: random.Random) -> Topic:
+    place = _word(rng, 2) + rng.choice(["", "ford", "ton", " Valley", " Bay", "berg"])
+    people = tuple(f"{_word(rng, 2)} {_word(rng, rng.randint(2, 3))}" for _ in range(2))
+    org = f"{_word(rng, 2)} {rng.choice(['Council', 'Group', 'Union', 'Trust', 'Institute', 'Bank'])}"
+    return Topic(place, people, org, rng.choice(OBJECTS), rng.randint(3, 950))  # type: ignore[arg-type]
+
+
+def sentence(rng: random.Random, topic: Topic | None = None) -> str:
+    t = topic or new_topic(rng)
+    subject = rng.choice([rng.choice(SUBJECTS), f"{t.people[0]} of the {t.org}", t.people[1],
+                          f"The {t.org}", f"Officials in {t.place}"])
+    what = rng.choice([f"{t.thing} in {t.place}", rng.choice(OBJECTS),
+                       f"the {t.figure} million euro deal over {t.thing}"])
+    s = f"{subject} {rng.choice(VERBS)} {what} {rng.choice(CLAUSES)}"
     if rng.random() < 0.3:
-        s += f", and {rng.choice(SUBJECTS).lower()} {rng.choice(VERBS)} {rng.choice(OBJECTS)}"
+        s += (f", and {rng.choice(SUBJECTS).lower()} said {rng.randint(2, 40) * t.figure} people"
+              f" in {t.place} were affected")
     return s + "."
 
 
-def paragraph(rng: random.Random) -> str:
-    parts = [sentence(rng) for _ in range(rng.randint(3, 6))]
+def paragraph(rng: random.Random, topic: Topic | None = None) -> str:
+    t = topic or new_topic(rng)
+    parts = [sentence(rng, t) for _ in range(rng.randint(3, 6))]
     if rng.random() < 0.25:
-        parts.insert(rng.randint(0, len(parts)), rng.choice(QUOTES))
+        quote = rng.choice(QUOTES).rsplit(" said", 1)[0].rsplit(" the mayor", 1)[0].rstrip(",")
+        parts.insert(rng.randint(0, len(parts)), f"{quote} said {rng.choice(t.people)}.")
     return " ".join(parts)
 
 
 def make_articles(n: int, rng: random.Random) -> list[Article]:
     start = datetime(2025, 1, 1, 6, 0, tzinfo=UTC)
     out: list[Article] = []
+    recent: list[Topic] = []
     for i in range(n):
         section = rng.choice(SECTIONS)
-        paras = [paragraph(rng) for _ in range(rng.randint(8, 16))]
-        title = f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)}"
+        if recent and rng.random() < 0.35:
+            topic = rng.choice(recent[-20:])  # a follow-up of a recent story
+        else:
+            topic = new_topic(rng)
+            recent.append(topic)
+        paras = [paragraph(rng, topic) for _ in range(rng.randint(8, 16))]
+        title = f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {topic.thing} in {topic.place}"
         out.append(Article(i, f"/{section}/{2025}/story-{i:05d}.html", title[:1].upper() + title[1:],
                            rng.choice(NAMES), start + timedelta(minutes=37 * i), section, paras,
                            rng.randrange(3)))
@@ -155,7 +202,7 @@ def near_copy(a: Article, rng: random.Random, new_id: int) -> Article:
     paras = list(a.paragraphs)
     # A light edit: one paragraph dropped, one sentence added, a word changed.
     paras.pop(rng.randrange(len(paras)))
-    paras.append(sentence(rng))
+    paras.append(sentence(rng))  # a sentence of some other story
     paras[0] = paras[0].replace("The ", "the ", 1)
     return Article(new_id, f"/{a.section}/2025/syndicated-{new_id:05d}.html", a.title, "Wire staff",
                    a.published + timedelta(hours=2), a.section, paras, (a.template + 1) % 3)

@@ -13,7 +13,8 @@ corpus mixes topics too, and one corpus gives the idf a realistic breadth):
    follow a deterministic shuffle of the record ids, so the arrival order
    carries no metadata (``--order published`` uses publication order instead);
 2. crawls the folder with ``scrapy crawl files`` (a subprocess, one request at
-   a time so arrival order is fixed) into a temporary corpus;
+   a time, cleaned in the crawl process, so arrival order is fixed) into a
+   temporary corpus;
 3. reads ``articles.story_id`` and ``duplicates`` back (rows are mapped to
    bench ids through ``fetched_url``, the file each came from) and scores them
    with the bench's ``score.py``: BCubed per corpus and overall, near-duplicate
@@ -82,7 +83,7 @@ def crawl(folder: Path, db: Path, min_words: int | None = None) -> tuple[int, fl
     extra = ["-s", f"CLEAN_MIN_WORDS={min_words}"] if min_words is not None else []
     proc = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "files", "-a", f"path={folder}",
-         "-s", f"CORPUS_DB={db}", "-s", "CONCURRENT_REQUESTS=1", "-s", "LOG_LEVEL=WARNING",
+         "-s", f"CORPUS_DB={db}", "-s", "CONCURRENT_REQUESTS=1", "-s", "CLEAN_WORKERS=0", "-s", "LOG_LEVEL=WARNING",
          *extra],
         cwd=REPO, capture_output=True, text=True)
     return proc.returncode, time.perf_counter() - t0, proc.stderr[-2000:]
@@ -205,9 +206,15 @@ def show(result: dict) -> None:
         for corpus, r in result[mode].items():
             print(f"  {corpus:8s} {r['bcubed_p']:.3f} / {r['bcubed_r']:.3f} / {r['bcubed_f1']:.3f}"
                   f"   pair F1 {r['pair_f1']:.3f}   {r['pred_stories']}/{r['gold_stories']}")
-    for key in ("near_duplicates", "near_duplicates_as_groups"):
+    # The duplicates table records each copy against its kept article, so the
+    # copies of one article form a group (score.py's dup_group input, expanded
+    # to all pairs): that is what the corpus says. The direct copy-kept pairs
+    # alone leave out the pairs between two copies.
+    labels = {"near_duplicates_as_groups": "near-duplicate groups (kept article and its copies)",
+              "near_duplicates": "direct pairs only (copy, kept article)"}
+    for key in ("near_duplicates_as_groups", "near_duplicates"):
         nd = result[key]
-        print(f"{key.replace('_', ' ')}: P / R / F1 {nd['p']:.3f} / {nd['r']:.3f} / {nd['f1']:.3f},"
+        print(f"{labels[key]}: P / R / F1 {nd['p']:.3f} / {nd['r']:.3f} / {nd['f1']:.3f},"
               f" predicted pairs {nd['pred_pairs']}, crossing stories "
               f"{nd['pred_pairs_crossing_stories']}, by kind {nd.get('by_kind', '')}")
 
