@@ -23,6 +23,9 @@ from crawler.language import detect_language
 from crawler.urls import canonical_url, host_of, is_web_url
 
 DEFAULT_MIN_WORDS = 25
+#: zlib level of the kept raw pages: on the dev pages level 3 compresses 4.1x
+#: in 1.4 ms, level 6 4.6x in 2.9 ms (every page pays it, few are re-read).
+RAW_LEVEL = 3
 
 _HTML_SNIFF = re.compile(rb"^\s*(?:<!doctype\s+html|<html|<head|<body|<meta|<div|<p\b|<!--)", re.I)
 
@@ -144,7 +147,7 @@ def process_page(page: Page, options: Options | None = None) -> Article | Failur
         description=ext.description,
         word_count=words,
         canonical_url=ext.canonical_url,
-        raw=zlib.compress(page.body, 6) if options.keep_raw else None,
+        raw=zlib.compress(page.body, RAW_LEVEL) if options.keep_raw else None,
         raw_content_type=page.content_type,
         raw_encoding=page.declared_encoding,
         etag=page.etag,

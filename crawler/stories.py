@@ -37,6 +37,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from datetime import date
 import hashlib
 
@@ -74,6 +75,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…\"”'’])\s+(?=[\"“‘'(\[]?[A-Z0-9]
 _KEY_TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
+_WEIGHT = itemgetter(1)
+
+
 def stem(word: str) -> str:
     """Fold plural endings: ``villages`` -> ``village``, ``cities`` -> ``city``."""
     if len(word) > 4 and word.endswith("ies"):
@@ -85,18 +89,22 @@ def stem(word: str) -> str:
     return word
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _term_of(word: str) -> str | None:
+    """The term a lowercased word counts as, or None (short, a stopword)."""
+    word = word.strip("'-")
+    if len(word) < 3 or word in STOPWORDS:
+        return None
+    return stem(word)
+
+
 def terms(title: str | None, text: str) -> Counter[str]:
     """Term counts of an article (title and body)."""
     out: Counter[str] = Counter()
     for part in (text, title or ""):
         part = unicodedata.normalize("NFKC", part)
-        for match in _WORD.finditer(part):
-            word = match.group(0).lower().strip("'-")
-            if len(word) < 3 or word in STOPWORDS:
-                continue
-            out[stem(word)] += 1
-        for match in _NAME.finditer(part):
-            name = match.group(0)
+        out.update(t for t in map(_term_of, _WORD.findall(part.lower())) if t is not None)
+        for name in _NAME.findall(part):
             if " " in name:
                 out["n:" + name.lower()] += NAME_WEIGHT
     return out
@@ -152,23 +160,28 @@ def weigh(tf: dict[str, float], stats: TermStats) -> dict[str, float]:
 
 
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(w * b.get(t, 0.0) for t, w in a.items())
+    # Only the shared terms count: intersect the keys (in C) and add those up.
+    # fsum is exact, so the set's order (it varies with the hash seed) cannot
+    # change the result: the same on every run.
+    return math.fsum(a[t] * b[t] for t in a.keys() & b.keys())
+
+
+def ranked(weighted: dict[str, float]) -> list[tuple[str, float]]:
+    """(term, weight) heaviest first, ties by the term itself (deterministic): sorted
+    by term, then stably by weight."""
+    return sorted(sorted(weighted.items()), key=_WEIGHT, reverse=True)
 
 
 def top_terms(tf: dict[str, float], stats: TermStats, n: int) -> list[str]:
     """The ``n`` heaviest terms (ties broken by the term itself: deterministic)."""
-    weighted = weigh(tf, stats)
-    return [t for t, _ in sorted(weighted.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+    return [t for t, _ in ranked(weigh(tf, stats))[:n]]
 
 
 def stored_terms(tf: dict[str, float], stats: TermStats) -> dict[str, float]:
     """The weights kept for later comparisons: the heaviest :data:`STORED_TERMS` of the
     normalised vector, with the idf of the time the article was added (a stored
     article is never re-weighted: that keeps the cost of a comparison flat)."""
-    weighted = weigh(tf, stats)
-    top = sorted(weighted.items(), key=lambda kv: (-kv[1], kv[0]))[:STORED_TERMS]
+    top = ranked(weigh(tf, stats))[:STORED_TERMS]
     return {t: round(w, 5) for t, w in top}
 
 

@@ -247,7 +247,7 @@ class StoryIndex:
     def _keys(self, row: dict[str, Any], tf: dict[str, float]) -> list[str]:
         """The article's key terms and stored weights, from one weighing (kept for :meth:`add`)."""
         weighted = stories.weigh(tf, self.stats)
-        ranked = sorted(weighted.items(), key=lambda kv: (-kv[1], kv[0]))
+        ranked = stories.ranked(weighted)
         keys = [t for t, _ in ranked[: stories.KEY_TERMS]]
         self._weighed[row["url"]] = (
             keys, {t: round(w, 5) for t, w in ranked[: stories.STORED_TERMS]})
