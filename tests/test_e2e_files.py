@@ -38,6 +38,24 @@ def test_seeds_become_two_clean_articles(db_path):
     assert result.rows("select count(*) n from failures")[0]["n"] == 0
 
 
+def test_writing_on_the_reactor_stores_the_same_corpus(db_path, tmp_path):
+    """CORPUS_WRITER_THREAD=False (the writer on Scrapy's reactor) and the
+    default writer thread give the same rows for the same files."""
+    folder = tmp_path / "in"
+    shutil.copytree(FIXTURES / "text", folder)
+    other = tmp_path / "thread.db"
+    off = crawl("files", db_path, path=str(folder),
+                settings={"CORPUS_WRITER_THREAD": False, "CLEAN_WORKERS": 0,
+                          "CONCURRENT_REQUESTS": 1})
+    on = crawl("files", other, path=str(folder),
+               settings={"CLEAN_WORKERS": 0, "CONCURRENT_REQUESTS": 1})
+    assert off.returncode == 0 and on.returncode == 0, off.stderr[-1000:] + on.stderr[-1000:]
+    query = "select url, title, text, story_id from articles order by url"
+    assert off.rows(query) == on.rows(query)
+    assert len(off.rows(query)) >= 5
+    assert crawl_stats(off)["corpus/articles/stored"] == crawl_stats(on)["corpus/articles/stored"]
+
+
 def test_second_crawl_adds_nothing_and_counts_what_it_knew(db_path):
     first = crawl("files", db_path, path=str(SEEDS))
     assert first.returncode == 0
