@@ -39,7 +39,7 @@ from crawler.neardup import Sketch
 
 logger = logging.getLogger(__name__)
 
-POSTING_LIMIT = 50
+POSTING_LIMIT = 20
 WEIGHTS_CACHE = 500
 CANDIDATE_QUERY_MAX = 900
 
