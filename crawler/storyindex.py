@@ -360,8 +360,13 @@ class StoryIndex:
     def _add_sentences(self, article_id: int, story_id: int, site: str | None,
                        sentences: list[tuple[str, str | None]]) -> None:
         """Store the article's sentences, each with how many other outlets of the
-        story have it, and count this outlet in the other articles' sentences."""
-        others: dict[str, list[tuple[int, str | None]]] = {}
+        story have it, and count this outlet in the other articles' sentences.
+
+        SQLite does the counting (one row per shared key comes back, one UPDATE
+        bumps the others), so the Python work stays the same however many
+        articles of a large story share a sentence."""
+        outlets: dict[str, int] = {}
+        bump: list[str] = []
         keys = sorted({k for _, k in sentences if k is not None})
         fresh = story_id in self._fresh_stories
         self._fresh_stories.discard(story_id)  # the next article of the story looks it up
@@ -369,27 +374,26 @@ class StoryIndex:
             # one query per 500 keys (a story created for this article has none yet)
             for k in range(0, len(keys), 500):
                 chunk = keys[k:k + 500]
-                for sid, osite, key in self.db.execute(
-                    "SELECT id, site, key FROM story_sentences WHERE story_id = ? AND key IN"
-                    f" ({','.join('?' * len(chunk))}) AND article_id != ?",
-                    [story_id, *chunk, article_id],
+                for key, others, mine in self.db.execute(
+                    "SELECT key, count(DISTINCT CASE WHEN site IS ? THEN NULL"
+                    " ELSE coalesce(site, '') END), max(site IS ?) FROM story_sentences"
+                    f" WHERE story_id = ? AND key IN ({','.join('?' * len(chunk))})"
+                    " AND article_id != ? GROUP BY key",
+                    [site, site, story_id, *chunk, article_id],
                 ):
-                    others.setdefault(key, []).append((sid, osite))
-        bump: list[int] = []
-        for key, found in others.items():
-            # this outlet is new for those sentences unless another article of
-            # the same outlet in the story has the sentence already
-            if not any(osite == site for _, osite in found):
-                bump.extend(sid for sid, _ in found)
+                    outlets[key] = others
+                    # this outlet is new for those sentences unless another
+                    # article of the same outlet in the story has one already
+                    if not mine:
+                        bump.append(key)
         for k in range(0, len(bump), 500):
             chunk = bump[k:k + 500]
             self.db.execute(
-                "UPDATE story_sentences SET outlets = outlets + 1 WHERE id IN"
-                f" ({','.join('?' * len(chunk))})", chunk)
-        rows = []
-        for pos, (sentence, key) in enumerate(sentences):
-            outlets = len({osite for _, osite in others.get(key, ()) if osite != site}) if key else 0
-            rows.append((story_id, article_id, site, pos, sentence, key, outlets))
+                "UPDATE story_sentences SET outlets = outlets + 1 WHERE story_id = ? AND key IN"
+                f" ({','.join('?' * len(chunk))}) AND article_id != ?",
+                [story_id, *chunk, article_id])
+        rows = [(story_id, article_id, site, pos, sentence, key, outlets.get(key, 0) if key else 0)
+                for pos, (sentence, key) in enumerate(sentences)]
         if rows:
             self.db.conn.executemany(
                 "INSERT INTO story_sentences (story_id, article_id, site, position, sentence,"

@@ -86,6 +86,7 @@ def test_sentence_outlets_kept_incrementally_match_a_full_recount(tmp_path):
         ("https://y.test/1", "Y"): f"{shared}\nThe second outlet writes its own words on it.",
         ("https://x.test/2", "X"): f"{shared}\n{other}\n{shared}",  # same outlet, repeated line
         ("https://z.test/1", "Z"): f"{other}\nA third outlet has the traffic line but not the quote.",
+        ("https://w.test/1", None): f"{other}\nAn article that names no outlet at all has it too.",
     }
     for (url, site), text in texts.items():
         aid = db.execute("INSERT INTO articles (url, title, text, site, story_id) VALUES"
@@ -103,7 +104,7 @@ def test_sentence_outlets_kept_incrementally_match_a_full_recount(tmp_path):
         by_site.setdefault((site, sentence), set()).add(outlets)
     assert by_site[("X", shared)] == {1}   # Y has it too
     assert by_site[("Y", shared)] == {1}   # X has it (twice, one outlet)
-    assert by_site[("Z", other)] == {1}    # only X besides Z
+    assert by_site[("Z", other)] == {2}    # X and the unnamed outlet besides Z
     corpus.close()
 
 
