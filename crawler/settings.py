@@ -32,6 +32,8 @@ ROBOTSTXT_USER_AGENT = "newscorpus-crawler"
 # Refuse web targets on private, loopback and link-local addresses
 # (crawler.middlewares.WebSafetyMiddleware).
 ALLOW_PRIVATE_NETWORKS = False
+# The same check on the address each connection uses (closes DNS rebinding).
+TWISTED_DNS_RESOLVER = "crawler.resolver.SafeResolver"
 # feeds and sitemaps spiders: do not download entries already in the corpus
 # (as an article or a duplicate); counted as corpus/skipped/known_unfetched.
 CORPUS_SKIP_KNOWN = True

@@ -331,6 +331,27 @@ def test_loopback_refused_without_allow_private_networks(server, tmp_path):
     assert result.rows("select count(*) n from articles")[0]["n"] == 0
 
 
+def test_connection_time_resolver_refuses_a_name_the_request_check_let_through(server, tmp_path):
+    """DNS rebinding: a name checked when the request is scheduled can resolve
+    elsewhere when the connection is made. With the request-time check switched
+    off, the resolver alone must still refuse a loopback answer."""
+    port = server.base.rsplit(":", 1)[1]
+    url = f"http://localhost:{port}{HARBOUR}"
+    before = len(server.log)
+    no_request_check = json.dumps({"crawler.middlewares.WebSafetyMiddleware": None})
+    result = crawl("urls", tmp_path / "c.db",
+                   settings={"AUTOTHROTTLE_ENABLED": False, "ROBOTSTXT_OBEY": False,
+                             "DOWNLOADER_MIDDLEWARES": no_request_check},
+                   urls=url)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert server.log[before:] == []  # never connected
+    rows = result.rows("select url, stage, reason from failures")
+    assert [r["url"] for r in rows] == [url]
+    assert rows[0]["stage"] == "download"
+    assert "localhost resolves to 127.0.0.1" in rows[0]["reason"]
+    assert "ALLOW_PRIVATE_NETWORKS=True" in rows[0]["reason"]
+
+
 # --- arguments ------------------------------------------------------------------------
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
@@ -21,6 +22,7 @@ from crawler.entries import Entry, parse_since, priority
 from crawler.incremental import last_success
 from crawler.items import Failure, Page
 from crawler.netsafety import is_followable
+from crawler.resolver import refusal_for
 from crawler.urls import canonical_url
 
 ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
@@ -70,6 +72,10 @@ class CorpusSpider(scrapy.Spider):
         response = getattr(failure.value, "response", None)
         status = response.status if response is not None else None
         reason = describe_error(failure)
+        if request is not None and type(failure.value).__name__ in (
+                "DNSLookupError", "CannotResolveHostError"):
+            # refused at connection time (crawler.resolver): say why
+            reason = refusal_for(urlsplit(request.url).hostname) or reason
         if is_robots_refusal(failure):
             self.logger.info("Not fetching %s: %s", url, reason)
         else:
