@@ -333,8 +333,9 @@ class Corpus:
         # stored articles replaced by an earlier copy: (id, new url, similarity, kind)
         self._demotions: list[tuple[int, str, float, str]] = []
 
-    def _read(self, sql: str, params: list[Any]) -> sqlite3.Cursor:
-        """A read query, on this thread's connection (see ``_owner``)."""
+    def read(self, sql: str, params: list[Any]) -> sqlite3.Cursor:
+        """A read query, on this thread's connection: the writer's own on the writer
+        thread, a read connection of its own on any other (see ``_owner``)."""
         if threading.get_ident() == self._owner:
             return self.db.execute(sql, params)
         conn = getattr(self._readers, "conn", None)
@@ -401,7 +402,7 @@ class Corpus:
         pending = self._failures.get(url)
         if pending is not None and _permanent(pending):
             return True
-        row = self._read(
+        row = self.read(
             "SELECT 1 FROM articles WHERE url = ? OR fetched_url = ? "
             "UNION ALL SELECT 1 FROM duplicates WHERE url = ? OR fetched_url = ? "
             "UNION ALL SELECT 1 FROM failures WHERE url = ? AND "
@@ -572,7 +573,7 @@ class Corpus:
 
     def validators(self, url: str) -> tuple[str | None, str | None]:
         """The stored ``ETag`` and ``Last-Modified`` of the article at ``url``."""
-        row = self._read(
+        row = self.read(
             "SELECT etag, last_modified FROM articles WHERE url = ? OR fetched_url = ? LIMIT 1",
             [url, url]).fetchone()
         return (row[0], row[1]) if row else (None, None)

@@ -128,7 +128,7 @@ class ComparableSpider(WebSpider):
         corpus = getattr(self, "corpus", None)
         if corpus is None:
             return None
-        row = corpus.db.execute(
+        row = corpus.read(  # the spider's thread: not the writer's connection
             "SELECT url, title, text, published, content_hash FROM articles WHERE id = ?",
             [article_id]).fetchone()
         if row is None:
