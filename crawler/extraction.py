@@ -405,6 +405,12 @@ _SKIP_SUBTREE = {"script", "style", "noscript", "iframe", "img", "svg", "picture
                  "audio", "source", "button", "input", "form", "template"}
 
 
+# Page-level chrome: the search never walks into these (a site footer's
+# "All rights reserved." reads like a sentence, but is not the article's).
+_CHROME_TAGS = {"footer", "header", "nav", "aside"}
+_CHROME_ROLES = {"contentinfo", "banner", "navigation", "complementary"}
+
+
 class _Stop(Exception):
     pass
 
@@ -418,6 +424,9 @@ def _following_paragraphs(start: Any, have: set[str], limit: int) -> tuple[list[
 
     def visit(el: Any) -> None:
         if len(found) >= limit:
+            raise _Stop
+        if isinstance(el.tag, str) and (
+                el.tag in _CHROME_TAGS or (el.get("role") or "").lower() in _CHROME_ROLES):
             raise _Stop
         if isinstance(el.tag, str) and el.tag not in _SKIP_SUBTREE:
             if el.tag == "p":

@@ -354,3 +354,25 @@ def test_full_cascade_runs_when_the_fast_path_finds_little_text(monkeypatch):
     ext = extract_html(html, "https://news.test/note")
     assert calls == [True, False]
     assert "library opens an hour later" in ext.text
+
+
+@pytest.mark.parametrize("wrapper", [
+    '<footer class="site-footer">{p}</footer>',
+    '<div role="contentinfo">{p}</div>',
+    '<aside>{p}</aside>',
+])
+def test_rescue_never_takes_a_paragraph_from_page_chrome(wrapper):
+    from crawler.extraction import rescue_paragraphs
+
+    body = "".join(
+        f"<p>Sentence {i} of the council story explains the harbour plan in plain words.</p>"
+        for i in range(3))
+    footer = wrapper.format(p="<p>Harbour Gazette, 12 Quay Street. All rights reserved.</p>")
+    html = f"<html><body><main><article>{body}</article></main>{footer}</body></html>"
+    tree = parse_html(html)
+    text = "\n".join(f"Sentence {i} of the council story explains the harbour plan in plain words."
+                     for i in range(3))
+    assert rescue_paragraphs(tree, text) == text
+    # the same paragraph outside any chrome container is still rescued
+    plain = parse_html(html.replace(footer, "<p>The council meets again on the first of June.</p>"))
+    assert rescue_paragraphs(plain, text).endswith("The council meets again on the first of June.")
