@@ -55,9 +55,3 @@ def of(article: Any) -> Features:
         found = compute(article.title, article.text)
         setattr(article, _ATTR, found)
     return found
-
-
-def of_row(row: dict[str, Any]) -> Features:
-    """Features for a row about to be written (carried by the row, or computed)."""
-    found = row.get(_ATTR)
-    return found if found is not None else compute(row.get("title"), row.get("text") or "")

@@ -21,6 +21,10 @@ from twisted.internet.error import DNSLookupError
 
 from crawler.netsafety import address_refusal
 
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from twisted.internet.base import ReactorBase
+
 #: why a host name was refused at connection time, by name (the connection's
 #: own error only says the lookup found nothing): read by the spiders'
 #: failure descriptions. Bounded: the oldest names are forgotten first.
@@ -30,11 +34,7 @@ REFUSED_LIMIT = 10_000
 
 def refusal_for(host: str | None) -> str | None:
     """The connection-time refusal of ``host``, if it had one."""
-    return REFUSED.get((host or "").lower()) if host else None
-
-if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
-    from twisted.internet.base import ReactorBase
+    return REFUSED.get(host.lower()) if host else None
 
 
 class SafeResolver(CachingThreadedResolver):

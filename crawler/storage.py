@@ -25,11 +25,11 @@ from typing import Any
 
 from sqlite_utils import Database, Migrations
 
-from crawler.items import Article, Failure
 from crawler import features
 from crawler.features import Features
-from crawler.storyindex import StoryIndex, create_tables, published_earlier
+from crawler.items import Article, Failure
 from crawler.siteprofile import learn_profile
+from crawler.storyindex import StoryIndex, create_tables, published_earlier
 from crawler.urls import host_of
 
 logger = logging.getLogger(__name__)
@@ -653,7 +653,8 @@ class Corpus:
             # indexed before the next one is grouped.
             insert_sql = None
             for row in self._articles.values():
-                feats = self._features.get(row["url"]) or features.of_row(row)
+                feats = self._features.get(row["url"]) or features.compute(
+                    row.get("title"), row.get("text") or "")
                 story_id, tf = self.index.assign_story(row, self._story_of.get(row["url"]),
                                                        feats.terms)
                 row["story_id"] = story_id

@@ -30,6 +30,7 @@ another outlet's article of the same story also has.
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import re
 import unicodedata
@@ -37,9 +38,8 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from operator import itemgetter
 from datetime import date
-import hashlib
+from operator import itemgetter
 
 THRESHOLD = 0.17
 WINDOW_DAYS = 3
@@ -181,8 +181,14 @@ def stored_terms(tf: dict[str, float], stats: TermStats) -> dict[str, float]:
     """The weights kept for later comparisons: the heaviest :data:`STORED_TERMS` of the
     normalised vector, with the idf of the time the article was added (a stored
     article is never re-weighted: that keeps the cost of a comparison flat)."""
-    top = ranked(weigh(tf, stats))[:STORED_TERMS]
-    return {t: round(w, 5) for t, w in top}
+    return key_and_stored_terms(tf, stats)[1]
+
+
+def key_and_stored_terms(tf: dict[str, float],
+                         stats: TermStats) -> tuple[list[str], dict[str, float]]:
+    """The :data:`KEY_TERMS` heaviest terms and the :func:`stored_terms`, from one weighing."""
+    top = ranked(weigh(tf, stats))
+    return [t for t, _ in top[:KEY_TERMS]], {t: round(w, 5) for t, w in top[:STORED_TERMS]}
 
 
 _MIDNIGHT = re.compile(r"T00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?$")

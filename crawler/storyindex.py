@@ -42,25 +42,29 @@ logger = logging.getLogger(__name__)
 POSTING_LIMIT = 20
 WEIGHTS_CACHE = 500
 CANDIDATE_QUERY_MAX = 900
+STORY_POSTING_LIMIT = stories.POSTING_LIMIT
 
-# Articles sharing fingerprints with a new text, each fingerprint counting its
-# POSTING_LIMIT newest articles (the one at OFFSET POSTING_LIMIT - 1 is the
-# oldest counted). {values} is "(?),(?),..." for the fingerprints.
-_COUNTS_SQL = (
-    "WITH q(h) AS (VALUES {values}) SELECT p.article_id, count(*) AS n FROM q"
-    " JOIN neardup_fingerprints p ON p.hash = q.h WHERE p.article_id >= coalesce(("
-    "SELECT p2.article_id FROM neardup_fingerprints p2 WHERE p2.hash = q.h"
-    f" ORDER BY p2.article_id DESC LIMIT 1 OFFSET {POSTING_LIMIT - 1}), 0)"
-    " GROUP BY p.article_id")
-# The same, filtered as neardup.is_candidate does ({n_new}: the new text's
-# fingerprint count).
+
+def _capped_counts_sql(table: str, key: str, n: int, cap: int) -> str:
+    """SQL counting, per article, how many of ``n`` keys (bound as parameters) of
+    ``table`` it shares, each key counting only its ``cap`` newest articles (the
+    one at OFFSET cap - 1 is the oldest counted). Columns: article_id, n."""
+    return (
+        f"WITH q(k) AS (VALUES {','.join(['(?)'] * n)}) SELECT p.article_id, count(*) AS n"
+        f" FROM q JOIN {table} p ON p.{key} = q.k WHERE p.article_id >= coalesce(("
+        f"SELECT p2.article_id FROM {table} p2 WHERE p2.{key} = q.k"
+        f" ORDER BY p2.article_id DESC LIMIT 1 OFFSET {cap - 1}), 0) GROUP BY p.article_id")
+
+
+# Stored articles sharing fingerprints with a new text, filtered as
+# neardup.is_candidate does ({counts}: _capped_counts_sql over the fingerprints;
+# {n_new}: the new text's fingerprint count).
 _CANDIDATES_SQL = (
-    "SELECT c.article_id, c.n FROM (" + _COUNTS_SQL + ") c"
+    "SELECT c.article_id, c.n FROM ({counts}) c"
     " JOIN article_features f ON f.article_id = c.article_id"
     " WHERE min({n_new}, f.fingerprints) > 0"
     f" AND c.n >= max(1, {neardup.CANDIDATE_SHARE!r} * min({{n_new}}, f.fingerprints))"
     " ORDER BY c.article_id")
-STORY_POSTING_LIMIT = stories.POSTING_LIMIT
 
 
 def create_tables(db: Database) -> None:
@@ -184,14 +188,17 @@ class StoryIndex:
         n_new = len(fps)
         if n_new <= CANDIDATE_QUERY_MAX:
             return [tuple(r) for r in self.db.execute(
-                _CANDIDATES_SQL.format(values=",".join(["(?)"] * n_new), n_new=int(n_new)),
+                _CANDIDATES_SQL.format(
+                    counts=_capped_counts_sql("neardup_fingerprints", "hash", n_new, POSTING_LIMIT),
+                    n_new=int(n_new)),
                 fps).fetchall()]
         # a very long text: count chunk by chunk, filter here
         counts: Counter[int] = Counter()
         for k in range(0, n_new, CANDIDATE_QUERY_MAX):
             chunk = fps[k:k + CANDIDATE_QUERY_MAX]
             counts.update(dict(self.db.execute(
-                _COUNTS_SQL.format(values=",".join(["(?)"] * len(chunk))), chunk).fetchall()))
+                _capped_counts_sql("neardup_fingerprints", "hash", len(chunk), POSTING_LIMIT),
+                chunk).fetchall()))
         if not counts:
             return []
         ids = sorted(counts)
@@ -246,11 +253,8 @@ class StoryIndex:
 
     def _keys(self, row: dict[str, Any], tf: dict[str, float]) -> list[str]:
         """The article's key terms and stored weights, from one weighing (kept for :meth:`add`)."""
-        weighted = stories.weigh(tf, self.stats)
-        ranked = stories.ranked(weighted)
-        keys = [t for t, _ in ranked[: stories.KEY_TERMS]]
-        self._weighed[row["url"]] = (
-            keys, {t: round(w, 5) for t, w in ranked[: stories.STORED_TERMS]})
+        keys, stored = stories.key_and_stored_terms(tf, self.stats)
+        self._weighed[row["url"]] = (keys, stored)
         return keys
 
     def new_story(self, row: dict[str, Any]) -> int:
@@ -267,13 +271,9 @@ class StoryIndex:
         # terms first (the newest first on ties).
         hashes = sorted({stories.term_hash(t) for t in keys})
         hits = dict(self.db.execute(
-            f"WITH q(t) AS (VALUES {','.join(['(?)'] * len(hashes))})"
-            " SELECT s.article_id, count(*) AS n FROM q JOIN story_terms s ON s.term = q.t"
-            " WHERE s.article_id >= coalesce((SELECT s2.article_id FROM story_terms s2"
-            f" WHERE s2.term = q.t ORDER BY s2.article_id DESC LIMIT 1 OFFSET"
-            f" {STORY_POSTING_LIMIT - 1}), 0)"
-            f" GROUP BY s.article_id ORDER BY n DESC, s.article_id DESC"
-            f" LIMIT {stories.MAX_CANDIDATES * 3}", hashes).fetchall())
+            _capped_counts_sql("story_terms", "term", len(hashes), STORY_POSTING_LIMIT)
+            + f" ORDER BY n DESC, p.article_id DESC LIMIT {stories.MAX_CANDIDATES * 3}",
+            hashes).fetchall())
         if not hits:
             return []
         chosen = list(hits)
@@ -337,11 +337,7 @@ class StoryIndex:
             "INSERT OR IGNORE INTO neardup_fingerprints (hash, article_id) VALUES (?, ?)",
             [(fp, article_id) for fp in sorted(sk.fingerprints)])
         weighed = self._weighed.pop(row["url"], None)
-        if weighed is None:
-            keys = stories.top_terms(tf, self.stats, stories.KEY_TERMS)
-            stored = stories.stored_terms(tf, self.stats)
-        else:
-            keys, stored = weighed
+        keys, stored = weighed or stories.key_and_stored_terms(tf, self.stats)
         self._remember_weights(article_id, stored)
         self.db.conn.executemany(
             "INSERT OR IGNORE INTO story_terms (term, article_id) VALUES (?, ?)",
