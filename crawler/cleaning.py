@@ -32,16 +32,20 @@ from dataclasses import dataclass, field
 
 # --- normalisation ---------------------------------------------------------
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# Zero-width characters and soft hyphens (a regex: str.translate with a table
+# costs far more on a long text).
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 
 
 def normalize_text(text: str) -> str:
     """NFC, one paragraph per line, single spaces, no empty lines."""
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\u2028", "\n").replace("\u2029", "\n")
-    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    # _SPACES never matches a newline: one pass over the whole text is the same
+    # as one per line.
+    lines = (line.strip() for line in _SPACES.sub(" ", text).split("\n"))
     return "\n".join(line for line in lines if line)
 
 
@@ -411,6 +415,8 @@ class Line:
 
 
 def _features(text: str) -> Line:
+    # Every test below that only matters for short lines is gated on the word
+    # count first, so a long paragraph costs a few regex scans, not all of them.
     words = _WORD.findall(text)
     lower = [w.lower() for w in words]
     n = len(words)
@@ -425,30 +431,32 @@ def _features(text: str) -> Line:
         and n <= 20
         and (any(w in _CTA_OBJECTS for w in lower[1:]) or not ends_sentence)
     )
-    urlish = n <= 12 and bool(_URLISH.search(text)) and not ends_sentence
-    label = bool(_LABEL.match(text)) and n <= 4
+    urlish = n <= 12 and not ends_sentence and bool(_URLISH.search(text))
+    label = n <= 4 and bool(_LABEL.match(text))
     share_bar = n > 0 and n <= 12 and sum(w in _PLATFORMS for w in lower) >= max(2, n - 1)
     # A copyright notice written as a sentence closes many agency stories and
     # belongs to them; a bare "© 2024 Site" is footer chrome.
-    copyright_line = n <= 25 and bool(_COPYRIGHT.search(text)) and not prose
+    copyright_line = n <= 25 and not prose and bool(_COPYRIGHT.search(text))
     strong = bool(_STRONG.match(text.strip(" -–—|•·*"))) or copyright_line or (
         n <= 25 and bool(_CREDIT.match(text))
-    ) or bool(_COOKIE.search(text) and n <= 60) or (
-        n <= 30 and bool(_MARKUP_LEAK.search(text)) and ("=" in text or "[/" in text)
+    ) or (n <= 60 and bool(_COOKIE.search(text))) or (
+        n <= 30 and ("=" in text or "[/" in text) and bool(_MARKUP_LEAK.search(text))
     )
     boilerplate = n <= 15 and bool(_BOILERPLATE.search(text))
-    if _XREF.match(text) and not ends_sentence and n <= 20:
+    if n <= 20 and not ends_sentence and _XREF.match(text):
         cta = True
-    media = bool(_DURATION.search(text)) and n <= 15 and not list_item
-    # Whole-line shapes; "few sentences" keeps a paragraph that merely opens
-    # with such words (a disclaimer or credit note is one or two sentences).
-    sentences = len(_INNER_STOP.findall(text)) + 1
+    media = n <= 15 and not list_item and bool(_DURATION.search(text))
     xref = _is_xref(text, n)
-    disclaimer = n <= 40 and sentences <= 2 and bool(_DISCLAIMER.search(text))
-    syndication = n <= 35 and sentences <= 2 and bool(_SYNDICATION.search(text)) or (
-        n <= 60 and bool(_PRODUCTION.match(text))
-    ) or (n <= 12 and not ends_sentence and bool(_PRODUCTION_SHORT.match(text)))
-    social_cta = n <= 30 and sentences <= 2 and _is_social_cta(text)
+    disclaimer = syndication = social_cta = False
+    if n <= 60:
+        # Whole-line shapes; "few sentences" keeps a paragraph that merely opens
+        # with such words (a disclaimer or credit note is one or two sentences).
+        sentences = len(_INNER_STOP.findall(text)) + 1 if n <= 40 else 3
+        disclaimer = n <= 40 and sentences <= 2 and bool(_DISCLAIMER.search(text))
+        syndication = n <= 35 and sentences <= 2 and bool(_SYNDICATION.search(text)) or (
+            bool(_PRODUCTION.match(text))
+        ) or (n <= 12 and not ends_sentence and bool(_PRODUCTION_SHORT.match(text)))
+        social_cta = n <= 30 and sentences <= 2 and _is_social_cta(text)
     reader_cta = not list_item and _reader_address(text, n)
     return Line(text, words, prose, cta, label, share_bar, strong, boilerplate, media,
                 list_item, urlish, xref, disclaimer, syndication, social_cta, reader_cta)
@@ -456,6 +464,14 @@ def _features(text: str) -> Line:
 
 def _key(text: str) -> str:
     return " ".join(_WORD.findall(text.casefold()))
+
+
+def _line_key(line: Line) -> str:
+    """:func:`_key` of a line, from the words :func:`_features` found: for ASCII
+    text case-folding is lowercasing and cannot move a word boundary."""
+    if line.text.isascii():
+        return " ".join(line.words).lower()
+    return _key(line.text)
 
 
 def line_key(text: str) -> str:
@@ -541,7 +557,7 @@ def clean_text(
     keys known to repeat across pages of the same site (site profile).
     """
     lines = [_features(t) for t in normalize_text(text).split("\n") if t]
-    keys = [_key(line.text) for line in lines]
+    keys = [_line_key(line) for line in lines]
     counts = Counter(k for k in keys if k)
     title_key = _key(title) if title else ""
     site = set(site_lines)

@@ -6,6 +6,7 @@ Unicode form get the same fingerprint.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -13,8 +14,12 @@ import unicodedata
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
-def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+@functools.lru_cache(maxsize=8)
+def tokens(text: str) -> tuple[str, ...]:
+    """The word tokens of ``text`` (NFKC, case-folded). Cached for the last few
+    texts: the content hash and the near-duplicate sketch of an article both
+    start from them."""
+    return tuple(_TOKEN.findall(unicodedata.normalize("NFKC", text).casefold()))
 
 
 def content_hash(text: str) -> str:

@@ -48,8 +48,9 @@ _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 def _scripts(text: str) -> Counter[str]:
     """Letters per script in the first 2,000 characters (Latin counted fast)."""
     sample = text[:2000]
-    counts: Counter[str] = Counter({"LATIN": len(_LATIN.findall(sample))})
-    for ch in _LATIN.sub("", sample):
+    rest = _LATIN.sub("", sample)  # each match is one character
+    counts: Counter[str] = Counter({"LATIN": len(sample) - len(rest)})
+    for ch in rest:
         if ch.isalpha():
             counts[unicodedata.name(ch, "").split(" ", 1)[0]] += 1
     return counts
@@ -77,10 +78,11 @@ def detect_language(text: str) -> str | None:
         return None  # Arabic, Persian and Urdu share the script
     if scripts["LATIN"] / total < 0.5:
         return None
-    tokens = [t.lower() for t in _TOKEN.findall(text[:20000])]
+    tokens = [t.lower() for t in _TOKEN.findall(text)]
     if len(tokens) < 20:
         return None
-    scores = sorted(((sum(t in words for t in tokens) / len(tokens), lang)
+    counts = Counter(tokens)
+    scores = sorted(((sum(counts[w] for w in words) / len(tokens), lang)
                      for lang, words in _WORDS.items()), reverse=True)
     (best, lang), (second, _) = scores[0], scores[1]
     if best < 0.12 or best < 1.5 * second:

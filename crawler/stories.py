@@ -184,10 +184,12 @@ def stored_terms(tf: dict[str, float], stats: TermStats) -> dict[str, float]:
     return key_and_stored_terms(tf, stats)[1]
 
 
-def key_and_stored_terms(tf: dict[str, float],
-                         stats: TermStats) -> tuple[list[str], dict[str, float]]:
-    """The :data:`KEY_TERMS` heaviest terms and the :func:`stored_terms`, from one weighing."""
-    top = ranked(weigh(tf, stats))
+def key_and_stored_terms(tf: dict[str, float], stats: TermStats,
+                         weighed: dict[str, float] | None = None
+                         ) -> tuple[list[str], dict[str, float]]:
+    """The :data:`KEY_TERMS` heaviest terms and the :func:`stored_terms`, from one
+    weighing (``weighed``: :func:`weigh` of ``tf``, if already done)."""
+    top = ranked(weighed if weighed is not None else weigh(tf, stats))
     return [t for t, _ in top[:KEY_TERMS]], {t: round(w, 5) for t, w in top[:STORED_TERMS]}
 
 
@@ -237,9 +239,11 @@ class Decision:
 
 
 def choose_story(tf: dict[str, float], day: int | None, candidates: Iterable[Candidate],
-                 stats: TermStats, threshold: float = THRESHOLD) -> Decision:
-    """The story a new article joins (its most similar compatible article's), or none."""
-    vec = weigh(tf, stats)
+                 stats: TermStats, threshold: float = THRESHOLD,
+                 weighed: dict[str, float] | None = None) -> Decision:
+    """The story a new article joins (its most similar compatible article's), or none.
+    ``weighed``: :func:`weigh` of ``tf`` with ``stats``, if already done."""
+    vec = weighed if weighed is not None else weigh(tf, stats)
     best = Decision(None, 0.0)
     for cand in sorted(candidates, key=lambda c: c.article_id):
         if not same_time(day, cand.day):

@@ -240,20 +240,24 @@ class StoryIndex:
             tf = dict(stories.terms(row.get("title"), row.get("text") or ""))
         self.stats.add(tf)
         self._stats_dirty = True
-        keys = self._keys(row, tf)
+        vec = stories.weigh(tf, self.stats)
+        keys = self._keys(row, tf, vec)
         if story_id is not None:
             return story_id, tf
         day = _day(row)
-        decision = stories.choose_story(tf, day, self._candidates(keys, day), self.stats)
+        decision = stories.choose_story(tf, day, self._candidates(keys, day), self.stats,
+                                        weighed=vec)
         if decision.story_id is not None:
             return decision.story_id, tf
         story_id = self.new_story(row)
         self._fresh_stories.add(story_id)
         return story_id, tf
 
-    def _keys(self, row: dict[str, Any], tf: dict[str, float]) -> list[str]:
-        """The article's key terms and stored weights, from one weighing (kept for :meth:`add`)."""
-        keys, stored = stories.key_and_stored_terms(tf, self.stats)
+    def _keys(self, row: dict[str, Any], tf: dict[str, float],
+              vec: dict[str, float]) -> list[str]:
+        """The article's key terms and stored weights (kept for :meth:`add`), from
+        its weighed terms ``vec``."""
+        keys, stored = stories.key_and_stored_terms(tf, self.stats, vec)
         self._weighed[row["url"]] = (keys, stored)
         return keys
 
