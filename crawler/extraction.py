@@ -71,14 +71,38 @@ def parse_html(html: str) -> Any | None:
     return tree
 
 
-def _meta(tree: Any, *names: str) -> str | None:
+_META_ATTRS = ("property", "name", "itemprop")
+
+
+def _meta_index(tree: Any) -> dict[tuple[str, str], str]:
+    """(attribute, name) -> the first non-empty ``content`` of a ``<meta>`` with
+    that ``property``, ``name`` or ``itemprop``, in document order."""
+    index: dict[tuple[str, str], str] = {}
+    for el in tree.iter("meta"):
+        content = el.get("content")
+        if content is None:
+            continue
+        value = " ".join(content.split())
+        if not value:
+            continue
+        for attr in _META_ATTRS:
+            name = el.get(attr)
+            if name is not None:
+                index.setdefault((attr, name), value)
+    return index
+
+
+def _meta(tree: Any, *names: str, index: dict[tuple[str, str], str] | None = None) -> str | None:
+    """The content of the first of ``names`` the page's ``<meta>`` tags give (each
+    name looked up as property, then name, then itemprop). ``index``: the
+    page's :func:`_meta_index`, to read the tags once for many lookups."""
+    if index is None:
+        index = _meta_index(tree)
     for name in names:
-        for attr in ("property", "name", "itemprop"):
-            found = tree.xpath(f'//meta[@{attr}="{name}"]/@content')
-            for value in found:
-                value = " ".join(value.split())
-                if value:
-                    return value
+        for attr in _META_ATTRS:
+            value = index.get((attr, name))
+            if value:
+                return value
     return None
 
 
@@ -144,24 +168,29 @@ def _strip_site_suffix(title: str, site: str | None) -> str:
 
 def page_metadata(tree: Any) -> Extracted:
     """Metadata from the page's markup alone."""
+    metas = _meta_index(tree)
+
+    def meta(*names: str) -> str | None:
+        return _meta(tree, *names, index=metas)
+
     ld = _jsonld_article(tree)
-    site = _meta(tree, "og:site_name", "application-name") or _name(ld.get("publisher"))
+    site = meta("og:site_name", "application-name") or _name(ld.get("publisher"))
     title = (
         _name(ld.get("headline"))
-        or _meta(tree, "og:title", "twitter:title", "headline")
+        or meta("og:title", "twitter:title", "headline")
         or (" ".join(tree.findtext(".//title", "").split()) or None)
     )
     if title:
         title = _strip_site_suffix(title, site)
-    author = _name(ld.get("author")) or _meta(
-        tree, "author", "article:author", "byl", "dc.creator", "parsely-author", "sailthru.author"
+    author = _name(ld.get("author")) or meta(
+        "author", "article:author", "byl", "dc.creator", "parsely-author", "sailthru.author"
     )
     if author and author.startswith(("http://", "https://")):
         author = None
     if author:
         author = re.sub(r"^by\s+", "", author, flags=re.IGNORECASE)
-    published = _name(ld.get("datePublished")) or _meta(
-        tree, "article:published_time", "datePublished", "pubdate", "publishdate",
+    published = _name(ld.get("datePublished")) or meta(
+        "article:published_time", "datePublished", "pubdate", "publishdate",
         "date", "dc.date", "dcterms.created", "sailthru.date", "parsely-pub-date",
     )
     canonical = None
@@ -174,10 +203,10 @@ def page_metadata(tree: Any) -> Extracted:
         if value.strip():
             lang = value.strip()
             break
-    lang = lang or _meta(tree, "og:locale", "language", "content-language")
+    lang = lang or meta("og:locale", "language", "content-language")
     if lang:
         lang = lang.replace("_", "-").split("-")[0].lower() or None
-    page_type = _meta(tree, "og:type")
+    page_type = meta("og:type")
     if not page_type and ld:
         page_type = "article"
     return Extracted(
@@ -186,7 +215,7 @@ def page_metadata(tree: Any) -> Extracted:
         published=published,
         site=site,
         language=lang,
-        description=_meta(tree, "og:description", "description", "twitter:description"),
+        description=meta("og:description", "description", "twitter:description"),
         canonical_url=canonical,
         page_type=page_type,
     )
