@@ -25,9 +25,9 @@ from typing import Any
 
 import lxml.html
 import trafilatura
+from lxml import etree
 from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
-from lxml import etree
 
 from crawler.site_rules import Rules, apply_site_rules
 

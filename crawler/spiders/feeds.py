@@ -19,7 +19,7 @@ from crawler.entries import LISTING_PRIORITY, select
 from crawler.feeds import FeedError, parse_feed
 from crawler.items import Failure
 from crawler.netsafety import is_followable
-from crawler.spiders import ArgumentError, unknown_arguments, WebSpider, since_argument, web_urls
+from crawler.spiders import WebSpider, since_argument, unknown_arguments, web_urls
 
 
 class FeedsSpider(WebSpider):

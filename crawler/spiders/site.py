@@ -14,13 +14,13 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import scrapy
+from courlan import normalize_url
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure as TwistedFailure
 
 from crawler.items import Failure
 from crawler.pagetype import analyse, same_site
-from crawler.spiders import ArgumentError, unknown_arguments, WebSpider, is_robots_refusal, web_urls
-from courlan import normalize_url
+from crawler.spiders import ArgumentError, WebSpider, is_robots_refusal, unknown_arguments, web_urls
 
 DEFAULT_DEPTH = 2
 MAX_DEPTH = 20

@@ -21,7 +21,7 @@ from crawler.entries import LISTING_PRIORITY, is_older, select
 from crawler.items import Failure
 from crawler.netsafety import is_followable
 from crawler.sitemaps import SitemapError, is_robots_url, parse_sitemap, robots_sitemaps
-from crawler.spiders import ArgumentError, unknown_arguments, WebSpider, since_argument, web_urls
+from crawler.spiders import WebSpider, since_argument, unknown_arguments, web_urls
 
 #: sitemap indexes nested deeper than this are not followed.
 MAX_SITEMAP_DEPTH = 5

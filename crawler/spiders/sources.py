@@ -20,7 +20,7 @@ from crawler.entries import LISTING_PRIORITY, parse_since
 from crawler.incremental import last_source_success
 from crawler.sitemaps import is_robots_url
 from crawler.sources import Source, SourcesError, load_sources
-from crawler.spiders import ArgumentError, unknown_arguments, WebSpider
+from crawler.spiders import ArgumentError, WebSpider, unknown_arguments
 from crawler.spiders.feeds import FeedsSpider
 from crawler.spiders.site import SiteSpider
 from crawler.spiders.sitemaps import SitemapsSpider

@@ -14,7 +14,7 @@ import scrapy
 
 from crawler.items import Failure
 from crawler.netsafety import is_followable
-from crawler.spiders import ArgumentError, unknown_arguments, WebSpider, split_urls
+from crawler.spiders import ArgumentError, WebSpider, split_urls, unknown_arguments
 
 
 def read_url_file(text: str) -> list[str]:
