@@ -28,7 +28,7 @@ def partition(S, idx, k, ratio, min_size):
 
 
 def make_after(k=2, ratio=0.7, min_size=3, max_members=30, max_stories=2, thr=0.17,
-               reweigh=True, merge=True, link_thr=None):
+               reweigh=True, merge=True, link_thr=None, local=None):
     def vec(sim, a):
         if reweigh:
             return dict(st.ranked(st.weigh(sim.arts[a].tf, sim.stats))[:400])
@@ -49,7 +49,10 @@ def make_after(k=2, ratio=0.7, min_size=3, max_members=30, max_stories=2, thr=0.
             mem += sim.story_members[s][-max_members:]
         if len(mem) < 2 * min_size and len(stories) == 1:
             return
+        sim.max_union = max(getattr(sim, 'max_union', 0), len(mem))
         vecs = [vec(sim, a) for a in mem]
+        if local:
+            vecs = split.local_vectors(vecs, local)
         S = split.simmat(vecs)
         if link_thr is not None:
             # components at link_thr first (single link)
@@ -73,5 +76,7 @@ def make_after(k=2, ratio=0.7, min_size=3, max_members=30, max_stories=2, thr=0.
             groups += partition(S, c, k, ratio, min_size)
         if len(stories) == 1 and len(groups) == 1:
             return
-        simmod.relabel(sim, [[mem[i] for i in g] for g in groups])
+        n_moved = simmod.relabel(sim, [[mem[i] for i in g] for g in groups])
+        sim.moved = getattr(sim, 'moved', 0) + n_moved
+        sim.max_moved = max(getattr(sim, 'max_moved', 0), n_moved)
     return after

@@ -85,8 +85,12 @@ class Sim:
         return [self.arts[a].story for a in range(1, n + 1)]
 
 
-def run(recs, tfs, decide, **kw):
+def run(recs, tfs, decide, prefill=False, **kw):
     sim = Sim(decide, **kw)
+    if prefill:  # rebuild: idf of the whole corpus from the start
+        for t in tfs:
+            sim.stats.add(t)
+        sim.stats.add = lambda *a, **k: None
     from lib import day
     for n, r in enumerate(recs):
         sim.add(n + 1, tfs[n], day(r))
