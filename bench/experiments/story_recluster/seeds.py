@@ -2,7 +2,7 @@
 import sqlite3
 from lib import *
 import sim, recluster
-rows = sqlite3.connect("corpus.db"  # a corpus made by make run (the two seeds)).execute(
+rows = sqlite3.connect("corpus.db").execute(  # a corpus made by make run (the two seeds)
     "select id, title, text, published from articles order by id").fetchall()
 for name, tf_fn in (("plain terms", lambda t, x: st.terms(t, x)), ("terms+numbers", terms_numbers)):
     tfs = [dict(tf_fn(t, x)) for _, t, x, _ in rows]
