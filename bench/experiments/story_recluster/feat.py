@@ -39,16 +39,3 @@ def contrast(vecs, A, B, pred=lambda t: True, hi=0.5, lo=0.2):
     db = sum(1 for t, c in cb.items() if c / nb >= hi and ca.get(t, 0) / na <= lo)
     return da, db
 
-
-def knn_cross(S, A, B, k):
-    """Fraction of directed k-nearest-neighbour edges that cross the split."""
-    side = {i: 0 for i in A}
-    side.update({i: 1 for i in B})
-    n = len(S)
-    cross = tot = 0
-    for i in range(n):
-        nb = sorted((j for j in range(n) if j != i), key=lambda j: -S[i][j])[:k]
-        for j in nb:
-            tot += 1
-            cross += side[i] != side[j]
-    return cross / tot

@@ -1,6 +1,7 @@
 """Reproduce the stories3 result: online assignment + local re-clustering (split/merge).
 
-usage: PYTHONPATH=/work/main nice -n 19 /work/main/.venv/bin/python bench/experiments/story_recluster/final.py
+usage (from the repository root, about 15 minutes):
+    .venv/bin/python bench/experiments/story_recluster/final.py
 """
 import time
 from lib import *

@@ -12,12 +12,15 @@ import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 
-sys.path.insert(0, "/work/main")
-sys.path.insert(0, "/work/shared/bench/stories")
+# The repository root and the shared bench beside it (../shared), as the other
+# bench scripts find them.
+ROOT = Path(__file__).resolve().parents[3]
+BENCH = ROOT.parent / "shared" / "bench" / "stories"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(BENCH))
 import score as scorer  # noqa: E402
 from crawler import stories as st  # noqa: E402
 
-BENCH = Path("/work/shared/bench/stories")
 
 
 def load():
