@@ -13,7 +13,8 @@ import sqlite_utils
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 FIXTURES = ROOT / "fixtures"
-SHARED = ROOT.parent / "shared"
+#: the shared benches: ../shared beside the repository, or CORPUS_SHARED_DIR
+SHARED = Path(os.environ.get("CORPUS_SHARED_DIR") or ROOT.parent / "shared")
 
 
 @dataclass

@@ -21,9 +21,10 @@ from crawler.extraction import (
     prune_chrome,
 )
 from crawler.site_rules import apply_site_rules, rules_for
+from tests.conftest import SHARED
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_DEV = ROOT.parent / "shared" / "bench" / "extraction" / "dev"
+BENCH_DEV = SHARED / "bench" / "extraction" / "dev"
 
 #: F1 of crawler.processing:extract_text on all of BENCH_DEV when this floor was
 #: recorded was 0.975 (trafilatura default: 0.951). The floor sits a little below
@@ -293,7 +294,8 @@ def test_quality_floor_on_shared_benchmark():
     truth_file = BENCH_DEV / "truth.jsonl"
     if not truth_file.is_file():
         pytest.fail(f"extraction benchmark not found at {BENCH_DEV}: the quality floor test "
-                    "needs ../shared/bench/extraction/dev beside the repository")
+                    "needs ../shared/bench/extraction/dev beside the repository "
+                    "(or CORPUS_SHARED_DIR pointing at the shared folder)")
     from crawler.processing import extract_text
 
     ps, rs = [], []
