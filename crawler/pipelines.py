@@ -281,6 +281,10 @@ class CorpusPipeline:
             except (CorpusError, sqlite3.Error) as exc:
                 logger.error("Could not update site profiles in %s: %s", self.path, exc)
         try:
+            corpus.flush()
+            if corpus.index.articles_moved:
+                self.crawler.stats.set_value("corpus/stories/articles_moved",
+                                             corpus.index.articles_moved)
             corpus.finish_crawl(reason, self.crawler.stats.get_stats())
         except (CorpusError, sqlite3.Error) as exc:
             logger.error("Could not record the end of crawl %s in %s: %s",

@@ -71,7 +71,7 @@ def search_query(title: str | None, text: str, stats: stories.TermStats | None =
     top_names = [n for n, c in sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))
                  if len(n) <= 40][:max_names]
     in_names = {w.lower() for n in top_names for w in re.split(r"[ \-]", n)}
-    tf = {t: c for t, c in stories.terms(title, text).items() if not t.startswith("n:")}
+    tf = {t: c for t, c in stories.terms(title, text).items() if not t.startswith(("n:", "#"))}
     stats = stats or stories.TermStats()
     weighted = stories.weigh(tf, stats)
     ranked = sorted(weighted.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -4,7 +4,9 @@ No Scrapy. :class:`crawler.storage.Corpus` owns one :class:`StoryIndex` and
 calls it: :meth:`StoryIndex.find_near` when an article arrives (against the
 stored corpus and the articles still waiting to be written),
 :meth:`StoryIndex.add` for every article it writes (inside its write
-transaction, in arrival order), :meth:`StoryIndex.demote` when an earlier
+transaction, in arrival order; an article that joined a story then has that
+story and its neighbour re-partitioned, moving stored articles between
+stories), :meth:`StoryIndex.demote` when an earlier
 published copy replaces a stored article, and :meth:`StoryIndex.finish` at the
 end of each transaction. The decisions are made by the pure modules
 :mod:`crawler.neardup` and :mod:`crawler.stories`.
@@ -135,6 +137,13 @@ class StoryIndex:
         self._pending_fp: dict[int, list[str]] = {}
         # url -> (key terms, stored weights) from assign_story, for add
         self._weighed: dict[str, tuple[list[str], dict[str, float]]] = {}
+        # url -> the neighbour story (or None) of an article that joined a story:
+        # add re-partitions the two once the article is stored
+        self._joined: dict[str, int | None] = {}
+        # similarities of stored article pairs, for re-partitioning
+        self._pairs = stories.PairCache()
+        #: articles moved to another story by re-partitioning (a crawl statistic)
+        self.articles_moved = 0
         # stories created in this transaction for a new article: no sentences to match yet
         self._fresh_stories: set[int] = set()
         # stored term weights of recently added or compared articles (the usual
@@ -248,6 +257,7 @@ class StoryIndex:
         decision = stories.choose_story(tf, day, self._candidates(keys, day), self.stats,
                                         weighed=vec)
         if decision.story_id is not None:
+            self._joined[row["url"]] = decision.neighbour
             return decision.story_id, tf
         story_id = self.new_story(row)
         self._fresh_stories.add(story_id)
@@ -320,6 +330,7 @@ class StoryIndex:
         self._weights_cache.clear()
         self._fresh_stories.clear()
         self._weighed.clear()
+        self._joined.clear()
 
     def _remember_weights(self, article_id: int, weights: dict[str, float]) -> None:
         self._weights_cache[article_id] = weights
@@ -356,6 +367,47 @@ class StoryIndex:
                          for s in stories.sentences(row.get("text") or "")]
         self._add_sentences(article_id, story_id, row.get("site"), sentences)
         self._dirty_stories.add(story_id)
+        if row["url"] in self._joined:
+            self._regroup(story_id, self._joined.pop(row["url"]))
+
+    def _regroup(self, story_id: int, neighbour: int | None) -> None:
+        """An article joined ``story_id``: re-partition the newest members of that
+        story and of its ``neighbour`` story (:func:`stories.regrouped`), and move
+        the articles whose story changed, with their sentences."""
+        labels: dict[int, int] = {}
+        for sid in (story_id, neighbour):
+            if sid is not None:
+                labels.update(self.db.execute(
+                    "SELECT id, story_id FROM articles WHERE story_id = ? ORDER BY id DESC LIMIT ?",
+                    [sid, stories.RECLUSTER_MEMBERS]).fetchall())
+        ids = sorted(labels)
+        if neighbour is None and len(ids) < 2 * stories.SPLIT_MIN:
+            return
+        weights = self._stored_weights(ids)
+        ids = [a for a in ids if a in weights]
+        moves = stories.regrouped(ids, [labels[a] for a in ids], [weights[a] for a in ids],
+                                  self._pairs, merge=neighbour is not None)
+        changed: set[int] = set()
+        for group, target in moves:
+            if target is None:
+                target = self.new_story({})
+            moved = [a for a in group if labels[a] != target]
+            if not moved:
+                continue
+            changed.add(target)
+            changed.update(labels[a] for a in moved)
+            self.articles_moved += len(moved)
+            for k in range(0, len(moved), 500):
+                chunk = moved[k:k + 500]
+                marks = ",".join("?" * len(chunk))
+                self.db.execute(f"UPDATE articles SET story_id = ? WHERE id IN ({marks})",
+                                [target, *chunk])
+                self.db.execute(
+                    f"UPDATE story_sentences SET story_id = ? WHERE article_id IN ({marks})",
+                    [target, *chunk])
+        for sid in sorted(changed):
+            self.recount_sentences(sid)
+        self._dirty_stories.update(changed)
 
     def _add_sentences(self, article_id: int, story_id: int, site: str | None,
                        sentences: list[tuple[str, str | None]]) -> None:
@@ -491,6 +543,7 @@ class StoryIndex:
             self._dirty_stories.clear()
         self._fresh_stories.clear()
         self._weighed.clear()
+        self._joined.clear()
         if self._stats_dirty:
             self.db.execute(
                 "INSERT INTO corpus_state (name, docs, blob) VALUES ('df', ?, ?) ON CONFLICT(name)"
@@ -506,11 +559,13 @@ class StoryIndex:
         Returns (articles, stories). Runs inside the caller's transaction.
         """
         rows = self.db.execute(
-            "SELECT id, url, title, text, published, site FROM articles ORDER BY id").fetchall()
+            "SELECT id, url, title, text, published, site, published_guessed FROM articles"
+            " ORDER BY id").fetchall()
         docs, data = [], {}
-        for aid, url, title, text, published, site in rows:
+        for aid, url, title, text, published, site, guessed in rows:
             tf = dict(stories.terms(title, text or ""))
-            docs.append(stories.Doc(aid, stories.day_of(published), tf))
+            # a date guessed from the text does not count for the window, as online
+            docs.append(stories.Doc(aid, stories.day_of(published, bool(guessed)), tf))
             data[aid] = {"url": url, "title": title, "text": text, "published": published,
                          "site": site, "tf": tf}
         story_of = stories.regroup(docs)
