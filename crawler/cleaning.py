@@ -52,8 +52,9 @@ def normalize_text(text: str) -> str:
 # --- line features -----------------------------------------------------------
 
 _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*", re.UNICODE)
-# A sentence ends in . ! ? or an ellipsis, possibly inside closing quotes/brackets.
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$|[\"”’»][.!?…]$")
+# A sentence ends in . ! ? or an ellipsis, possibly inside closing quotes/brackets
+# (with a space before them, as French typography sets « ceci. »).
+_SENTENCE_END = re.compile(r"[.!?…](?:\s?[\"'”’»)\]])*$|[\"”’»][.!?…]$")
 _LABEL = re.compile(r"^[^\W\d_][\w'’ &/-]{0,30}:$", re.UNICODE)
 _DURATION = re.compile(
     r"\(\s*\d{1,3}\s*(?:\\?['’′]|min(?:s|utes)?|:\d{2})\s*\)|(?:^|\s)\d{1,2}:\d{2}(?::\d{2})?(?:\s|$)"

@@ -122,6 +122,9 @@ SHORT_REAL = [
     "What happens next?",
     "Prices rose 3% in May.",
     "Copyright 2024 The Associated Press. All rights reserved.",
+    # a space before the closing quote: French typography, or sloppy markup
+    "Il a ajouté : « Nous reconstruirons la ville. »",
+    'At this time, we are still trying to confirm the facts. "',
 ]
 
 
