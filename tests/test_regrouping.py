@@ -18,7 +18,8 @@ import pytest
 from crawler import stories
 from crawler.dedup import content_hash
 from crawler.items import Article
-from crawler.storage import Corpus
+from crawler.storage import Corpus, open_database, write_transaction
+from crawler.storyindex import StoryIndex
 from tests.conftest import crawl, crawl_stats
 
 GENERIC = [
@@ -207,3 +208,23 @@ def test_a_real_crawl_cuts_them_apart_and_counts_the_moves(tmp_path):
     found = stories_of([e for e, _ in arts], [by_file[f"{i:02d}.html"] for i in range(len(arts))])
     assert len(found["qeshm"]) == len(found["ercis"]) == 1
     assert found["qeshm"] != found["ercis"]
+
+
+def partition_of(db: sqlite3.Connection) -> set[frozenset[int]]:
+    groups: dict[int, set[int]] = defaultdict(set)
+    for aid, story_id in db.execute("SELECT id, story_id FROM articles"):
+        groups[story_id].add(aid)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_rebuild_replays_the_crawl_decisions(tmp_path):
+    _, db, _ = corpus_with_quakes(tmp_path / "c.db")
+    crawled = partition_of(db)
+    db.close()
+    sdb = open_database(tmp_path / "c.db")
+    with write_transaction(sdb):
+        StoryIndex(sdb).rebuild()
+    sdb.close()
+    db = sqlite3.connect(tmp_path / "c.db")
+    assert partition_of(db) == crawled
+    assert len(crawled) == 2
