@@ -23,7 +23,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.items import Article, Failure, Page
-from crawler.processing import Options, clean_page
+from crawler.processing import Options, clean_in_worker, clean_page, init_worker
 from crawler.site_rules import RulesError, load_rules
 from crawler.storage import Corpus, CorpusError, Outcome, load_site_profiles
 
@@ -91,7 +91,8 @@ class ExtractPipeline:
     def _new_pool(self) -> ProcessPoolExecutor:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["crawler.processing"])
-        return ProcessPoolExecutor(self.workers, mp_context=ctx)
+        return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=init_worker,
+                                   initargs=(self.options,))
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -122,7 +123,7 @@ class ExtractPipeline:
             return clean_page(page, self.options)
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self.pool, clean_page, page, self.options)
+            return await loop.run_in_executor(self.pool, clean_in_worker, page)
         except BrokenProcessPool:
             # A worker died (killed, out of memory) on this page: record it,
             # start a fresh pool and go on.

@@ -166,6 +166,22 @@ def clean_page(page: Page, options: Options | None = None) -> Article | Failure:
     return result
 
 
+# Cleaning worker processes (crawler.pipelines.ExtractPipeline) get their
+# options once, when they start, rather than pickled again with every page
+# (site profiles grow with the corpus). These live here, not in the
+# pipelines module, so a worker never imports Scrapy.
+_worker_options: Options | None = None
+
+
+def init_worker(options: Options) -> None:
+    global _worker_options
+    _worker_options = options
+
+
+def clean_in_worker(page: Page) -> Article | Failure:
+    return clean_page(page, _worker_options)
+
+
 def extract_text(html: bytes, url: str | None = None) -> str:
     """Clean text exactly as the crawler stores it (for the extraction bench)."""
     result = process_page(Page(url=url or "about:blank", body=html, content_type="text/html"),

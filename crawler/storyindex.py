@@ -388,6 +388,7 @@ class StoryIndex:
         moves = stories.regrouped(ids, [labels[a] for a in ids], [weights[a] for a in ids],
                                   self._pairs, merge=neighbour is not None)
         changed: set[int] = set()
+        moved_all: list[int] = []
         for group, target in moves:
             if target is None:
                 target = self.new_story({})
@@ -397,6 +398,7 @@ class StoryIndex:
             changed.add(target)
             changed.update(labels[a] for a in moved)
             self.articles_moved += len(moved)
+            moved_all += moved
             for k in range(0, len(moved), 500):
                 chunk = moved[k:k + 500]
                 marks = ",".join("?" * len(chunk))
@@ -405,8 +407,17 @@ class StoryIndex:
                 self.db.execute(
                     f"UPDATE story_sentences SET story_id = ? WHERE article_id IN ({marks})",
                     [target, *chunk])
+        if not moved_all:
+            return
+        # only the sentences the moved articles have can change their counts
+        keys: set[str] = set()
+        for k in range(0, len(moved_all), 500):
+            chunk = moved_all[k:k + 500]
+            keys.update(key for (key,) in self.db.execute(
+                "SELECT DISTINCT key FROM story_sentences WHERE key IS NOT NULL AND article_id IN"
+                f" ({','.join('?' * len(chunk))})", chunk))
         for sid in sorted(changed):
-            self.recount_sentences(sid)
+            self.recount_sentences(sid, sorted(keys))
         self._dirty_stories.update(changed)
 
     def _add_sentences(self, article_id: int, story_id: int, site: str | None,
@@ -512,13 +523,19 @@ class StoryIndex:
             [old[0], old[1], new_id, kind, similarity, old[2], crawl_id, seen_at])
         self.db.execute("DELETE FROM articles WHERE id = ?", [old_id])
 
-    def recount_sentences(self, story_id: int) -> None:
-        """Recompute, for one story, how many other outlets share each sentence."""
-        self.db.execute(
-            "UPDATE story_sentences SET outlets = (SELECT count(DISTINCT coalesce(o.site, ''))"
-            " FROM story_sentences o WHERE o.story_id = story_sentences.story_id AND"
-            " o.key = story_sentences.key AND o.site IS NOT story_sentences.site)"
-            " WHERE story_id = ? AND key IS NOT NULL", [story_id])
+    def recount_sentences(self, story_id: int, keys: list[str] | None = None) -> None:
+        """Recompute, for one story, how many other outlets share each sentence
+        (only the sentences with one of ``keys``, if given)."""
+        sql = ("UPDATE story_sentences SET outlets = (SELECT count(DISTINCT coalesce(o.site, ''))"
+               " FROM story_sentences o WHERE o.story_id = story_sentences.story_id AND"
+               " o.key = story_sentences.key AND o.site IS NOT story_sentences.site)"
+               " WHERE story_id = ? AND key IS NOT NULL")
+        if keys is None:
+            self.db.execute(sql, [story_id])
+            return
+        for k in range(0, len(keys), 500):
+            chunk = keys[k:k + 500]
+            self.db.execute(sql + f" AND key IN ({','.join('?' * len(chunk))})", [story_id, *chunk])
 
     # --- end of a transaction -------------------------------------------------------
 
