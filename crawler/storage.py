@@ -329,7 +329,9 @@ class Corpus:
         self.index = StoryIndex(self.db)
         # pending url -> its dedup and story features (crawler.features)
         self._features: dict[str, Features] = {}
-        self._story_of: dict[str, int] = {}  # pending url -> story it must join
+        # pending url -> the stored article it replaces, whose story it takes over
+        # (read when it is written: re-partitioning may move that article first)
+        self._takes_over: dict[str, int] = {}
         # stored articles replaced by an earlier copy: (id, new url, similarity, kind)
         self._demotions: list[tuple[int, str, float, str]] = []
 
@@ -496,9 +498,7 @@ class Corpus:
         duplicate (``exact`` or ``near``) of it."""
         if old_id is not None:
             logger.info("Article %d becomes a near duplicate of the earlier %s", old_id, url)
-            story = self.db.execute("SELECT story_id FROM articles WHERE id = ?", [old_id]).fetchone()
-            if story and story[0] is not None:
-                self._story_of[url] = story[0]
+            self._takes_over[url] = old_id
             self._demotions.append((old_id, url, similarity, kind))
             return
         assert old_url is not None
@@ -507,8 +507,8 @@ class Corpus:
         self._features.pop(old_url, None)
         self._pages.pop(old_url, None)
         self.index.release(old_url)
-        if old_url in self._story_of:
-            self._story_of[url] = self._story_of.pop(old_url)
+        if old_url in self._takes_over:
+            self._takes_over[url] = self._takes_over.pop(old_url)
         self._demotions = [(old, url if new == old_url else new, sim, k)
                            for old, new, sim, k in self._demotions]
         for dup in self._duplicates.values():
@@ -519,6 +519,14 @@ class Corpus:
             "article_id": None, "kind": kind, "similarity": similarity, "site": old["site"],
             "crawl_id": self.crawl_id, "seen_at": now(),
         }
+
+    def _taken_over_story(self, url: str) -> int | None:
+        """The story of the stored article ``url`` replaces, as it is now, if any."""
+        old_id = self._takes_over.get(url)
+        if old_id is None:
+            return None
+        row = self.db.execute("SELECT story_id FROM articles WHERE id = ?", [old_id]).fetchone()
+        return row[0] if row else None
 
     def _note_variant(self, fetched: str, url: str, site: str | None) -> None:
         """A known article reached through another address: a ``url`` duplicate."""
@@ -644,7 +652,7 @@ class Corpus:
         self._failures.clear()
         self._pages.clear()
         self._features.clear()
-        self._story_of.clear()
+        self._takes_over.clear()
         self._demotions.clear()
 
     def _write_pending(self) -> None:
@@ -655,7 +663,7 @@ class Corpus:
             for row in self._articles.values():
                 feats = self._features.get(row["url"]) or features.compute(
                     row.get("title"), row.get("text") or "")
-                story_id, tf = self.index.assign_story(row, self._story_of.get(row["url"]),
+                story_id, tf = self.index.assign_story(row, self._taken_over_story(row["url"]),
                                                        feats.terms)
                 row["story_id"] = story_id
                 if insert_sql is None:

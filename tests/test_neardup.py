@@ -104,3 +104,25 @@ def test_an_earlier_published_exact_copy_is_kept_whatever_the_arrival_order(tmp_
     assert [r["url"] for r in db.query("select url from articles")] == ["https://wire.test/1"]
     assert [(r["url"], r["kind"]) for r in db.query("select url, kind from duplicates")] == [
         ("https://republisher.test/1", "exact")]
+
+
+def test_an_earlier_copy_takes_over_the_story_its_original_has_when_written(tmp_path):
+    import sqlite_utils
+
+    corpus = Corpus(tmp_path / "c.db")
+    corpus.start_crawl("files", {})
+    corpus.add_article(art("https://late.test/1", WIRE, "2024-05-02T09:00:00Z"))
+    corpus.close()
+    corpus = Corpus(tmp_path / "c.db", batch_size=100)
+    corpus.start_crawl("files", {})
+    corpus.add_article(art("https://early.test/1", WIRE + " Photo: agency.", "2024-05-01T18:00:00Z"))
+    # before the batch is written, the stored original changes story (as the
+    # re-partitioning of an article written earlier in the same batch may do)
+    moved_to = corpus.db.execute(
+        "INSERT INTO stories (title, article_count) VALUES ('other', 1)").lastrowid
+    corpus.db.execute("UPDATE articles SET story_id = ? WHERE url = 'https://late.test/1'",
+                      [moved_to])
+    corpus.close()
+    db = sqlite_utils.Database(tmp_path / "c.db")
+    assert [(r["url"], r["story_id"]) for r in db.query("select url, story_id from articles")] == [
+        ("https://early.test/1", moved_to)]
