@@ -22,8 +22,8 @@ Method (in arrival order):
 * Then that story and its neighbour (:attr:`Decision.neighbour`) are
   re-partitioned (:func:`regrouped`): stories split and merge as they grow.
 
-The same decisions replayed over the whole corpus, in storage order, are
-:func:`regroup` (``scrapy stories rebuild``).
+The same decisions replayed over the whole corpus in storage order, with the
+idf of the complete corpus, are :func:`regroup` (``scrapy stories rebuild``).
 
 Story view: :func:`sentences` splits a text into sentences and
 :func:`sentence_key` normalises one, so storage can mark which sentences
@@ -497,19 +497,22 @@ class Doc:
 def regroup(docs: list[Doc], threshold: float = THRESHOLD) -> dict[int, int]:
     """Offline grouping of a whole corpus: article id -> index of its story.
 
-    The crawl's decisions replayed in the given order: each article is counted
-    in the idf, joins a story or starts one, then that story and its neighbour
-    are re-partitioned (:func:`regrouped`). So a rebuild groups a corpus as a
-    fresh crawl of its articles in that order would, with the current method.
+    The crawl's decisions in the given order (each article joins a story or
+    starts one, then that story and its neighbour are re-partitioned, see
+    :func:`regrouped`), but with the idf of the complete corpus from the
+    start: a new corpus's first articles, compared while the idf knew little
+    (phrases every page of a site repeats still looked telling), no longer
+    stick together.
     """
     stats = TermStats()
+    for doc in docs:
+        stats.add(doc.tf)
     postings: dict[str, list[int]] = {}
     kept: dict[int, Candidate] = {}
     members: dict[int, list[int]] = {}
     cache = PairCache()
     n_stories = 0
     for doc in docs:
-        stats.add(doc.tf)
         keys, stored = key_and_stored_terms(doc.tf, stats)
         hits = Counter(a for k in keys for a in postings.get(k, ())[-POSTING_LIMIT:])
         cands = [kept[a] for a in sorted(hits, key=lambda a: (-hits[a], -a))
