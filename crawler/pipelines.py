@@ -32,6 +32,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: Sent (on the reactor) when the corpus learnt a site's chrome lines during the
+#: crawl; arguments ``host`` and ``lines`` (line keys). The cleaning of later
+#: pages removes them.
+site_profile_learnt = object()
+
 
 def default_workers() -> int:
     """One cleaning worker per core, none on a single core."""
@@ -55,6 +60,10 @@ class ExtractPipeline:
         self.options = options
         self.workers = workers
         self.pool: ProcessPoolExecutor | None = None
+        #: the corpus the workers catch up on learnt site profiles from, and
+        #: how many lessons there have been (see crawler.processing)
+        self.profiles_db: str | None = None
+        self.lessons = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -74,9 +83,17 @@ class ExtractPipeline:
                 raise ValueError(str(exc)) from None
         options = Options(min_words=min_words, site_rules=rules,
                           keep_raw=settings.getbool("CORPUS_KEEP_RAW", True))
+        pipe = cls(crawler, options, workers)
         if settings.getbool("CLEAN_SITE_PROFILES", True) and not settings.get("CORPUS_REDIS_URL"):
             options.site_lines = load_site_profiles(settings.get("CORPUS_DB"))
-        return cls(crawler, options, workers)
+            pipe.profiles_db = settings.get("CORPUS_DB")
+            crawler.signals.connect(pipe.profile_learnt, signal=site_profile_learnt)
+        return pipe
+
+    def profile_learnt(self, host: str, lines: frozenset[str]) -> None:
+        """The corpus learnt ``host``'s chrome lines: clean later pages without them."""
+        self.options.site_lines[host] = lines
+        self.lessons += 1
 
     def open_spider(self) -> None:
         # Rules a spider brings (the sources spider's per-source cleaning)
@@ -92,7 +109,7 @@ class ExtractPipeline:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["crawler.processing"])
         return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=init_worker,
-                                   initargs=(self.options,))
+                                   initargs=(self.options, self.profiles_db))
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -123,7 +140,7 @@ class ExtractPipeline:
             return clean_page(page, self.options)
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self.pool, clean_in_worker, page)
+            return await loop.run_in_executor(self.pool, clean_in_worker, page, self.lessons)
         except BrokenProcessPool:
             # A worker died (killed, out of memory) on this page: record it,
             # start a fresh pool and go on.
@@ -160,6 +177,7 @@ class CorpusPipeline:
         self.batch_size = batch_size
         self.busy_timeout = busy_timeout
         self.learn_profiles = True
+        self.learn_during_crawl = False
         self.corpus: Corpus | None = None
         self.write_error: str | None = None
         self.writer: ThreadPoolExecutor | None = (
@@ -175,6 +193,8 @@ class CorpusPipeline:
                    settings.getfloat("CORPUS_BUSY_TIMEOUT", 30.0),
                    settings.getbool("CORPUS_WRITER_THREAD", True))
         pipe.learn_profiles = settings.getbool("CLEAN_SITE_PROFILES", True)
+        # Learnt during the crawl too, unless the cleaning runs elsewhere.
+        pipe.learn_during_crawl = pipe.learn_profiles and not settings.get("CORPUS_REDIS_URL")
         crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
         return pipe
 
@@ -195,6 +215,7 @@ class CorpusPipeline:
             logger.error("Cannot open the corpus %s: %s", self.path, exc)
             self._stop_writer()
             raise
+        self.corpus.learn_during_crawl = self.learn_during_crawl
         spider.corpus = self.corpus
         self.crawler.stats.set_value("corpus/crawl_id", crawl_id)
         logger.info("Crawl %d writing to %s", crawl_id, self.path)
@@ -212,7 +233,18 @@ class CorpusPipeline:
             self._write_failed(exc)
             return item
         self._count(item, outcome)
+        self._announce_profiles()
         return item
+
+    def _announce_profiles(self) -> None:
+        """Back on the reactor: tell the cleaning about site profiles learnt since."""
+        learnt = self.corpus.learnt if self.corpus is not None else None
+        while learnt:
+            host, lines = learnt.popleft()
+            logger.info("Learnt %d chrome lines of %s; later pages are cleaned without them",
+                        len(lines), host)
+            self.crawler.stats.inc_value("corpus/site_profiles/learnt_in_crawl")
+            self.crawler.signals.send_catch_log(signal=site_profile_learnt, host=host, lines=lines)
 
     def _store(self, item: Any) -> Outcome | None:
         """On the writer thread: queue ``item`` in the corpus (flushing a full batch)."""
@@ -283,6 +315,9 @@ class CorpusPipeline:
                 logger.error("Could not update site profiles in %s: %s", self.path, exc)
         try:
             corpus.flush()
+            if corpus.texts_stripped:
+                self.crawler.stats.set_value("corpus/site_profiles/texts_stripped",
+                                             corpus.texts_stripped)
             if corpus.index.articles_moved:
                 self.crawler.stats.set_value("corpus/stories/articles_moved",
                                              corpus.index.articles_moved)

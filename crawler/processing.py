@@ -20,6 +20,7 @@ from crawler.dedup import content_hash
 from crawler.extraction import Extracted, extract_html
 from crawler.items import Article, Failure, Page
 from crawler.language import detect_language
+from crawler.siteprofile import site_profiles_since
 from crawler.urls import canonical_url, host_of, is_web_url
 
 DEFAULT_MIN_WORDS = 25
@@ -170,15 +171,28 @@ def clean_page(page: Page, options: Options | None = None) -> Article | Failure:
 # options once, when they start, rather than pickled again with every page
 # (site profiles grow with the corpus). These live here, not in the
 # pipelines module, so a worker never imports Scrapy.
+#
+# Site profiles learnt during the crawl reach the workers through the corpus:
+# each page comes with the number of lessons so far, and a worker that has
+# seen fewer reads the profiles updated since its last look
+# (:func:`crawler.storage.load_site_profiles`, read-only).
 _worker_options: Options | None = None
+_worker_profiles: tuple[str | None, int, str] = (None, 0, "")  # database, lessons, updated_at
 
 
-def init_worker(options: Options) -> None:
-    global _worker_options
+def init_worker(options: Options, profiles_db: str | None = None) -> None:
+    global _worker_options, _worker_profiles
     _worker_options = options
+    _worker_profiles = (profiles_db, 0, "")
 
 
-def clean_in_worker(page: Page) -> Article | Failure:
+def clean_in_worker(page: Page, lessons: int = 0) -> Article | Failure:
+    global _worker_profiles
+    path, seen, since = _worker_profiles
+    if lessons > seen and path and _worker_options is not None:
+        updated, since = site_profiles_since(path, since)
+        _worker_options.site_lines.update(updated)
+        _worker_profiles = (path, lessons, since)
     return clean_page(page, _worker_options)
 
 

@@ -10,14 +10,20 @@ from a page through :func:`crawler.cleaning.clean_text` (its ``site_lines``).
 Lines are compared by :func:`crawler.cleaning.line_key` (case-folded words), so
 punctuation and spacing differences do not matter. Blocks (runs of lines that
 recur together) are covered line by line: each of their lines recurs too.
+
+Profiles are kept in the corpus (table ``site_profiles``, written by
+:class:`crawler.storage.Corpus`); :func:`site_profiles_since` reads them
+back with nothing but :mod:`sqlite3`, for the cleaning workers.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from crawler.cleaning import Cleaned, clean_text, line_key, normalize_text
 
@@ -82,3 +88,26 @@ def learn_profile(
 def apply_profile(text: str, profile: SiteProfile | None, *, title: str | None = None) -> Cleaned:
     """Clean ``text`` with the line cleaner plus the site's learnt chrome."""
     return clean_text(text, title=title, site_lines=profile.keys if profile else ())
+
+
+def site_profiles_since(path: str | Path, since: str) -> tuple[dict[str, frozenset[str]], str]:
+    """The learnt chrome lines of the hosts whose profile was updated at or
+    after ``since`` (an ``updated_at``; ``""``: all), and the latest
+    ``updated_at`` read. Read-only: a cleaning worker catching up."""
+    path = Path(path)
+    found: dict[str, frozenset[str]] = {}
+    latest = since
+    if not path.exists():
+        return found, latest
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT host, lines, updated_at FROM site_profiles"
+                            " WHERE coalesce(updated_at, '') >= ?", [since]).fetchall()
+    except sqlite3.OperationalError:
+        rows = []
+    finally:
+        conn.close()
+    for host, lines, updated_at in rows:
+        found[host] = frozenset(json.loads(lines))
+        latest = max(latest, updated_at or "")
+    return found, latest

@@ -16,6 +16,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections import Counter, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -26,9 +27,11 @@ from typing import Any
 from sqlite_utils import Database, Migrations
 
 from crawler import features
+from crawler.cleaning import line_key
+from crawler.dedup import content_hash
 from crawler.features import Features
 from crawler.items import Article, Failure
-from crawler.siteprofile import learn_profile
+from crawler.siteprofile import learn_profile, site_profiles_since
 from crawler.storyindex import StoryIndex, create_tables, published_earlier
 from crawler.urls import host_of
 
@@ -297,6 +300,14 @@ def _migrate(db: Database) -> None:
             migrations.apply(db)
 
 
+#: During a crawl, a host's chrome lines are learnt again once the crawl has
+#: stored this many of its articles, then every :data:`LEARN_EVERY` more:
+#: early, so that the first pages' chrome neither stays in the corpus nor
+#: steers story grouping, and rarely, so that it costs next to nothing.
+LEARN_AT = (5, 10, 20, 40, 80, 160)
+LEARN_EVERY = 200
+
+
 def _permanent(failure: dict[str, Any]) -> bool:
     return failure.get("http_status") in (404, 410) or failure.get("stage") in (
         "parse", "extract", "validate")
@@ -325,6 +336,15 @@ class Corpus:
         self._failures: dict[str, dict[str, Any]] = {}  # url -> row
         self._pages: dict[str, dict[str, Any]] = {}  # article url -> raw page row
         self.hosts_touched: set[str] = set()
+        # Site profiles learnt while crawling (learn_during_crawl, set by the
+        # crawl's pipeline): articles stored per host, hosts due a lesson, and
+        # (host, lines) learnt, for the cleaning workers (read on any thread).
+        self.learn_during_crawl = False
+        self._host_stored: Counter[str] = Counter()
+        self._learn_due: set[str] = set()
+        self.learnt: deque[tuple[str, frozenset[str]]] = deque()
+        #: stored articles whose text lost lines a profile learnt later
+        self.texts_stripped = 0
         # near-duplicates and stories (crawler.storyindex)
         self.index = StoryIndex(self.db)
         # pending url -> its dedup and story features (crawler.features)
@@ -479,6 +499,12 @@ class Corpus:
 
         self._articles[url] = self._row(article)
         self._by_hash[article.content_hash] = url
+        host = host_of(url)
+        if host:
+            self._host_stored[host] += 1
+            n = self._host_stored[host]
+            if n in LEARN_AT or n % LEARN_EVERY == 0:
+                self._learn_due.add(host)
         self._features[url] = feats
         self.index.hold(url, sketch, article.published)
         self._keep_page(article)
@@ -606,27 +632,75 @@ class Corpus:
         ``recent`` articles; returns how many lines each host now has.
 
         Lines once learnt stay: after a profile is applied, later texts no
-        longer contain them, which must not unlearn them.
+        longer contain them, which must not unlearn them. Stored articles
+        that still have a newly learnt line lose it, and find their story
+        again (:meth:`_strip_lines`); the host and its lines go to
+        :attr:`learnt` for the cleaning of later pages.
         """
         self.flush()
         hosts = self.hosts_touched if hosts is None else hosts
         out = {}
         with write_transaction(self.db):
             for host in sorted(hosts):
-                texts = [r[0] for r in self.db.execute(
-                    f"SELECT text FROM articles WHERE {HOST_RANGE} ORDER BY id DESC LIMIT ?",
-                    [*host_range(host), recent])]
-                learnt = learn_profile(texts, host=host, min_pages=min_pages)
+                rows = self.db.execute(
+                    "SELECT id, text FROM articles WHERE "
+                    f"{HOST_RANGE} ORDER BY id DESC LIMIT ?", [*host_range(host), recent]).fetchall()
+                learnt = learn_profile([r[1] for r in rows], host=host, min_pages=min_pages)
                 old = self.db.execute("SELECT lines FROM site_profiles WHERE host = ?",
                                       [host]).fetchone()
-                lines = {**(json.loads(old[0]) if old else {}), **learnt.lines}
+                old_lines = json.loads(old[0]) if old else {}
+                lines = {**old_lines, **learnt.lines}
                 if lines or old:
                     self.db["site_profiles"].upsert(
                         {"host": host, "pages": learnt.pages, "updated_at": now(),
                          "lines": json.dumps(lines, ensure_ascii=False, sort_keys=True)},
                         pk="host")
+                if lines:
+                    # pages cleaned before the cleaning knew these lines (the
+                    # first ones, those in flight at a lesson) lose them now
+                    self.texts_stripped += self._strip_lines(rows, frozenset(lines))
+                if set(learnt.lines) - set(old_lines):
+                    self.learnt.append((host, frozenset(lines)))
                 out[host] = len(lines)
+            self.index.finish()
         return out
+
+    def _strip_lines(self, rows: list[tuple[int, str]], keys: frozenset[str]) -> int:
+        """Remove the lines with one of ``keys`` (:func:`~crawler.cleaning.line_key`)
+        from the stored articles ``rows`` (id, text); returns how many changed.
+
+        A changed article leaves the dedup and story indexes, then, in the
+        order the articles were stored, finds its story again with its clean
+        text, as if it had arrived without the chrome. (Lines only; the rest
+        of the text stays as it was cleaned. An article left with no text
+        keeps its lines.)"""
+        changed: list[tuple[int, str]] = []
+        for aid, text in rows:
+            lines = (text or "").split("\n")
+            kept = [line for line in lines if line_key(line) not in keys]
+            if len(kept) < len(lines) and any(line.strip() for line in kept):
+                changed.append((aid, "\n".join(kept)))
+        changed.sort()
+        for aid, _ in changed:
+            self.index.remove(aid)
+        at = now()
+        for aid, text in changed:
+            self.db.execute(
+                "UPDATE articles SET text = ?, word_count = ?, content_hash = ?, story_id = NULL,"
+                " updated_at = ? WHERE id = ?",
+                [text, len(text.split()), content_hash(text), at, aid])
+        for aid, _ in changed:
+            row = self.db.execute(
+                "SELECT url, title, text, published, site, published_guessed FROM articles"
+                " WHERE id = ?", [aid]).fetchone()
+            data = dict(zip(("url", "title", "text", "published", "site", "published_guessed"),
+                            row, strict=True))
+            story_id, tf = self.index.assign_story(data)
+            self.db.execute("UPDATE articles SET story_id = ? WHERE id = ?", [story_id, aid])
+            self.index.add(aid, data, story_id, tf)
+        if changed:
+            logger.info("Removed learnt chrome lines from %d stored articles", len(changed))
+        return len(changed)
 
     def pending(self) -> int:
         return (len(self._articles) + len(self._updates) + len(self._duplicates)
@@ -654,6 +728,10 @@ class Corpus:
         self._features.clear()
         self._takes_over.clear()
         self._demotions.clear()
+        if self._learn_due:
+            due, self._learn_due = self._learn_due, set()
+            if self.learn_during_crawl:
+                self.learn_site_profiles(due)
 
     def _write_pending(self) -> None:
         with write_transaction(self.db):
@@ -727,14 +805,4 @@ class Corpus:
 
 def load_site_profiles(path: str | Path) -> dict[str, frozenset[str]]:
     """The learnt chrome lines of every host, read-only (for cleaning workers)."""
-    path = Path(path)
-    if not path.exists():
-        return {}
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        rows = conn.execute("SELECT host, lines FROM site_profiles").fetchall()
-    except sqlite3.OperationalError:
-        return {}
-    finally:
-        conn.close()
-    return {host: frozenset(json.loads(lines)) for host, lines in rows}
+    return site_profiles_since(path, "")[0]

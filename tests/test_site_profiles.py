@@ -21,7 +21,7 @@ def texts(result):
     return {r["url"].rsplit("/", 1)[1]: r["text"] for r in result.rows("select url, text from articles")}
 
 
-def test_learnt_profile_removes_standing_lines_from_later_and_earlier_pages(tmp_path):
+def test_learnt_profile_removes_standing_lines_from_earlier_and_later_pages(tmp_path):
     first, later = tmp_path / "first", tmp_path / "later"
     first.mkdir()
     later.mkdir()
@@ -30,15 +30,29 @@ def test_learnt_profile_removes_standing_lines_from_later_and_earlier_pages(tmp_
     shutil.copy(PAGES[4], later / PAGES[4].name)
     db = tmp_path / "corpus.db"
 
+    # The generic cleaner keeps these lines: they read like prose.
+    generic = texts(crawl("files", tmp_path / "generic.db", path=str(first),
+                          settings={"CLEAN_SITE_PROFILES": False}))
+    assert len(generic) == 4
+    assert all(STANDING in t and PITCH in t for t in generic.values())
+
     one = crawl("files", db, path=str(first))
     assert one.returncode == 0
-    before = texts(one)
-    assert len(before) == 4
-    # The generic cleaner keeps these lines: they read like prose.
-    assert all(STANDING in t and PITCH in t for t in before.values())
-    assert crawl_stats(one)["corpus/site_profile_lines"] >= 2
+    stats = crawl_stats(one)
+    assert stats["corpus/site_profile_lines"] >= 2
     profile = one.rows("select host, pages, lines from site_profiles")
     assert [(p["host"], p["pages"]) for p in profile] == [("www.valleypost.test", 4)]
+    # Learnt at the end of the crawl, and taken out of the pages it stored:
+    # real paragraphs all stay, only the two standing lines go.
+    assert stats["corpus/site_profiles/texts_stripped"] == 4
+    before = texts(one)
+    for name, text in generic.items():
+        assert before[name].split("\n") == text.split("\n")[:-2]
+    # The full-text index and the word counts follow.
+    hits = one.rows("select count(*) n from articles_fts where articles_fts match '\"reader-funded newsroom\"'")
+    assert hits[0]["n"] == 0
+    assert all(r["word_count"] == len(r["text"].split())
+               for r in one.rows("select text, word_count from articles"))
 
     two = crawl("files", db, path=str(later))
     assert two.returncode == 0
@@ -46,23 +60,12 @@ def test_learnt_profile_removes_standing_lines_from_later_and_earlier_pages(tmp_
     assert STANDING not in new and PITCH not in new
     assert new.startswith("Hollins primary school will get a new roof this summer")
     assert new.endswith("from the national programme next year.")
+    assert "corpus/site_profiles/texts_stripped" not in crawl_stats(two)  # cleaned without them
 
-    dry = run_scrapy("reclean", "--db", str(db), "--dry-run")
-    assert dry.returncode == 0 and "[dry run] re-cleaned 5 stored pages: 4 texts changed" in dry.stdout
-    assert texts(two)[PAGES[0].stem] == before[PAGES[0].stem]  # a dry run changes nothing
-
+    # Re-cleaning the stored pages with the profile finds nothing left to change.
     proc = run_scrapy("reclean", "--db", str(db))
     assert proc.returncode == 0, proc.stderr
-    assert "re-cleaned 5 stored pages: 4 texts changed, 1 unchanged" in proc.stdout
-    after = texts(two)
-    for name, text in after.items():
-        assert STANDING not in text and PITCH not in text, name
-    # Real paragraphs all stay: only the two standing lines went.
-    for name, text in before.items():
-        assert after[name].split("\n") == text.split("\n")[:-2]
-    # The full-text index follows the update.
-    hits = two.rows("select count(*) n from articles_fts where articles_fts match '\"reader-funded newsroom\"'")
-    assert hits[0]["n"] == 0
+    assert "re-cleaned 5 stored pages: 0 texts changed, 5 unchanged" in proc.stdout
 
 
 def test_profiles_can_be_turned_off(tmp_path):
@@ -98,3 +101,63 @@ def test_reclean_reads_the_corpus_in_chunks(tmp_path):
     assert report.pages == with_pages  # every chunk was read, none twice
     one_site = reclean(db, Options(), chunk=2, site="www.valleypost.test", dry_run=True)
     assert one_site.pages == 5
+
+
+WORDS = ("harbour council budget pension clinic bridge stadium rentals pollution nurses tram "
+         "flights turbines flooded steel curfew orchard library ferry quarry brewery museum "
+         "festival hospital reservoir railway cathedral vineyard lighthouse market").split()
+
+
+def _article_page(i: int) -> str:
+    """A page of the Valley Post with its two standing lines and text of its own."""
+    import random
+
+    rng = random.Random(i)
+    topic = rng.sample(WORDS, 3)
+    paragraphs = [
+        " ".join(f"The {topic[k % 3]} plan number {i} was discussed by {rng.choice(WORDS)} "
+                 f"officials on day {k + 3 * p} of the {rng.choice(WORDS)} review."
+                 for k in range(3))
+        for p in range(4)
+    ]
+    body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
+    return f"""<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">
+<title>Story {i} about the {topic[0]} - The Valley Post</title>
+<meta property="og:title" content="Story {i} about the {topic[0]}">
+<meta property="og:site_name" content="The Valley Post">
+<meta property="article:published_time" content="2025-03-{1 + i % 28:02d}T08:00:00+00:00">
+<link rel="canonical" href="https://www.valleypost.test/news/story-{i}">
+</head><body><div class="story"><h1>Story {i} about the {topic[0]}</h1>
+{body}
+<p class="about">{STANDING} that has covered the three valley towns since 1998.</p>
+<p class="support">{PITCH} a few pounds each month.</p>
+</div></body></html>"""
+
+
+@pytest.mark.parametrize("workers", [2, 0])
+def test_profile_learnt_during_the_crawl_cleans_later_pages_and_earlier_ones(tmp_path, workers):
+    """A first crawl of a site learns its chrome after a few pages: the pages
+    stored before lose those lines, the cleaning (in the worker processes, or
+    in the crawl's own) removes them from the pages after."""
+    site = tmp_path / "site"
+    site.mkdir()
+    n = 30
+    for i in range(n):
+        (site / f"story-{i:02d}.html").write_text(_article_page(i), encoding="utf-8")
+    db = tmp_path / "corpus.db"
+    result = crawl("files", db, path=str(site),
+                   settings={"CLEAN_WORKERS": workers, "CORPUS_BATCH_SIZE": 1,
+                             # one page at a time through the pipelines
+                             "CONCURRENT_REQUESTS": 1, "SCRAPER_SLOT_MAX_ACTIVE_SIZE": 1})
+    assert result.returncode == 0, result.stderr
+    stored = texts(result)
+    assert len(stored) == n
+    for name, text in stored.items():
+        assert STANDING not in text and PITCH not in text, name
+        assert len(text.split("\n")) == 4, name  # the article's own paragraphs all stay
+    stats = crawl_stats(result)
+    assert stats["corpus/site_profiles/learnt_in_crawl"] >= 1
+    # Only the pages cleaned before the first lesson (at 5 stored articles),
+    # and the few in flight then, had the lines and lost them afterwards.
+    assert 5 <= stats["corpus/site_profiles/texts_stripped"] <= 10
+    assert "Learnt 2 chrome lines of www.valleypost.test" in result.stderr
