@@ -234,6 +234,8 @@ class StoryIndex:
             urls = self._pending_fp.get(fp)
             if urls and url in urls:
                 urls.remove(url)
+                if not urls:  # (an empty list left behind per fingerprint grew without end)
+                    del self._pending_fp[fp]
 
     # --- writing articles ---------------------------------------------------------
 

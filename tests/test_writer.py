@@ -4,6 +4,7 @@ sentence bookkeeping, the weights cache and the fingerprint migration."""
 from __future__ import annotations
 
 import pickle
+import random
 import sqlite3
 
 from crawler import features, neardup, stories
@@ -142,4 +143,22 @@ def test_opening_an_older_corpus_recomputes_its_fingerprints(tmp_path):
     corpus.start_crawl("files", {})
     outcome = corpus.add_article(article("https://b.test/2", "Updated: " + WIRE))
     assert outcome.status == "duplicate" and outcome.kind == "near"
+    corpus.close()
+
+
+def test_the_writer_keeps_nothing_per_article_once_a_batch_is_written(tmp_path):
+    """What the writer holds in memory for articles waiting to be written (their
+    fingerprints, for copies within the batch) is gone once they are written:
+    a crawl's memory must not grow with the corpus."""
+    corpus = Corpus(tmp_path / "m.db", batch_size=10)
+    corpus.start_crawl("files", {})
+    words = sorted(set(WIRE.lower().replace(".", "").split()))
+    for i in range(35):  # three full batches and a partial one
+        rng = random.Random(i)
+        text = " ".join(rng.choice(words) for _ in range(80))
+        assert corpus.add_article(article(f"https://a.test/{i}", text)).status == "stored"
+    assert corpus.index._pending  # the partial batch waits
+    corpus.flush()
+    assert corpus.index._pending == {}
+    assert corpus.index._pending_fp == {}
     corpus.close()
