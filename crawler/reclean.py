@@ -80,9 +80,9 @@ def reclean(db_path: str | Path, options: Options, *, site: str | None = None,
             hosts = {r[0].split("/")[2] for r in corpus.db.execute(
                 "SELECT url FROM articles WHERE url >= 'http' AND url < 'httq'")}
             report.profile_lines = sum(corpus.learn_site_profiles(
-                {site} if site else hosts).values())
-            options = replace(options, site_lines={**options.site_lines,
-                                                   **load_site_profiles(db_path)})
+                {site} if site else hosts, dry_run=dry_run, strip=False).values())
+            learnt = corpus.previewed if dry_run else load_site_profiles(db_path)
+            options = replace(options, site_lines={**options.site_lines, **learnt})
         options = replace(options, keep_raw=False)
         last = 0
         while rows := _rows(corpus, site, last, chunk):
@@ -107,7 +107,11 @@ def reclean(db_path: str | Path, options: Options, *, site: str | None = None,
             if updates and not dry_run:
                 with write_transaction(corpus.db):
                     for article_id, values in updates:
+                        # the dedup and story indexes follow the new text (same story)
+                        corpus.index.remove(article_id)
                         corpus.db["articles"].update(article_id, values | {"updated_at": now()})
+                        corpus.index.reindex(article_id)
+                    corpus.index.finish()
     finally:
         if pool is not None:
             pool.shutdown()

@@ -345,6 +345,8 @@ class Corpus:
         self.learnt: deque[tuple[str, frozenset[str]]] = deque()
         #: stored articles whose text lost lines a profile learnt later
         self.texts_stripped = 0
+        #: the lines a dry run of learn_site_profiles would keep, per host
+        self.previewed: dict[str, frozenset[str]] = {}
         # near-duplicates and stories (crawler.storyindex)
         self.index = StoryIndex(self.db)
         # pending url -> its dedup and story features (crawler.features)
@@ -627,19 +629,23 @@ class Corpus:
     # --- site profiles --------------------------------------------------------
 
     def learn_site_profiles(self, hosts: set[str] | None = None, *, recent: int = 200,
-                            min_pages: int = 3) -> dict[str, int]:
+                            min_pages: int = 3, dry_run: bool = False,
+                            strip: bool = True) -> dict[str, int]:
         """Learn (and keep) the chrome lines of each host from its latest
         ``recent`` articles; returns how many lines each host now has.
 
         Lines once learnt stay: after a profile is applied, later texts no
         longer contain them, which must not unlearn them. Stored articles
-        that still have a newly learnt line lose it, and find their story
-        again (:meth:`_strip_lines`); the host and its lines go to
-        :attr:`learnt` for the cleaning of later pages.
+        that still have a learnt line lose it, and find their story again
+        (:meth:`_strip_lines`); a host whose profile gained lines goes to
+        :attr:`learnt`, for the cleaning of later pages. ``dry_run``: learn,
+        change nothing, and leave the lines in :attr:`previewed`. ``strip``:
+        False leaves the stored texts alone (``reclean`` cleans them again).
         """
         self.flush()
         hosts = self.hosts_touched if hosts is None else hosts
         out = {}
+        self.previewed = {}
         with write_transaction(self.db):
             for host in sorted(hosts):
                 rows = self.db.execute(
@@ -650,18 +656,21 @@ class Corpus:
                                       [host]).fetchone()
                 old_lines = json.loads(old[0]) if old else {}
                 lines = {**old_lines, **learnt.lines}
+                out[host] = len(lines)
+                if dry_run:
+                    self.previewed[host] = frozenset(lines)
+                    continue
                 if lines or old:
                     self.db["site_profiles"].upsert(
                         {"host": host, "pages": learnt.pages, "updated_at": now(),
                          "lines": json.dumps(lines, ensure_ascii=False, sort_keys=True)},
                         pk="host")
-                if lines:
+                if lines and strip:
                     # pages cleaned before the cleaning knew these lines (the
                     # first ones, those in flight at a lesson) lose them now
                     self.texts_stripped += self._strip_lines(rows, frozenset(lines))
                 if set(learnt.lines) - set(old_lines):
                     self.learnt.append((host, frozenset(lines)))
-                out[host] = len(lines)
             self.index.finish()
         return out
 

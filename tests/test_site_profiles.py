@@ -161,3 +161,37 @@ def test_profile_learnt_during_the_crawl_cleans_later_pages_and_earlier_ones(tmp
     # and the few in flight then, had the lines and lost them afterwards.
     assert 5 <= stats["corpus/site_profiles/texts_stripped"] <= 10
     assert "Learnt 2 chrome lines of www.valleypost.test" in result.stderr
+
+
+def test_reclean_dry_run_changes_nothing_and_a_real_one_keeps_the_indexes_in_step(tmp_path):
+    """A corpus crawled without profiles, then re-cleaned with them: the dry run
+    writes nothing (not even the profile), the real run updates the texts and
+    the near-duplicate fingerprints and story terms that come from them."""
+    import sqlite3
+
+    from crawler import neardup
+
+    db = tmp_path / "corpus.db"
+    result = crawl("files", db, path=str(SITE), settings={"CLEAN_SITE_PROFILES": False})
+    assert result.returncode == 0
+    before = texts(result)
+
+    dry = run_scrapy("reclean", "--db", str(db), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "[dry run] re-cleaned 5 stored pages: 5 texts changed" in dry.stdout
+    assert texts(result) == before
+    assert result.rows("select count(*) n from site_profiles")[0]["n"] == 0
+
+    proc = run_scrapy("reclean", "--db", str(db))
+    assert proc.returncode == 0, proc.stderr
+    assert "re-cleaned 5 stored pages: 5 texts changed" in proc.stdout
+    after = texts(result)
+    assert all(STANDING not in t and PITCH not in t for t in after.values())
+    conn = sqlite3.connect(db)
+    for aid, text in conn.execute("select id, text from articles"):
+        stored = {h for (h,) in conn.execute(
+            "select hash from neardup_fingerprints where article_id = ?", [aid])}
+        assert stored == neardup.sketch(text).fingerprints
+        count = conn.execute("select fingerprints from article_features where article_id = ?",
+                             [aid]).fetchone()[0]
+        assert count == len(stored)
