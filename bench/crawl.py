@@ -94,8 +94,12 @@ def run_crawl(base: str, db: Path, workers: int) -> dict:
     if proc.returncode:
         raise SystemExit(f"crawl failed ({proc.returncode}):\n{err[-3000:]}")
     corpus = sqlite_utils.Database(db)
-    counts = {t: corpus[t].count for t in ("articles", "duplicates", "failures")}
+    counts = {t: corpus[t].count for t in ("articles", "duplicates", "failures", "stories")}
+    counts["largest_story"] = next(corpus.query(
+        "select coalesce(max(article_count), 0) n from stories"))["n"]
     stats = json.loads(next(corpus.query("select stats from crawls order by id desc"))["stats"])
+    counts["profile_lessons"] = stats.get("corpus/site_profiles/learnt_in_crawl", 0)
+    counts["texts_stripped"] = stats.get("corpus/site_profiles/texts_stripped", 0)
     pages = stats.get("response_received_count", 0)
     return {"wall_s": wall, "pages": pages, "pages_per_s": pages / wall, "cpu_s": sum(cpu.values()),
             "cores_busy": sum(cpu.values()) / wall, "peak_rss_mb": peak / 2**20, **counts,
@@ -148,7 +152,9 @@ def main() -> None:
               f"{crawl['cores_busy']:.2f} cores busy; peak memory of the process tree "
               f"{crawl['peak_rss_mb']:.0f} MB")
         print(f"corpus: {crawl['articles']} articles, {crawl['duplicates']} duplicates, "
-              f"{crawl['failures']} failures")
+              f"{crawl['failures']} failures; {crawl['stories']} stories, the largest "
+              f"{crawl['largest_story']} articles; site profiles learnt {crawl['profile_lessons']} "
+              f"times during the crawl, {crawl['texts_stripped']} stored texts lost learnt lines")
         if crawl["stderr_tail"]:
             print("crawl stderr (tail):", crawl["stderr_tail"])
 

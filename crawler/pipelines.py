@@ -23,7 +23,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.items import Article, Failure, Page
-from crawler.processing import Options, clean_in_worker, clean_page, init_worker
+from crawler.processing import Options, clean_in_worker, clean_page, cleaned_with, init_worker
 from crawler.site_rules import RulesError, load_rules
 from crawler.storage import Corpus, CorpusError, Outcome, load_site_profiles
 
@@ -137,7 +137,7 @@ class ExtractPipeline:
 
     async def _run(self, page: Page) -> Article | Failure:
         if self.pool is None:
-            return clean_page(page, self.options)
+            return cleaned_with(clean_page(page, self.options), self.lessons)
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self.pool, clean_in_worker, page, self.lessons)

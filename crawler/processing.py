@@ -193,7 +193,20 @@ def clean_in_worker(page: Page, lessons: int = 0) -> Article | Failure:
         updated, since = site_profiles_since(path, since)
         _worker_options.site_lines.update(updated)
         _worker_profiles = (path, lessons, since)
-    return clean_page(page, _worker_options)
+    return cleaned_with(clean_page(page, _worker_options), lessons)
+
+
+#: the attribute an article carries (like its features, never stored) with the
+#: number of site-profile lessons of the crawl its cleaning knew
+LESSONS_ATTR = "_profile_lessons"
+
+
+def cleaned_with(result: Article | Failure, lessons: int) -> Article | Failure:
+    """Note on an article how many of the crawl's site-profile lessons its
+    cleaning knew (the writer strips the lines of later ones)."""
+    if isinstance(result, Article):
+        setattr(result, LESSONS_ATTR, lessons)
+    return result
 
 
 def extract_text(html: bytes, url: str | None = None) -> str:

@@ -63,21 +63,25 @@ def learn_profile(
     min_pages: int = 3,
     min_share: float = 0.5,
     max_words: int = MAX_WORDS,
+    normalized: bool = False,
 ) -> SiteProfile:
     """Lines found on at least ``min_pages`` pages and ``min_share`` of them.
 
     Each page counts once per line however often the line repeats on it.
     Identical pages (the same text fetched twice) count once, so a duplicate
-    cannot turn an article's own lines into chrome.
+    cannot turn an article's own lines into chrome. ``normalized``: the texts
+    are stored clean texts, already through :func:`normalize_text`.
     """
     seen_pages: set[str] = set()
     per_line: Counter[str] = Counter()
     for text in texts:
-        norm = normalize_text(text)
+        norm = text if normalized else normalize_text(text)
         if not norm or norm in seen_pages:
             continue
         seen_pages.add(norm)
-        keys = {line_key(line) for line in norm.split("\n")}
+        # (a line of many more words than max_words is text: not worth keying)
+        keys = {line_key(line) for line in norm.split("\n")
+                if line.count(" ") < 2 * max_words}
         per_line.update(k for k in keys if k and len(k.split()) <= max_words)
     n = len(seen_pages)
     threshold = max(min_pages, int(min_share * n + 0.999999)) if n else min_pages

@@ -19,7 +19,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from crawler.cleaning import line_key
 from crawler.dedup import content_hash
 from crawler.features import Features
 from crawler.items import Article, Failure
+from crawler.processing import LESSONS_ATTR
 from crawler.siteprofile import learn_profile, site_profiles_since
 from crawler.storyindex import StoryIndex, create_tables, published_earlier
 from crawler.urls import host_of
@@ -215,12 +216,17 @@ def m006_rolling_shingle_hashes(db: Database) -> None:
 
 #: articles of one host, as ranges over the unique index on ``url`` (a
 #: ``LIKE 'https://host/%'`` would scan the whole table).
-HOST_RANGE = "((url >= ? AND url < ?) OR (url >= ? AND url < ?))"
+HOST_RANGE = ("((url >= ? AND url < ?) OR (url >= ? AND url < ?)"
+              " OR (url >= ? AND url < ?) OR (url >= ? AND url < ?))")
 
 
 def host_range(host: str) -> list[str]:
-    """Bounds for :data:`HOST_RANGE`: every ``http(s)://host/...`` URL."""
-    return [f"http://{host}/", f"http://{host}0", f"https://{host}/", f"https://{host}0"]
+    """Bounds for :data:`HOST_RANGE`: every ``http(s)://host/...`` and
+    ``http(s)://host:port/...`` URL (``host:`` sorts after ``host0``, so the
+    port gets ranges of its own: ``127.0.0.1`` must not take in ``127.0.0.10``)."""
+    return [bound for scheme in ("http", "https")
+            for bound in (f"{scheme}://{host}/", f"{scheme}://{host}0",
+                          f"{scheme}://{host}:", f"{scheme}://{host};")]
 
 
 def now() -> str:
@@ -304,8 +310,8 @@ def _migrate(db: Database) -> None:
 #: stored this many of its articles, then every :data:`LEARN_EVERY` more:
 #: early, so that the first pages' chrome neither stays in the corpus nor
 #: steers story grouping, and rarely, so that it costs next to nothing.
-LEARN_AT = (5, 10, 20, 40, 80, 160)
-LEARN_EVERY = 200
+LEARN_AT = (5, 10, 20, 40, 80, 160, 320, 640)
+LEARN_EVERY = 1000
 
 
 def _permanent(failure: dict[str, Any]) -> bool:
@@ -343,6 +349,11 @@ class Corpus:
         self._host_stored: Counter[str] = Counter()
         self._learn_due: set[str] = set()
         self.learnt: deque[tuple[str, frozenset[str]]] = deque()
+        # per host: its learnt lines, and the lesson (1, 2, ...: the order of
+        # self.learnt) that last added to them; an article whose cleaning knew
+        # fewer lessons (processing.LESSONS_ATTR) loses the lines when it arrives
+        self._lessons = 0
+        self._host_lines: dict[str, tuple[int, frozenset[str]]] = {}
         #: stored articles whose text lost lines a profile learnt later
         self.texts_stripped = 0
         #: the lines a dry run of learn_site_profiles would keep, per host
@@ -439,6 +450,7 @@ class Corpus:
 
     def add_article(self, article: Article) -> Outcome:
         """Decide what ``article`` is and queue its row."""
+        article = self._without_learnt_lines(article)
         url = article.url
         fetched = article.fetched_url or url
         if url in self._articles:
@@ -512,6 +524,21 @@ class Corpus:
         self._keep_page(article)
         self._maybe_flush()
         return Outcome("stored")
+
+    def _without_learnt_lines(self, article: Article) -> Article:
+        """``article`` without its site's chrome lines learnt during this crawl
+        after it was cleaned (pages in flight at the time)."""
+        learnt = self._host_lines.get(host_of(article.url) or "")
+        if learnt is None or getattr(article, LESSONS_ATTR, 0) >= learnt[0]:
+            return article
+        lines = article.text.split("\n")
+        kept = [line for line in lines if line_key(line) not in learnt[1]]
+        if len(kept) == len(lines) or not any(line.strip() for line in kept):
+            return article
+        text = "\n".join(kept)
+        self.texts_stripped += 1
+        return features.attach(replace(article, text=text, content_hash=content_hash(text),
+                                       word_count=len(text.split())))
 
     def _published_of(self, url: str | None, article_id: int | None) -> str | None:
         if url is not None:
@@ -646,12 +673,14 @@ class Corpus:
         hosts = self.hosts_touched if hosts is None else hosts
         out = {}
         self.previewed = {}
+        lessons: list[tuple[str, frozenset[str]]] = []
         with write_transaction(self.db):
             for host in sorted(hosts):
                 rows = self.db.execute(
                     "SELECT id, text FROM articles WHERE "
                     f"{HOST_RANGE} ORDER BY id DESC LIMIT ?", [*host_range(host), recent]).fetchall()
-                learnt = learn_profile([r[1] for r in rows], host=host, min_pages=min_pages)
+                learnt = learn_profile([r[1] for r in rows], host=host, min_pages=min_pages,
+                                       normalized=True)
                 old = self.db.execute("SELECT lines FROM site_profiles WHERE host = ?",
                                       [host]).fetchone()
                 old_lines = json.loads(old[0]) if old else {}
@@ -665,13 +694,18 @@ class Corpus:
                         {"host": host, "pages": learnt.pages, "updated_at": now(),
                          "lines": json.dumps(lines, ensure_ascii=False, sort_keys=True)},
                         pk="host")
-                if lines and strip:
-                    # pages cleaned before the cleaning knew these lines (the
-                    # first ones, those in flight at a lesson) lose them now
-                    self.texts_stripped += self._strip_lines(rows, frozenset(lines))
                 if set(learnt.lines) - set(old_lines):
-                    self.learnt.append((host, frozenset(lines)))
+                    if strip:
+                        # the pages stored before lose the new lines now; those
+                        # cleaned before the cleaning knows them, when they arrive
+                        self.texts_stripped += self._strip_lines(rows, frozenset(lines))
+                    lessons.append((host, frozenset(lines)))
             self.index.finish()
+        # announced once committed: a cleaning worker told of a lesson reads it
+        for host, lines in lessons:
+            self._lessons += 1
+            self._host_lines[host] = (self._lessons, lines)
+            self.learnt.append((host, lines))
         return out
 
     def _strip_lines(self, rows: list[tuple[int, str]], keys: frozenset[str]) -> int:

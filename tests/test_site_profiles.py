@@ -195,3 +195,49 @@ def test_reclean_dry_run_changes_nothing_and_a_real_one_keeps_the_indexes_in_ste
         count = conn.execute("select fingerprints from article_features where article_id = ?",
                              [aid]).fetchone()[0]
         assert count == len(stored)
+
+
+def test_pages_cleaned_before_a_lesson_lose_its_lines_when_they_are_written(tmp_path):
+    """Pages in flight when the corpus learns a site's lines were cleaned
+    without them: the writer takes the lines out as they arrive, and their
+    features (near-duplicate sketch, story terms) follow the clean text."""
+    from crawler import features
+    from crawler.dedup import content_hash
+    from crawler.items import Article
+    from crawler.processing import LESSONS_ATTR
+    from crawler.storage import LEARN_AT, Corpus
+
+    def article(i: int, lessons: int | None = None) -> Article:
+        text = "\n".join(
+            [f"The {w} report number {i} says the {w} budget rose for the {i}th time this year."
+             for w in WORDS[i % 7:i % 7 + 3]]
+            + [f"{STANDING} that has covered the three valley towns since 1998.",
+               f"{PITCH} a few pounds each month."])
+        a = Article(url=f"https://www.valleypost.test/news/{i}", title=f"Report {i}", text=text,
+                    content_hash=content_hash(text), word_count=len(text.split()))
+        if lessons is not None:
+            setattr(a, LESSONS_ATTR, lessons)
+        return a
+
+    corpus = Corpus(tmp_path / "c.db", batch_size=1)
+    corpus.start_crawl("files", {})
+    corpus.learn_during_crawl = True
+    first = LEARN_AT[0]
+    for i in range(first):
+        assert corpus.add_article(article(i)).status == "stored"
+    assert [host for host, _ in corpus.learnt] == ["www.valleypost.test"]  # lesson 1
+    assert corpus.texts_stripped == first
+    # cleaned before lesson 1 reached the cleaning: stripped on arrival
+    late = article(first, lessons=0)
+    assert corpus.add_article(late).status == "stored"
+    assert corpus.texts_stripped == first + 1
+    rows = corpus.db.execute("select text, word_count, content_hash from articles").fetchall()
+    assert len(rows) == first + 1
+    for text, words, digest in rows:
+        assert STANDING not in text and PITCH not in text
+        assert words == len(text.split()) and digest == content_hash(text)
+    late_text = rows[-1][0]
+    stored = {h for (h,) in corpus.db.execute(
+        "select hash from neardup_fingerprints where article_id = ?", [first + 1])}
+    assert stored == features.compute("", late_text).sketch.fingerprints
+    corpus.close()

@@ -128,3 +128,17 @@ def test_one_failure_row_per_url_and_it_leaves_when_the_url_succeeds(tmp_path):
     corpus.finish_crawl("finished", {})
     assert [r["url"] for r in corpus.db.query("select url from failures")] == ["https://a.test/gone"]
     corpus.close()
+
+
+def test_host_range_takes_in_ports_but_not_longer_hosts(tmp_path):
+    from crawler.storage import HOST_RANGE, host_range, open_database
+
+    db = open_database(tmp_path / "h.db")
+    urls = ["http://127.0.0.1/a", "http://127.0.0.1:8080/b", "https://127.0.0.1:443/c",
+            "http://127.0.0.10/d", "http://127.0.0.1.example/e", "https://127.0.0.1/f"]
+    db.execute("CREATE TABLE t_urls (url TEXT PRIMARY KEY)")
+    db.conn.executemany("INSERT INTO t_urls (url) VALUES (?)", [(u,) for u in urls])
+    found = [r[0] for r in db.execute(
+        f"SELECT url FROM t_urls WHERE {HOST_RANGE} ORDER BY url", host_range("127.0.0.1"))]
+    assert found == ["http://127.0.0.1/a", "http://127.0.0.1:8080/b", "https://127.0.0.1/f",
+                     "https://127.0.0.1:443/c"]
