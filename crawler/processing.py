@@ -175,7 +175,7 @@ def clean_page(page: Page, options: Options | None = None) -> Article | Failure:
 # Site profiles learnt during the crawl reach the workers through the corpus:
 # each page comes with the number of lessons so far, and a worker that has
 # seen fewer reads the profiles updated since its last look
-# (:func:`crawler.storage.load_site_profiles`, read-only).
+# (:func:`crawler.siteprofile.site_profiles_since`, read-only).
 _worker_options: Options | None = None
 _worker_profiles: tuple[str | None, int, str] = (None, 0, "")  # database, lessons, updated_at
 
