@@ -19,6 +19,7 @@ back with nothing but :mod:`sqlite3`, for the cleaning workers.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable
@@ -26,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crawler.cleaning import Cleaned, clean_text, line_key, normalize_text
+
+logger = logging.getLogger(__name__)
 
 #: Lines longer than this are article text even if repeated (a syndicated
 #: story published twice), never learnt as chrome.
@@ -112,6 +115,21 @@ def site_profiles_since(path: str | Path, since: str) -> tuple[dict[str, frozens
     finally:
         conn.close()
     for host, lines, updated_at in rows:
-        found[host] = frozenset(json.loads(lines))
+        learnt = stored_lines(host, lines)
+        if learnt:
+            found[host] = frozenset(learnt)
         latest = max(latest, updated_at or "")
     return found, latest
+
+
+def stored_lines(host: str, data: str | None) -> dict[str, int]:
+    """A ``site_profiles.lines`` value read back; an unreadable one (edited by
+    hand, say) counts as empty, with a warning, rather than stop a crawl."""
+    try:
+        lines = json.loads(data or "{}")
+        if isinstance(lines, dict):
+            return {str(k): int(v) for k, v in lines.items()}
+    except (ValueError, TypeError):
+        pass
+    logger.warning("Ignoring the unreadable site profile of %s (it is learnt again)", host)
+    return {}

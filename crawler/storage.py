@@ -32,7 +32,7 @@ from crawler.dedup import content_hash
 from crawler.features import Features
 from crawler.items import Article, Failure
 from crawler.processing import LESSONS_ATTR
-from crawler.siteprofile import learn_profile, site_profiles_since
+from crawler.siteprofile import learn_profile, site_profiles_since, stored_lines
 from crawler.storyindex import StoryIndex, create_tables, published_earlier
 from crawler.urls import host_of
 
@@ -683,7 +683,7 @@ class Corpus:
                                        normalized=True)
                 old = self.db.execute("SELECT lines FROM site_profiles WHERE host = ?",
                                       [host]).fetchone()
-                old_lines = json.loads(old[0]) if old else {}
+                old_lines = stored_lines(host, old[0]) if old else {}
                 lines = {**old_lines, **learnt.lines}
                 out[host] = len(lines)
                 if dry_run:
@@ -774,7 +774,18 @@ class Corpus:
         if self._learn_due:
             due, self._learn_due = self._learn_due, set()
             if self.learn_during_crawl:
-                self.learn_site_profiles(due)
+                self._learn_during_crawl(due)
+
+    def _learn_during_crawl(self, hosts: set[str]) -> None:
+        """A lesson for ``hosts``; a failure of its own loses the lesson, not the crawl."""
+        try:
+            self.learn_site_profiles(hosts)
+        except (CorpusError, sqlite3.Error):
+            raise  # the corpus cannot be written: that stops the crawl as any write does
+        except Exception:  # noqa: BLE001 - best effort: the crawl goes on without the lesson
+            self.index.rolled_back()
+            logger.exception("Could not learn the site profiles of %s; the crawl goes on",
+                             ", ".join(sorted(hosts)))
 
     def _write_pending(self) -> None:
         with write_transaction(self.db):

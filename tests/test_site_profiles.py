@@ -241,3 +241,20 @@ def test_pages_cleaned_before_a_lesson_lose_its_lines_when_they_are_written(tmp_
         "select hash from neardup_fingerprints where article_id = ?", [first + 1])}
     assert stored == features.compute("", late_text).sketch.fingerprints
     corpus.close()
+
+
+def test_an_unreadable_stored_profile_is_learnt_again_not_a_crash(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "corpus.db"
+    assert crawl("files", db, path=str(SITE)).returncode == 0
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE site_profiles SET lines = '{\"broken'")
+    conn.commit()
+    conn.close()
+    again = crawl("files", db, path=str(SITE), settings={"CLEAN_WORKERS": 2})
+    assert again.returncode == 0, again.stderr
+    assert "Ignoring the unreadable site profile of www.valleypost.test" in again.stderr
+    assert crawl_stats(again)["finish_reason"] == "finished"
+    lines = again.rows("select lines from site_profiles")[0]["lines"]
+    assert "reader-funded newsroom" in lines  # learnt again at the end of the crawl
