@@ -318,6 +318,9 @@ class CorpusPipeline:
             if corpus.texts_stripped:
                 self.crawler.stats.set_value("corpus/site_profiles/texts_stripped",
                                              corpus.texts_stripped)
+            if corpus.cold_start_regrouped:
+                self.crawler.stats.set_value("corpus/stories/cold_start_regrouped",
+                                             corpus.cold_start_regrouped)
             if corpus.index.articles_moved:
                 self.crawler.stats.set_value("corpus/stories/articles_moved",
                                              corpus.index.articles_moved)

@@ -313,6 +313,13 @@ def _migrate(db: Database) -> None:
 LEARN_AT = (5, 10, 20, 40, 80, 160, 320, 640)
 LEARN_EVERY = 1000
 
+#: A new corpus makes its first story decisions with the term statistics of a
+#: handful of articles, when words every article uses still look telling, and
+#: its first articles stick together in one story. The write that first takes
+#: the corpus to this many articles regroups them all once, with the
+#: statistics of all of them (:meth:`StoryIndex.rebuild`; about a second).
+COLD_START_DOCS = 200
+
 
 def _permanent(failure: dict[str, Any]) -> bool:
     return failure.get("http_status") in (404, 410) or failure.get("stage") in (
@@ -356,6 +363,8 @@ class Corpus:
         self._host_lines: dict[str, tuple[int, frozenset[str]]] = {}
         #: stored articles whose text lost lines a profile learnt later
         self.texts_stripped = 0
+        #: articles regrouped after the corpus's cold start, when this writer did it
+        self.cold_start_regrouped = 0
         #: the lines a dry run of learn_site_profiles would keep, per host
         self.previewed: dict[str, frozenset[str]] = {}
         # near-duplicates and stories (crawler.storyindex)
@@ -757,6 +766,7 @@ class Corpus:
         """Write everything queued, in one transaction."""
         if not self.pending():
             return
+        docs_before = self.index.stats.docs
         try:
             self._write_pending()
         except BaseException:
@@ -771,10 +781,24 @@ class Corpus:
         self._features.clear()
         self._takes_over.clear()
         self._demotions.clear()
+        if docs_before < COLD_START_DOCS <= self.index.stats.docs:
+            self._regroup_after_cold_start()
         if self._learn_due:
             due, self._learn_due = self._learn_due, set()
             if self.learn_during_crawl:
                 self._learn_during_crawl(due)
+
+    def _regroup_after_cold_start(self) -> None:
+        """See :data:`COLD_START_DOCS`."""
+        try:
+            with write_transaction(self.db):
+                articles, groups = self.index.rebuild()
+        except BaseException:
+            self.index.rolled_back()
+            raise
+        self.cold_start_regrouped = articles
+        logger.info("Regrouped the first %d articles of a new corpus into %d stories, with the"
+                    " term statistics of all of them", articles, groups)
 
     def _learn_during_crawl(self, hosts: set[str]) -> None:
         """A lesson for ``hosts``; a failure of its own loses the lesson, not the crawl."""

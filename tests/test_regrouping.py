@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import pytest
 
@@ -258,3 +258,54 @@ def test_rebuild_undoes_the_merges_of_a_new_corpus_first_articles():
                           [groups[d.article_id] for d in docs])
     assert all(len(labels) == 1 for labels in by_topic.values())
     assert len({groups[d.article_id] for d in docs}) == len(topics)
+
+
+#: words of a topic, and how many of them each sentence uses
+VOCAB, SAMPLE = 20, 10
+
+
+def _boilerplate_corpus(path, n_topics: int):
+    """A crawl's worth of local news: ``n_topics`` topics of three articles,
+    every page ending in the same boilerplate, written through the writer."""
+    rng = random.Random(5)
+    syllables = ["ka", "lo", "mi", "ren", "tu", "sa", "vo", "ne", "di", "par", "gel", "os",
+                 "tri", "bem", "cu", "ja", "fe", "ho"]
+    topics = [["".join(rng.choice(syllables) for _ in range(3)) for _ in range(VOCAB)]
+              for _ in range(n_topics)]
+    corpus = Corpus(path, batch_size=1000)
+    corpus.start_crawl("files", {})
+    topic_of = {}
+    for round_ in range(3):
+        for t, vocab in enumerate(topics):
+            words = [" ".join(rng.sample(vocab, SAMPLE)) for _ in range(3)]
+            text = f"The {words[0]} happened. Then {words[1]} followed. Later {words[2]} came. {BOILERPLATE}"
+            url = f"https://valley.test/{t}-{round_}"
+            topic_of[url] = t
+            outcome = corpus.add_article(Article(
+                url=url, title=None, text=text, content_hash=content_hash(text),
+                word_count=len(text.split()), site="The Valley"))
+            assert outcome.status == "stored"
+    corpus.flush()
+    rows = corpus.db.execute("SELECT url, story_id FROM articles").fetchall()
+    regrouped = corpus.cold_start_regrouped
+    corpus.close()
+    return [str(topic_of[u]) for u, _ in rows], [s for _, s in rows], regrouped
+
+
+def test_a_new_corpus_regroups_its_first_articles_once_it_is_large_enough(tmp_path, monkeypatch):
+    """The write that takes a new corpus past COLD_START_DOCS articles regroups
+    them with the idf of all of them: the boilerplate no longer holds them together."""
+    from crawler import storage
+
+    n_topics = storage.COLD_START_DOCS // 3 + 1
+    events, labels, regrouped = _boilerplate_corpus(tmp_path / "a.db", n_topics)
+    assert regrouped == 3 * n_topics
+    by_topic = stories_of(events, labels)
+    assert all(len(s) == 1 for s in by_topic.values())  # each topic one story ...
+    assert len(set(labels)) == n_topics  # ... of its own
+
+    # the same crawl without the regrouping: its first articles stick together
+    monkeypatch.setattr(storage, "COLD_START_DOCS", 10**9)
+    _, labels, regrouped = _boilerplate_corpus(tmp_path / "b.db", n_topics)
+    assert regrouped == 0
+    assert max(Counter(labels).values()) > 10
