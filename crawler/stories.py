@@ -309,14 +309,24 @@ FIEDLER_TOLERANCE = 1e-9
 
 
 class PairCache:
-    """Similarities of stored article pairs (stored weights never change, so a
-    pair's similarity never does). Bounded (50,000 pairs take about 10 MB of
-    the writer's memory): emptied when full, which changes the cost of what
-    follows, never its result."""
+    """Similarities of stored article pairs. An article's stored weights change
+    only when it is re-indexed (new text, a rebuild), and whoever does that
+    calls :meth:`forget` or :meth:`clear`. Bounded (50,000 pairs take about
+    10 MB of the writer's memory): emptied when full, which changes the cost of
+    what follows, never its result."""
 
     def __init__(self, limit: int = 50_000) -> None:
         self.limit = limit
         self.pairs: dict[tuple[int, int], float] = {}
+
+    def forget(self, article_id: int) -> None:
+        """Drop the pairs of an article whose weights change (or that is deleted:
+        SQLite may give its id to the next article)."""
+        for key in [k for k in self.pairs if article_id in k]:
+            del self.pairs[key]
+
+    def clear(self) -> None:
+        self.pairs.clear()
 
     def matrix(self, ids: list[int], vecs: list[dict[str, float]]) -> list[list[float]]:
         """The cosine similarity matrix of articles ``ids`` with stored weights ``vecs``."""

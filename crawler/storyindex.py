@@ -328,8 +328,10 @@ class StoryIndex:
         return found
 
     def rolled_back(self) -> None:
-        """The write transaction failed: forget what it may have cached."""
+        """The write transaction failed: forget what it may have cached (the
+        ids of articles it inserted will be given again)."""
         self._weights_cache.clear()
+        self._pairs.clear()
         self._fresh_stories.clear()
         self._weighed.clear()
         self._joined.clear()
@@ -467,6 +469,7 @@ class StoryIndex:
     def remove(self, article_id: int) -> None:
         """Forget a stored article's index entries (before it is deleted or re-indexed)."""
         self._weights_cache.pop(article_id, None)
+        self._pairs.forget(article_id)
         row = self.db.execute(
             "SELECT a.title, a.text, a.story_id, f.keys FROM articles a LEFT JOIN"
             " article_features f ON f.article_id = a.id WHERE a.id = ?", [article_id]).fetchone()
@@ -589,6 +592,7 @@ class StoryIndex:
                          "site": site, "tf": tf}
         story_of = stories.regroup(docs)
         self._weights_cache.clear()
+        self._pairs.clear()  # every stored weight is computed again
         for table in ("story_sentences", "story_terms", "neardup_fingerprints", "article_features"):
             self.db.execute(f"DELETE FROM {table}")
         self.db.execute("UPDATE articles SET story_id = NULL")

@@ -309,3 +309,25 @@ def test_a_new_corpus_regroups_its_first_articles_once_it_is_large_enough(tmp_pa
     _, labels, regrouped = _boilerplate_corpus(tmp_path / "b.db", n_topics)
     assert regrouped == 0
     assert max(Counter(labels).values()) > 10
+
+
+def test_cached_similarities_go_with_the_weights_they_came_from(tmp_path):
+    """Re-partitioning caches pair similarities of stored weights; an article
+    re-indexed (new text, stripped chrome) or a rebuild changes those weights,
+    so its pairs, or all of them, are forgotten."""
+    _, db, _ = corpus_with_quakes(tmp_path / "c.db")
+    ids = [r[0] for r in db.execute("SELECT id FROM articles ORDER BY id")]
+    db.close()
+    sdb = open_database(tmp_path / "c.db")
+    index = StoryIndex(sdb)
+    weights = index._stored_weights(ids)
+    index._pairs.matrix(ids, [weights[a] for a in ids])
+    assert any(ids[0] in pair for pair in index._pairs.pairs)
+    with write_transaction(sdb):
+        index.remove(ids[0])
+    assert not any(ids[0] in pair for pair in index._pairs.pairs)
+    assert index._pairs.pairs  # the other pairs stay
+    with write_transaction(sdb):
+        index.rebuild()
+    assert index._pairs.pairs == {}
+    sdb.close()
