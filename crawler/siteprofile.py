@@ -92,6 +92,17 @@ def learn_profile(
     return SiteProfile(host=host, pages=n, lines=dict(sorted(lines.items())))
 
 
+def without_lines(text: str, keys: frozenset[str]) -> str | None:
+    """``text`` (a clean text, a paragraph per line) without its lines whose
+    :func:`~crawler.cleaning.line_key` is one of ``keys``; None when no line
+    goes, or when nothing would be left."""
+    lines = text.split("\n")
+    kept = [line for line in lines if line_key(line) not in keys]
+    if len(kept) == len(lines) or not any(line.strip() for line in kept):
+        return None
+    return "\n".join(kept)
+
+
 def apply_profile(text: str, profile: SiteProfile | None, *, title: str | None = None) -> Cleaned:
     """Clean ``text`` with the line cleaner plus the site's learnt chrome."""
     return clean_text(text, title=title, site_lines=profile.keys if profile else ())

@@ -27,12 +27,16 @@ from typing import Any
 from sqlite_utils import Database, Migrations
 
 from crawler import features
-from crawler.cleaning import line_key
 from crawler.dedup import content_hash
 from crawler.features import Features
 from crawler.items import Article, Failure
 from crawler.processing import LESSONS_ATTR
-from crawler.siteprofile import learn_profile, site_profiles_since, stored_lines
+from crawler.siteprofile import (
+    learn_profile,
+    site_profiles_since,
+    stored_lines,
+    without_lines,
+)
 from crawler.storyindex import StoryIndex, create_tables, published_earlier
 from crawler.urls import host_of
 
@@ -540,11 +544,9 @@ class Corpus:
         learnt = self._host_lines.get(host_of(article.url) or "")
         if learnt is None or getattr(article, LESSONS_ATTR, 0) >= learnt[0]:
             return article
-        lines = article.text.split("\n")
-        kept = [line for line in lines if line_key(line) not in learnt[1]]
-        if len(kept) == len(lines) or not any(line.strip() for line in kept):
+        text = without_lines(article.text, learnt[1])
+        if text is None:
             return article
-        text = "\n".join(kept)
         self.texts_stripped += 1
         return features.attach(replace(article, text=text, content_hash=content_hash(text),
                                        word_count=len(text.split())))
@@ -726,13 +728,8 @@ class Corpus:
         text, as if it had arrived without the chrome. (Lines only; the rest
         of the text stays as it was cleaned. An article left with no text
         keeps its lines.)"""
-        changed: list[tuple[int, str]] = []
-        for aid, text in rows:
-            lines = (text or "").split("\n")
-            kept = [line for line in lines if line_key(line) not in keys]
-            if len(kept) < len(lines) and any(line.strip() for line in kept):
-                changed.append((aid, "\n".join(kept)))
-        changed.sort()
+        changed = sorted((aid, clean) for aid, text in rows
+                         if (clean := without_lines(text or "", keys)) is not None)
         for aid, _ in changed:
             self.index.remove(aid)
         at = now()
