@@ -37,7 +37,7 @@ from crawler.siteprofile import (
     stored_lines,
     without_lines,
 )
-from crawler.storyindex import StoryIndex, create_tables, published_earlier
+from crawler.storyindex import StoryIndex, create_staged_tables, create_tables, published_earlier
 from crawler.urls import host_of
 
 logger = logging.getLogger(__name__)
@@ -216,6 +216,14 @@ def m006_rolling_shingle_hashes(db: Database) -> None:
         db.conn.executemany(
             "UPDATE article_features SET shingles = ?, fingerprints = ? WHERE article_id = ?", sizes)
         last = rows[-1][0]
+
+
+@migrations()
+def m007_staged_postings(db: Database) -> None:
+    """Staged parts of the posting tables (``neardup_fingerprints_new``,
+    ``story_terms_new``): new postings are folded into the large tables in key
+    order (:meth:`crawler.storyindex.StoryIndex.fold`)."""
+    create_staged_tables(db)
 
 
 #: articles of one host, as ranges over the unique index on ``url`` (a

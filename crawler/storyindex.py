@@ -42,6 +42,12 @@ from crawler.neardup import Sketch
 logger = logging.getLogger(__name__)
 
 POSTING_LIMIT = 20
+#: the staged postings (``*_new``) are folded into the large tables one key
+#: range at a time, about 1/FOLD_SLICES of them at the end of each transaction
+FOLD_SLICES = 16
+#: the two posting tables, and the name of their key column
+POSTINGS = (("neardup_fingerprints", "hash"), ("story_terms", "term"))
+_KEY_MIN = -(1 << 63)
 WEIGHTS_CACHE = 500
 CANDIDATE_QUERY_MAX = 900
 STORY_POSTING_LIMIT = stories.POSTING_LIMIT
@@ -49,13 +55,23 @@ STORY_POSTING_LIMIT = stories.POSTING_LIMIT
 
 def _capped_counts_sql(table: str, key: str, n: int, cap: int) -> str:
     """SQL counting, per article, how many of ``n`` keys (bound as parameters) of
-    ``table`` it shares, each key counting only its ``cap`` newest articles (the
-    one at OFFSET cap - 1 is the oldest counted). Columns: article_id, n."""
+    ``table`` and its staged part ``table_new`` it shares, each key counting
+    only its ``cap`` newest articles (over both parts). Columns: article_id, n.
+
+    Each part gives its own ``cap`` newest articles of a key; the oldest
+    counted is the ``cap``-th newest of those (at most 2 x ``cap`` rows read
+    per key, however many articles share it)."""
+    newest = (f"SELECT article_id FROM (SELECT article_id FROM {{t}} WHERE {key} = q.k"
+              f" ORDER BY article_id DESC LIMIT {cap})")
     return (
-        f"WITH q(k) AS (VALUES {','.join(['(?)'] * n)}) SELECT p.article_id, count(*) AS n"
-        f" FROM q JOIN {table} p ON p.{key} = q.k WHERE p.article_id >= coalesce(("
-        f"SELECT p2.article_id FROM {table} p2 WHERE p2.{key} = q.k"
-        f" ORDER BY p2.article_id DESC LIMIT 1 OFFSET {cap - 1}), 0) GROUP BY p.article_id")
+        f"WITH q(k) AS (VALUES {','.join(['(?)'] * n)}),"
+        f" t(k, lo) AS MATERIALIZED (SELECT k, coalesce((SELECT article_id FROM ("
+        f"{newest.format(t=table)} UNION ALL {newest.format(t=table + '_new')})"
+        f" ORDER BY article_id DESC LIMIT 1 OFFSET {cap - 1}), 0) FROM q)"
+        f" SELECT article_id, count(*) AS n FROM ("
+        f"SELECT p.article_id FROM t JOIN {table} p ON p.{key} = t.k AND p.article_id >= t.lo"
+        f" UNION ALL SELECT p.article_id FROM t JOIN {table}_new p"
+        f" ON p.{key} = t.k AND p.article_id >= t.lo) GROUP BY article_id")
 
 
 # Stored articles sharing fingerprints with a new text, filtered as
@@ -90,6 +106,17 @@ def create_tables(db: Database) -> None:
     )
     db["story_sentences"].create_index(["story_id", "key"])
     db["story_sentences"].create_index(["article_id", "position"])
+
+
+def create_staged_tables(db: Database) -> None:
+    """The staged parts of the posting tables: new postings land here (a small
+    table, its pages in the cache) and move to the large table in key order
+    (:meth:`StoryIndex.fold`), so that a write touches a few pages of the large
+    index instead of one per posting once it outgrows the cache."""
+    for table, key in POSTINGS:
+        db.execute(
+            f"CREATE TABLE IF NOT EXISTS {table}_new ({key} INTEGER NOT NULL,"
+            f" article_id INTEGER NOT NULL, PRIMARY KEY ({key}, article_id)) WITHOUT ROWID")
 
 
 def _when(published: str | None) -> datetime | None:
@@ -149,6 +176,11 @@ class StoryIndex:
         # stored term weights of recently added or compared articles (the usual
         # candidates): decoding them from JSON was the writer's largest cost
         self._weights_cache: OrderedDict[int, dict[str, float]] = OrderedDict()
+        # staged postings per table (about: only the fold's pace depends on it)
+        # and where the next fold starts in the key order
+        self._staged = {table: db.execute(f"SELECT count(*) FROM {table}_new").fetchone()[0]
+                        for table, _ in POSTINGS}
+        self._fold_from = {table: _KEY_MIN for table, _ in POSTINGS}
 
     # --- near-duplicates --------------------------------------------------------
 
@@ -288,7 +320,7 @@ class StoryIndex:
         hashes = sorted({stories.term_hash(t) for t in keys})
         hits = dict(self.db.execute(
             _capped_counts_sql("story_terms", "term", len(hashes), STORY_POSTING_LIMIT)
-            + f" ORDER BY n DESC, p.article_id DESC LIMIT {stories.MAX_CANDIDATES * 3}",
+            + f" ORDER BY n DESC, article_id DESC LIMIT {stories.MAX_CANDIDATES * 3}",
             hashes).fetchall())
         if not hits:
             return []
@@ -332,6 +364,8 @@ class StoryIndex:
         ids of articles it inserted will be given again)."""
         self._weights_cache.clear()
         self._pairs.clear()
+        self._staged = {table: self.db.execute(f"SELECT count(*) FROM {table}_new").fetchone()[0]
+                        for table, _ in POSTINGS}
         self._fresh_stories.clear()
         self._weighed.clear()
         self._joined.clear()
@@ -352,15 +386,15 @@ class StoryIndex:
         if sk is None:
             sk = neardup.sketch(row.get("text") or "")
         self.release(row["url"])
-        self.db.conn.executemany(
-            "INSERT OR IGNORE INTO neardup_fingerprints (hash, article_id) VALUES (?, ?)",
-            [(fp, article_id) for fp in sorted(sk.fingerprints)])
+        self._staged["neardup_fingerprints"] += self.db.conn.executemany(
+            "INSERT OR IGNORE INTO neardup_fingerprints_new (hash, article_id) VALUES (?, ?)",
+            [(fp, article_id) for fp in sorted(sk.fingerprints)]).rowcount
         weighed = self._weighed.pop(row["url"], None)
         keys, stored = weighed or stories.key_and_stored_terms(tf, self.stats)
         self._remember_weights(article_id, stored)
-        self.db.conn.executemany(
-            "INSERT OR IGNORE INTO story_terms (term, article_id) VALUES (?, ?)",
-            [(stories.term_hash(k), article_id) for k in keys])
+        self._staged["story_terms"] += self.db.conn.executemany(
+            "INSERT OR IGNORE INTO story_terms_new (term, article_id) VALUES (?, ?)",
+            [(stories.term_hash(k), article_id) for k in keys]).rowcount
         self.db.execute(
             "INSERT OR REPLACE INTO article_features (article_id, day, shingles, fingerprints,"
             " keys, terms) VALUES (?, ?, ?, ?, ?, ?)",
@@ -477,12 +511,15 @@ class StoryIndex:
             return
         title, text, story_id, keys = row
         sk = neardup.sketch(text or "")
-        self.db.conn.executemany(
-            "DELETE FROM neardup_fingerprints WHERE hash = ? AND article_id = ?",
-            [(fp, article_id) for fp in sk.fingerprints])
-        self.db.conn.executemany(
-            "DELETE FROM story_terms WHERE term = ? AND article_id = ?",
-            [(stories.term_hash(k), article_id) for k in json.loads(keys or "[]")])
+        postings = {
+            "neardup_fingerprints": [(fp, article_id) for fp in sk.fingerprints],
+            "story_terms": [(stories.term_hash(k), article_id) for k in json.loads(keys or "[]")]}
+        for table, key in POSTINGS:
+            self.db.conn.executemany(
+                f"DELETE FROM {table} WHERE {key} = ? AND article_id = ?", postings[table])
+            self._staged[table] -= self.db.conn.executemany(
+                f"DELETE FROM {table}_new WHERE {key} = ? AND article_id = ?",
+                postings[table]).rowcount
         self.db.execute("DELETE FROM article_features WHERE article_id = ?", [article_id])
         self.db.execute("DELETE FROM story_sentences WHERE article_id = ?", [article_id])
         if keys is not None:
@@ -566,12 +603,52 @@ class StoryIndex:
         self._fresh_stories.clear()
         self._weighed.clear()
         self._joined.clear()
+        self.fold()
         if self._stats_dirty:
             self.db.execute(
                 "INSERT INTO corpus_state (name, docs, blob) VALUES ('df', ?, ?) ON CONFLICT(name)"
                 " DO UPDATE SET docs = excluded.docs, blob = excluded.blob",
                 [self.stats.docs, self.stats.to_bytes()])
             self._stats_dirty = False
+
+    def fold(self, everything: bool = False) -> int:
+        """Move staged postings into the large posting tables: the next key range
+        holding about 1/:data:`FOLD_SLICES` of the staged rows (``everything``:
+        all of them), inserted in key order. The ranges sweep the key space and
+        wrap around, so a staged posting waits about FOLD_SLICES transactions;
+        each fold writes a contiguous 1/FOLD_SLICES of the large table's pages.
+        Which part holds a posting never changes a result (lookups read both).
+        Returns the rows moved."""
+        moved = 0
+        for table, key in POSTINGS:
+            staged = self._staged[table]
+            if staged <= 0 and not everything:
+                # (the count is kept as rows come and go: look again only if it says none)
+                staged = self._staged[table] = self.db.execute(
+                    f"SELECT count(*) FROM {table}_new").fetchone()[0]
+                if not staged:
+                    continue
+            size = max(1, staged // FOLD_SLICES)
+            whole = everything or size >= staged  # (a slice as large as the part is all of it)
+            lo = _KEY_MIN if whole else self._fold_from[table]
+            hi = None
+            if not whole:
+                # the last key of this slice: FOLD_SLICES slices per sweep
+                row = self.db.execute(
+                    f"SELECT {key} FROM {table}_new WHERE {key} >= ? ORDER BY {key}"
+                    f" LIMIT 1 OFFSET ?", [lo, size - 1]).fetchone()
+                hi = row[0] if row else None
+            where, args = (f"{key} >= ?", [lo]) if hi is None else (
+                f"{key} >= ? AND {key} <= ?", [lo, hi])
+            self.db.execute(
+                f"INSERT OR IGNORE INTO {table} ({key}, article_id) SELECT {key}, article_id"
+                f" FROM {table}_new WHERE {where} ORDER BY {key}, article_id", args)
+            n = self.db.execute(f"DELETE FROM {table}_new WHERE {where}", args).rowcount
+            moved += n
+            self._staged[table] = 0 if whole else max(0, staged - n)
+            # the next slice starts after this one; past the last key, from the start
+            self._fold_from[table] = _KEY_MIN if hi is None or hi == -_KEY_MIN - 1 else hi + 1
+        return moved
 
     # --- offline -------------------------------------------------------------------
 
@@ -593,8 +670,10 @@ class StoryIndex:
         story_of = stories.regroup(docs)
         self._weights_cache.clear()
         self._pairs.clear()  # every stored weight is computed again
-        for table in ("story_sentences", "story_terms", "neardup_fingerprints", "article_features"):
+        for table in ("story_sentences", "story_terms", "neardup_fingerprints", "article_features",
+                      "story_terms_new", "neardup_fingerprints_new"):
             self.db.execute(f"DELETE FROM {table}")
+        self._staged = dict.fromkeys(self._staged, 0)
         self.db.execute("UPDATE articles SET story_id = NULL")
         self.db.execute("DELETE FROM stories")
         self.stats = stories.TermStats()
@@ -610,5 +689,6 @@ class StoryIndex:
             sid = ids[group]
             self.db.execute("UPDATE articles SET story_id = ? WHERE id = ?", [sid, doc.article_id])
             self.add(doc.article_id, d, sid, d["tf"])
+        self.fold(everything=True)
         self.finish()
         return len(docs), len(ids)

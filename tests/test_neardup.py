@@ -88,8 +88,9 @@ def test_an_earlier_published_copy_becomes_the_kept_article(tmp_path):
     story = next(db.query("select * from stories"))
     assert story["id"] == kept["story_id"] and story["article_count"] == 1
     assert db["stories"].count == 1
-    assert db.execute("select count(*) from neardup_fingerprints where article_id != ?",
-                      [kept["id"]]).fetchone()[0] == 0
+    for table in ("neardup_fingerprints", "neardup_fingerprints_new"):
+        assert db.execute(f"select count(*) from {table} where article_id != ?",
+                          [kept["id"]]).fetchone()[0] == 0
 
 
 def test_an_earlier_published_exact_copy_is_kept_whatever_the_arrival_order(tmp_path):

@@ -190,7 +190,8 @@ def test_reclean_dry_run_changes_nothing_and_a_real_one_keeps_the_indexes_in_ste
     conn = sqlite3.connect(db)
     for aid, text in conn.execute("select id, text from articles"):
         stored = {h for (h,) in conn.execute(
-            "select hash from neardup_fingerprints where article_id = ?", [aid])}
+            "select hash from neardup_fingerprints where article_id = ? union all"
+            " select hash from neardup_fingerprints_new where article_id = ?", [aid, aid])}
         assert stored == neardup.sketch(text).fingerprints
         count = conn.execute("select fingerprints from article_features where article_id = ?",
                              [aid]).fetchone()[0]
@@ -238,7 +239,8 @@ def test_pages_cleaned_before_a_lesson_lose_its_lines_when_they_are_written(tmp_
         assert words == len(text.split()) and digest == content_hash(text)
     late_text = rows[-1][0]
     stored = {h for (h,) in corpus.db.execute(
-        "select hash from neardup_fingerprints where article_id = ?", [first + 1])}
+        "select hash from neardup_fingerprints where article_id = ? union all"
+            " select hash from neardup_fingerprints_new where article_id = ?", [first + 1, first + 1])}
     assert stored == features.compute("", late_text).sketch.fingerprints
     corpus.close()
 

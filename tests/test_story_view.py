@@ -48,7 +48,7 @@ def test_new_tables_are_described(corpus_db):
     meta = yaml.safe_load(METADATA.read_text())["databases"]["corpus"]["tables"]
     db = sqlite_utils.Database(corpus_db)
     for table in ("story_sentences", "neardup_fingerprints", "story_terms", "article_features",
-                  "corpus_state"):
+                  "corpus_state", "neardup_fingerprints_new", "story_terms_new"):
         assert set(db[table].columns_dict) <= set(meta[table]["columns"]), table
         assert meta[table]["description"]
 

@@ -129,10 +129,15 @@ def test_opening_an_older_corpus_recomputes_its_fingerprints(tmp_path):
     corpus.start_crawl("files", {})
     corpus.add_article(article("https://a.test/1", WIRE))
     corpus.close()
-    # make it look like a corpus written before m006: other fingerprints, m006 not applied
+    # make it look like a corpus written before m006 (and m007, which staged
+    # new postings): other fingerprints, all in the large tables, neither applied
     conn = sqlite3.connect(path)
+    for table in ("neardup_fingerprints", "story_terms"):
+        conn.execute(f"INSERT INTO {table} SELECT * FROM {table}_new")
+        conn.execute(f"DROP TABLE {table}_new")
     conn.execute("UPDATE neardup_fingerprints SET hash = -hash - 1")
-    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm006_rolling_shingle_hashes'")
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name IN"
+                 " ('m006_rolling_shingle_hashes', 'm007_staged_postings')")
     conn.commit()
     conn.close()
     db = open_database(path)
