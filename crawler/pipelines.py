@@ -23,7 +23,14 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.items import Article, Failure, Page
-from crawler.processing import Options, clean_in_worker, clean_page, cleaned_with, init_worker
+from crawler.processing import (
+    CleaningError,
+    Options,
+    clean_batch_in_worker,
+    clean_page,
+    cleaned_with,
+    init_worker,
+)
 from crawler.site_rules import RulesError, load_rules
 from crawler.storage import Corpus, CorpusError, Outcome, load_site_profiles
 
@@ -36,6 +43,11 @@ logger = logging.getLogger(__name__)
 #: crawl; arguments ``host`` and ``lines`` (line keys). The cleaning of later
 #: pages removes them.
 site_profile_learnt = object()
+
+#: pages per message to a cleaning worker, at most: pages that arrive while
+#: every worker is busy wait and leave together (one message each way instead
+#: of one per page: less pickling and pool bookkeeping in the crawl process)
+CLEAN_BATCH = 8
 
 
 def default_workers() -> int:
@@ -53,6 +65,13 @@ class ExtractPipeline:
     reactor only waits for results. Back-pressure comes from Scrapy's scraper
     slot: while results are pending, no more responses are handed over, so
     memory stays flat however fast pages arrive.
+
+    Pages go to the pool in batches (:data:`CLEAN_BATCH`): a page is sent at
+    once while fewer than two batches per worker are out, and otherwise waits
+    for one to come back and leaves with the pages that came meanwhile. If a
+    worker dies (killed, out of memory), a fresh pool takes over and the pages
+    of every batch the dead pool lost are cleaned again one at a time, alone
+    in the pool, so the page that kills a worker is found and only it fails.
     """
 
     def __init__(self, crawler: Crawler, options: Options, workers: int) -> None:
@@ -64,6 +83,10 @@ class ExtractPipeline:
         #: how many lessons there have been (see crawler.processing)
         self.profiles_db: str | None = None
         self.lessons = 0
+        # pages waiting for a batch, and those of batches a dead pool lost
+        self._waiting: list[tuple[Page, asyncio.Future]] = []
+        self._suspects: list[tuple[Page, asyncio.Future]] = []
+        self._tasks = 0  # batches out in the pool
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -138,18 +161,91 @@ class ExtractPipeline:
     async def _run(self, page: Page) -> Article | Failure:
         if self.pool is None:
             return cleaned_with(clean_page(page, self.options), self.lessons)
-        loop = asyncio.get_running_loop()
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting.append((page, waiter))
+        self._pump()
         try:
-            return await loop.run_in_executor(self.pool, clean_in_worker, page, self.lessons)
-        except BrokenProcessPool:
-            # A worker died (killed, out of memory) on this page: record it,
-            # start a fresh pool and go on.
-            logger.error("A cleaning worker died while processing %s", page.url)
-            self.crawler.stats.inc_value("corpus/clean_worker_crashes")
+            return await waiter
+        except CleaningError as exc:
+            logger.error("Cleaning failed on %s: %s\n%s", page.url, exc.args[0], exc.args[1])
+            self.crawler.stats.inc_value("corpus/clean_errors")
+            return Failure(page.url, "extract", f"cleaning failed with an error: {exc.args[0]}",
+                           page.http_status)
+
+    def _pump(self) -> None:
+        """Send what waits: suspects alone, one at a time; else batches while
+        fewer than two per worker are out."""
+        if self._suspects:
+            if not self._tasks:
+                self._send([self._suspects.pop(0)], alone=True)
+            return
+        while self._waiting and self._tasks < 2 * self.workers:
+            batch, self._waiting = self._waiting[:CLEAN_BATCH], self._waiting[CLEAN_BATCH:]
+            self._send(batch)
+
+    def _send(self, batch: list[tuple[Page, asyncio.Future]], alone: bool = False) -> None:
+        pool = self.pool
+        if pool is None:  # closed meanwhile
+            for _, waiter in batch:
+                if not waiter.done():
+                    waiter.cancel()
+            return
+        try:
+            task = pool.submit(clean_batch_in_worker, [page for page, _ in batch], self.lessons)
+        except BrokenProcessPool:  # found broken before the batch went out
+            self._lost(pool, batch, guilty=False)
+            asyncio.get_running_loop().call_soon(self._pump)
+            return
+        self._tasks += 1
+        self.crawler.stats.inc_value("corpus/clean_batches")
+        asyncio.wrap_future(task).add_done_callback(
+            lambda done: self._returned(pool, batch, done, alone))
+
+    def _returned(self, pool: ProcessPoolExecutor, batch: list[tuple[Page, asyncio.Future]],
+                  done: asyncio.Future, alone: bool) -> None:
+        self._tasks -= 1
+        if done.cancelled():
+            for _, waiter in batch:
+                if not waiter.done():
+                    waiter.cancel()
+        elif isinstance(done.exception(), BrokenProcessPool):
+            self._lost(pool, batch, guilty=alone)
+        elif done.exception() is not None:  # the batch could not be sent or returned
+            for _, waiter in batch:
+                if not waiter.done():
+                    waiter.set_exception(done.exception())
+        else:
+            for (_, waiter), result in zip(batch, done.result()):
+                if waiter.done():
+                    continue
+                if isinstance(result, CleaningError):
+                    waiter.set_exception(result)
+                else:
+                    waiter.set_result(result)
+        self._pump()
+
+    def _lost(self, pool: ProcessPoolExecutor, batch: list[tuple[Page, asyncio.Future]],
+              guilty: bool) -> None:
+        """A worker of ``pool`` died (killed, out of memory) with ``batch`` out,
+        or before it went: the first to notice starts a fresh pool. The pages
+        are cleaned again, each alone in the pool; a page that was (``guilty``)
+        is the one that killed it and fails."""
+        if pool is self.pool:
+            logger.warning("A cleaning worker died: starting new workers; the pages it had"
+                           " are cleaned again one at a time")
+            self.crawler.stats.inc_value("corpus/clean_pool_restarts")
             self.pool.shutdown(wait=False, cancel_futures=True)
             self.pool = self._new_pool()
-            return Failure(page.url, "extract", "the cleaning worker crashed on this page",
-                           page.http_status)
+        if guilty:
+            page, waiter = batch[0]
+            logger.error("A cleaning worker died while processing %s", page.url)
+            self.crawler.stats.inc_value("corpus/clean_worker_crashes")
+            if not waiter.done():
+                waiter.set_result(Failure(page.url, "extract",
+                                          "the cleaning worker crashed on this page",
+                                          page.http_status))
+            return
+        self._suspects.extend(batch)
 
 
 class CorpusPipeline:

@@ -8,6 +8,7 @@ the same path as the extraction bench calls it.
 from __future__ import annotations
 
 import re
+import traceback
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -194,6 +195,23 @@ def clean_in_worker(page: Page, lessons: int = 0) -> Article | Failure:
         _worker_options.site_lines.update(updated)
         _worker_profiles = (path, lessons, since)
     return cleaned_with(clean_page(page, _worker_options), lessons)
+
+
+class CleaningError(Exception):
+    """A page's cleaning raised in a worker: ``args`` are the error's repr and
+    the worker's traceback (the exception itself may not survive pickling)."""
+
+
+def clean_batch_in_worker(pages: list[Page], lessons: int = 0) -> list[Article | Failure | CleaningError]:
+    """:func:`clean_in_worker` for several pages, one message each way: a page
+    that raises gets its :class:`CleaningError` and the others are cleaned."""
+    out: list[Article | Failure | CleaningError] = []
+    for page in pages:
+        try:
+            out.append(clean_in_worker(page, lessons))
+        except Exception as exc:  # noqa: BLE001 - reported for this page only
+            out.append(CleaningError(repr(exc), traceback.format_exc()))
+    return out
 
 
 #: the attribute an article carries (like its features, never stored) with the
