@@ -45,6 +45,9 @@ POSTING_LIMIT = 20
 #: the staged postings (``*_new``) are folded into the large tables one key
 #: range at a time, about 1/FOLD_SLICES of them at the end of each transaction
 FOLD_SLICES = 16
+#: ... and never hold more than this many rows per table after a transaction
+#: (large write batches would otherwise grow the staged part past the cache)
+STAGED_MAX = 250_000
 #: the two posting tables, and the name of their key column
 POSTINGS = (("neardup_fingerprints", "hash"), ("story_terms", "term"))
 _KEY_MIN = -(1 << 63)
@@ -628,26 +631,32 @@ class StoryIndex:
                     f"SELECT count(*) FROM {table}_new").fetchone()[0]
                 if not staged:
                     continue
-            size = max(1, staged // FOLD_SLICES)
+            size = max(1, staged // FOLD_SLICES, staged - STAGED_MAX)
             whole = everything or size >= staged  # (a slice as large as the part is all of it)
-            lo = _KEY_MIN if whole else self._fold_from[table]
-            hi = None
-            if not whole:
-                # the last key of this slice: FOLD_SLICES slices per sweep
-                row = self.db.execute(
-                    f"SELECT {key} FROM {table}_new WHERE {key} >= ? ORDER BY {key}"
-                    f" LIMIT 1 OFFSET ?", [lo, size - 1]).fetchone()
-                hi = row[0] if row else None
-            where, args = (f"{key} >= ?", [lo]) if hi is None else (
-                f"{key} >= ? AND {key} <= ?", [lo, hi])
-            self.db.execute(
-                f"INSERT OR IGNORE INTO {table} ({key}, article_id) SELECT {key}, article_id"
-                f" FROM {table}_new WHERE {where} ORDER BY {key}, article_id", args)
-            n = self.db.execute(f"DELETE FROM {table}_new WHERE {where}", args).rowcount
-            moved += n
-            self._staged[table] = 0 if whole else max(0, staged - n)
-            # the next slice starts after this one; past the last key, from the start
-            self._fold_from[table] = _KEY_MIN if hi is None or hi == -_KEY_MIN - 1 else hi + 1
+            for _ in range(2):  # a slice that reaches the last key goes on from the first
+                lo = _KEY_MIN if whole else self._fold_from[table]
+                hi = None
+                if not whole:
+                    # the last key of this slice: FOLD_SLICES slices per sweep
+                    row = self.db.execute(
+                        f"SELECT {key} FROM {table}_new WHERE {key} >= ? ORDER BY {key}"
+                        f" LIMIT 1 OFFSET ?", [lo, size - 1]).fetchone()
+                    hi = row[0] if row else None
+                where, args = (f"{key} >= ?", [lo]) if hi is None else (
+                    f"{key} >= ? AND {key} <= ?", [lo, hi])
+                self.db.execute(
+                    f"INSERT OR IGNORE INTO {table} ({key}, article_id) SELECT {key}, article_id"
+                    f" FROM {table}_new WHERE {where} ORDER BY {key}, article_id", args)
+                n = self.db.execute(f"DELETE FROM {table}_new WHERE {where}", args).rowcount
+                moved += n
+                staged = 0 if whole else max(0, staged - n)
+                self._staged[table] = staged
+                # the next slice starts after this one; past the last key, from the start
+                self._fold_from[table] = (_KEY_MIN if hi is None or hi == -_KEY_MIN - 1
+                                          else hi + 1)
+                size -= n
+                if whole or hi is not None or size <= 0 or not staged:
+                    break
         return moved
 
     # --- offline -------------------------------------------------------------------

@@ -153,3 +153,14 @@ def test_removing_an_article_removes_its_postings_from_both_parts(tmp_path, tabl
     large, staged = parts(corpus, table, key)
     assert victim not in {aid for _, aid in large | staged}
     corpus.close()
+
+
+def test_the_staged_part_stays_bounded_whatever_the_batch_size(tmp_path, monkeypatch):
+    """A large write batch folds as much as it takes to keep the staged part
+    under STAGED_MAX rows (else it would outgrow the cache)."""
+    monkeypatch.setattr(storyindex, "STAGED_MAX", 300)
+    corpus = ingest(tmp_path / "c.db", articles(80), batch_size=40)
+    for table, key in POSTINGS:
+        large, staged = parts(corpus, table, key)
+        assert len(staged) <= 300 and len(large) > len(staged), table
+    corpus.close()
