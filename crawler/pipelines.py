@@ -186,9 +186,7 @@ class ExtractPipeline:
     def _send(self, batch: list[tuple[Page, asyncio.Future]], alone: bool = False) -> None:
         pool = self.pool
         if pool is None:  # closed meanwhile
-            for _, waiter in batch:
-                if not waiter.done():
-                    waiter.cancel()
+            self._unfinished(batch)
             return
         try:
             task = pool.submit(clean_batch_in_worker, [page for page, _ in batch], self.lessons)
@@ -204,10 +202,8 @@ class ExtractPipeline:
     def _returned(self, pool: ProcessPoolExecutor, batch: list[tuple[Page, asyncio.Future]],
                   done: asyncio.Future, alone: bool) -> None:
         self._tasks -= 1
-        if done.cancelled():
-            for _, waiter in batch:
-                if not waiter.done():
-                    waiter.cancel()
+        if done.cancelled():  # the pool was shut down with the batch still queued
+            self._unfinished(batch)
         elif isinstance(done.exception(), BrokenProcessPool):
             self._lost(pool, batch, guilty=alone)
         elif done.exception() is not None:  # the batch could not be sent or returned
@@ -223,6 +219,16 @@ class ExtractPipeline:
                 else:
                     waiter.set_result(result)
         self._pump()
+
+    def _unfinished(self, batch: list[tuple[Page, asyncio.Future]]) -> None:
+        """The pool closed before these pages were cleaned: each gets a failure
+        row (a cancelled wait would drop the page without one)."""
+        for page, waiter in batch:
+            logger.error("The crawl stopped before %s was cleaned", page.url)
+            if not waiter.done():
+                waiter.set_result(Failure(page.url, "extract",
+                                          "the crawl stopped before this page was cleaned",
+                                          page.http_status))
 
     def _lost(self, pool: ProcessPoolExecutor, batch: list[tuple[Page, asyncio.Future]],
               guilty: bool) -> None:

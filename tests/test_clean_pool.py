@@ -106,3 +106,19 @@ async def test_the_page_alone_in_the_pool_when_it_dies_is_the_one_that_fails(tmp
     assert stats.get_value("corpus/clean_pool_restarts") == 2
     expected = {p.url: clean_page(p, pipe.options).text for p in pages}
     assert all(r.text == expected[r.url] for r in results if isinstance(r, Article))
+
+
+async def test_pages_still_queued_when_the_pool_closes_become_failures(tmp_path):
+    """A crawl stopped with pages still waiting for a worker: each is a
+    failure (a row the user sees), none vanishes."""
+    pipe, stats = pipeline(tmp_path)
+    pages = [page(i, 600) for i in range(12)]
+    tasks = [asyncio.ensure_future(pipe.process_item(p)) for p in pages]
+    await until(lambda: pipe._tasks >= 2 and len(pipe.pool._processes) == 2)
+    pipe.close_spider()
+    results = await asyncio.gather(*tasks)
+    assert len(results) == 12
+    assert all(isinstance(r, (Article, Failure)) for r in results)
+    stopped = [r for r in results if isinstance(r, Failure)]
+    assert stopped and all(r.reason == "the crawl stopped before this page was cleaned"
+                           for r in stopped)
