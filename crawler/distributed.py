@@ -476,9 +476,13 @@ class Drainer:
             self.corpus.add_failure(item)
             key = outcome_stat(item, None)
         else:
-            key = outcome_stat(item, self.corpus.add_article(item))
+            outcome = self.corpus.add_article(item)
+            key = outcome_stat(item, outcome)
             if key == "corpus/skipped/known":
                 state.unrecorded[key] = state.unrecorded.get(key, 0) + 1
+            if outcome.replaced:
+                replaced = f"corpus/replaced/{outcome.replaced}"
+                self.report.counters[replaced] = self.report.counters.get(replaced, 0) + 1
         self.report.counters[key] = self.report.counters.get(key, 0) + 1
 
     def _written(self, item: Article | Failure, crawl_id: int) -> bool:

@@ -374,6 +374,9 @@ class CorpusPipeline:
             logger.debug("Already in the corpus: %s", item.url)
         else:
             stats.inc_value(f"corpus/articles/{outcome.status}")
+            if outcome.replaced:
+                # the copy kept so far, now a duplicate of this earlier one
+                stats.inc_value(f"corpus/replaced/{outcome.replaced}")
 
     def _write_failed(self, exc: BaseException) -> None:
         if self.write_error is not None:

@@ -24,8 +24,10 @@ class Snapshot:
         return cls(
             at=at,
             pages=stats.get("response_received_count", 0),
-            articles=total("corpus/articles/"),
-            duplicates=total("corpus/duplicates/"),
+            # an article replaced by an earlier copy was counted as stored,
+            # and is a duplicate now
+            articles=total("corpus/articles/") - total("corpus/replaced/"),
+            duplicates=total("corpus/duplicates/") + total("corpus/replaced/"),
             known=total("corpus/skipped/"),
             failures=total("corpus/failures/"),
             queued=queued,

@@ -257,6 +257,9 @@ class Outcome:
     article_id: int | None = None  # the kept article, when known already
     kind: str | None = None  # for duplicates: url, exact or near
     similarity: float | None = None
+    #: for a stored article: the kind (exact or near) of the copy it replaced as the
+    #: kept article, being published earlier; that copy became a duplicate of it
+    replaced: str | None = None
 
 
 def open_database(path: str | Path, *, busy_timeout: float = 30.0) -> Database:
@@ -493,6 +496,7 @@ class Corpus:
         if dup_row:
             return Outcome("known", dup_row[0], kind="duplicate")
 
+        replaced: str | None = None
         kept_url = self._by_hash.get(article.content_hash)
         kept_id = None if kept_url else self._stored_by_hash(article.content_hash)
         if kept_id in {old for old, _, _, _ in self._demotions}:
@@ -501,6 +505,7 @@ class Corpus:
             if published_earlier(article.published, self._published_of(kept_url, kept_id)):
                 self._supersede(url, kept_url, kept_id, 1.0, "exact")
                 kept_url = kept_id = None
+                replaced = "exact"
         if kept_url or kept_id:
             self._duplicates[url] = {
                 "url": url,
@@ -531,6 +536,7 @@ class Corpus:
                 return Outcome("duplicate", near.article_id, kind="near",
                                similarity=near.similarity)
             self._supersede(url, near.url, near.article_id, near.similarity, "near")
+            replaced = "near"
 
         self._articles[url] = self._row(article)
         self._by_hash[article.content_hash] = url
@@ -544,7 +550,7 @@ class Corpus:
         self.index.hold(url, sketch, article.published)
         self._keep_page(article)
         self._maybe_flush()
-        return Outcome("stored")
+        return Outcome("stored", replaced=replaced)
 
     def _without_learnt_lines(self, article: Article) -> Article:
         """``article`` without its site's chrome lines learnt during this crawl

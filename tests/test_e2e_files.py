@@ -216,3 +216,47 @@ def test_progress_lines(tmp_path):
     last = progress[-1]
     assert "Finished (finished):" in last and " articles, " in last and " failures" in last
     assert all("pages/s" in line and "queued" in line for line in progress[:-1])
+
+
+def _dated_page(title: str, body: str, published: str) -> str:
+    paragraphs = "".join(f"<p>{p}</p>" for p in body.split("\n"))
+    return (f"<html><head><title>{title}</title>"
+            f'<meta property="article:published_time" content="{published}"></head>'
+            f"<body><article><h1>{title}</h1>{paragraphs}</article></body></html>")
+
+
+def test_an_article_replaced_by_an_earlier_copy_is_counted_as_a_duplicate(tmp_path):
+    """Stats and the progress line agree with the tables when a copy published
+    earlier arrives after the article it replaces (it was counted as stored)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    text = (SEEDS / "000_105da86cbff68d84.txt").read_text(encoding="utf-8").split("\n", 1)[1]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    # crawled in name order: each later file is an earlier-published copy
+    (folder / "a.html").write_text(_dated_page("Talks", text, "2024-05-03T09:00:00Z"))
+    (folder / "b.html").write_text(_dated_page("Talks", text, "2024-05-02T09:00:00Z"))
+    (folder / "c.html").write_text(
+        _dated_page("Talks", text + "\nReporting by the wire desk.", "2024-05-01T09:00:00Z"))
+    db = tmp_path / "c.db"
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "files", "-a", f"path={folder}",
+         "-s", f"CORPUS_DB={db}", "-s", "CLEAN_WORKERS=0", "-s", "CONCURRENT_REQUESTS=1",
+         "-s", "CORPUS_PROGRESS_INTERVAL=30"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    import sqlite_utils
+
+    corpus = sqlite_utils.Database(db)
+    assert [r["fetched_url"] for r in corpus.query("select fetched_url from articles")] == [
+        (folder / "c.html").as_uri()]
+    assert {(r["fetched_url"], r["kind"]) for r in corpus.query("select * from duplicates")} == {
+        ((folder / "a.html").as_uri(), "exact"), ((folder / "b.html").as_uri(), "near")}
+    stats = json.loads(next(corpus.query("select stats from crawls"))["stats"])
+    assert stats["corpus/articles/stored"] == 3
+    assert stats["corpus/replaced/exact"] == 1 and stats["corpus/replaced/near"] == 1
+    last = [line for line in proc.stderr.splitlines() if "Finished (finished):" in line][-1]
+    assert "3 pages, 1 articles, 2 duplicates" in last, last

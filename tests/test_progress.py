@@ -10,3 +10,10 @@ def test_summary_line_counts_and_rate():
     assert summary_line(now, before) == (
         "120 pages, 92 articles, 6 duplicates, 7 already known, 4 failures; 10.0 pages/s, 42 queued")
     assert summary_line(now, None).endswith("4 failures")
+
+
+def test_an_article_replaced_by_an_earlier_copy_counts_as_a_duplicate():
+    stats = {"response_received_count": 10, "corpus/articles/stored": 8,
+             "corpus/duplicates/exact": 1, "corpus/replaced/near": 2, "corpus/replaced/exact": 1}
+    line = summary_line(Snapshot.from_stats(stats, at=1.0), None)
+    assert line.startswith("10 pages, 5 articles, 4 duplicates, ")
