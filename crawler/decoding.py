@@ -56,10 +56,15 @@ def gunzip(body: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
     return out
 
 
+#: control bytes that do not occur in text (tab, newline, form feed and carriage return do)
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+
+
 def _control_ratio(sample: bytes) -> float:
     if not sample:
         return 0.0
-    bad = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    # what deleting them removes, counted in C (a loop over the bytes costs 0.3 ms a page)
+    bad = len(sample) - len(sample.translate(None, _CONTROL))
     return bad / len(sample)
 
 

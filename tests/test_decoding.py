@@ -56,3 +56,13 @@ def test_not_text(body, words):
 def test_legacy_encoding_detected():
     text = "Le gouvernement a annoncé des mesures économiques très attendues par les entreprises."
     assert decode(text.encode("latin-1")).text == text
+
+
+def test_control_bytes_over_five_percent_are_binary_but_whitespace_is_text():
+    words = b"plain words of a page " * 20  # 440 bytes
+    # tabs, newlines, form feeds and carriage returns are text, however many
+    assert decode(words + b"\t\n\x0c\r" * 200).text.startswith("plain words")
+    # other control bytes: a few are tolerated, over 5 % of the first bytes are not
+    assert decode(words + b"\x01" * 20).text.startswith("plain words")
+    with pytest.raises(NotText, match="control characters"):
+        decode(words + b"\x01\x02\x1f" * 10)
