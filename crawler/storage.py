@@ -391,6 +391,11 @@ class Corpus:
         self._takes_over: dict[str, int] = {}
         # stored articles replaced by an earlier copy: (id, new url, similarity, kind)
         self._demotions: list[tuple[int, str, float, str]] = []
+        # until the cold-start regrouping of a new corpus: article id -> the title,
+        # text and features it was written with, so that the regrouping need not
+        # compute them again (None once the corpus is past COLD_START_DOCS)
+        self._cold_features: dict[int, tuple[str | None, str, Features]] | None = (
+            {} if self.index.stats.docs < COLD_START_DOCS else None)
 
     def read(self, sql: str, params: list[Any]) -> sqlite3.Cursor:
         """A read query, on this thread's connection: the writer's own on the writer
@@ -794,6 +799,8 @@ class Corpus:
         self._demotions.clear()
         if docs_before < COLD_START_DOCS <= self.index.stats.docs:
             self._regroup_after_cold_start()
+        if self.index.stats.docs >= COLD_START_DOCS:
+            self._cold_features = None
         if self._learn_due:
             due, self._learn_due = self._learn_due, set()
             if self.learn_during_crawl:
@@ -803,7 +810,7 @@ class Corpus:
         """See :data:`COLD_START_DOCS`."""
         try:
             with write_transaction(self.db):
-                articles, groups = self.index.rebuild()
+                articles, groups = self.index.rebuild(self._cold_features)
         except BaseException:
             self.index.rolled_back()
             raise
@@ -838,6 +845,8 @@ class Corpus:
                                   f" ({', '.join(':' + c for c in row)})")
                 article_id = self.db.execute(insert_sql, row).lastrowid
                 self.index.add(article_id, row, story_id, tf, feats.sketch, feats.sentences)
+                if self._cold_features is not None:
+                    self._cold_features[article_id] = (row.get("title"), row["text"], feats)
             for old_id, new_url, similarity, kind in self._demotions:
                 new = self._stored_by_url(new_url)
                 if new is not None:

@@ -30,14 +30,18 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter, OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
 from crawler import neardup, stories
 from crawler.neardup import Sketch
+
+if TYPE_CHECKING:
+    from crawler.features import Features
 
 logger = logging.getLogger(__name__)
 
@@ -661,8 +665,14 @@ class StoryIndex:
 
     # --- offline -------------------------------------------------------------------
 
-    def rebuild(self) -> tuple[int, int]:
+    def rebuild(self, known: Mapping[int, tuple[str | None, str, Features]] | None = None
+                ) -> tuple[int, int]:
         """Recompute every story (and the story index) from the stored articles.
+
+        ``known``: article id -> (title, text, their :mod:`crawler.features`),
+        computed already; used for an article whose stored title and text are
+        still those (the cold-start regrouping has them from the cleaning
+        workers), computed again otherwise.
 
         Returns (articles, stories). Runs inside the caller's transaction.
         """
@@ -671,11 +681,14 @@ class StoryIndex:
             " ORDER BY id").fetchall()
         docs, data = [], {}
         for aid, url, title, text, published, site, guessed in rows:
-            tf = dict(stories.terms(title, text or ""))
+            feats = (known or {}).get(aid)
+            if feats is not None and (feats[0], feats[1]) != (title, text):
+                feats = None  # the stored text changed since (an update, learnt chrome lines)
+            tf = dict(feats[2].terms) if feats else dict(stories.terms(title, text or ""))
             # a date guessed from the text does not count for the window, as online
             docs.append(stories.Doc(aid, stories.day_of(published, bool(guessed)), tf))
             data[aid] = {"url": url, "title": title, "text": text, "published": published,
-                         "site": site, "tf": tf}
+                         "site": site, "tf": tf, "features": feats[2] if feats else None}
         story_of = stories.regroup(docs)
         self._weights_cache.clear()
         self._pairs.clear()  # every stored weight is computed again
@@ -697,7 +710,9 @@ class StoryIndex:
                 ids[group] = self.new_story(d)
             sid = ids[group]
             self.db.execute("UPDATE articles SET story_id = ? WHERE id = ?", [sid, doc.article_id])
-            self.add(doc.article_id, d, sid, d["tf"])
+            f = d["features"]
+            self.add(doc.article_id, d, sid, d["tf"], f.sketch if f else None,
+                     f.sentences if f else None)
         self.fold(everything=True)
         self.finish()
         return len(docs), len(ids)

@@ -232,6 +232,49 @@ def test_rebuild_keeps_the_quakes_apart_and_the_tables_consistent(tmp_path):
     assert len(partition_of(db)) == 2
 
 
+def _index_dump(path) -> dict[str, list]:
+    db = sqlite3.connect(path)
+    out = {table: db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() for table in (
+        "neardup_fingerprints", "neardup_fingerprints_new", "story_terms", "story_terms_new")}
+    out["articles"] = db.execute("SELECT id, story_id FROM articles ORDER BY id").fetchall()
+    out["stories"] = db.execute("SELECT id, title, article_count FROM stories ORDER BY id").fetchall()
+    out["features"] = db.execute("SELECT * FROM article_features ORDER BY article_id").fetchall()
+    out["sentences"] = db.execute("SELECT story_id, article_id, position, sentence, key"
+                                  " FROM story_sentences ORDER BY article_id, position").fetchall()
+    db.close()
+    return out
+
+
+def _rebuilt(path, known=None) -> dict[str, list]:
+    sdb = open_database(path)
+    with write_transaction(sdb):
+        StoryIndex(sdb).rebuild(known)
+    sdb.close()
+    return _index_dump(path)
+
+
+def test_rebuild_with_the_features_known_gives_the_same_index(tmp_path):
+    """The cold-start regrouping hands the rebuild the features the workers
+    computed: it must come out as if they were computed again, and an entry
+    whose title or text is no longer the stored one must be ignored."""
+    from crawler import features
+
+    for name in ("a.db", "b.db", "c.db"):
+        corpus_with_quakes(tmp_path / name)
+    db = sqlite3.connect(tmp_path / "a.db")
+    rows = db.execute("SELECT id, title, text FROM articles ORDER BY id").fetchall()
+    db.close()
+    known = {aid: (title, text, features.compute(title, text)) for aid, title, text in rows}
+    first, title, text = rows[0]
+    other = rows[-1][2]
+    known[first] = (title, other, features.compute(title, other))  # stale: the text changed
+    computed = _rebuilt(tmp_path / "a.db")
+    assert _rebuilt(tmp_path / "b.db", known) == computed
+    # (and the entries are used: features for a matching text are taken as they come)
+    known[first] = (title, text, features.compute(title, other))
+    assert _rebuilt(tmp_path / "c.db", known)["neardup_fingerprints"] != computed["neardup_fingerprints"]
+
+
 BOILERPLATE = ("Our reporters cover the valley every day. Send tips to the newsroom desk. "
                "Local journalism depends on readers like you, so subscribe to support our work.")
 
