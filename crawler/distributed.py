@@ -480,8 +480,8 @@ class Drainer:
             key = outcome_stat(item, outcome)
             if key == "corpus/skipped/known":
                 state.unrecorded[key] = state.unrecorded.get(key, 0) + 1
-            if outcome.replaced:
-                replaced = f"corpus/replaced/{outcome.replaced}"
+            for kind in outcome.replaced:
+                replaced = f"corpus/replaced/{kind}"
                 self.report.counters[replaced] = self.report.counters.get(replaced, 0) + 1
         self.report.counters[key] = self.report.counters.get(key, 0) + 1
 

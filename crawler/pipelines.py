@@ -374,9 +374,11 @@ class CorpusPipeline:
             logger.debug("Already in the corpus: %s", item.url)
         else:
             stats.inc_value(f"corpus/articles/{outcome.status}")
-            if outcome.replaced:
-                # the copy kept so far, now a duplicate of this earlier one
-                stats.inc_value(f"corpus/replaced/{outcome.replaced}")
+            for kind in outcome.replaced:
+                # a stored copy, now a duplicate of this earlier one
+                stats.inc_value(f"corpus/replaced/{kind}")
+            if outcome.replaced_in_crawl:
+                stats.inc_value("corpus/replaced_in_crawl", outcome.replaced_in_crawl)
 
     def _write_failed(self, exc: BaseException) -> None:
         if self.write_error is not None:

@@ -24,9 +24,10 @@ class Snapshot:
         return cls(
             at=at,
             pages=stats.get("response_received_count", 0),
-            # an article replaced by an earlier copy was counted as stored,
-            # and is a duplicate now
-            articles=total("corpus/articles/") - total("corpus/replaced/"),
+            # rows this crawl wrote: a stored article replaced by an earlier copy
+            # is a duplicates row now (and no longer an article, if this crawl
+            # had counted it as one)
+            articles=total("corpus/articles/") - stats.get("corpus/replaced_in_crawl", 0),
             duplicates=total("corpus/duplicates/") + total("corpus/replaced/"),
             known=total("corpus/skipped/"),
             failures=total("corpus/failures/"),

@@ -226,6 +226,15 @@ def m007_staged_postings(db: Database) -> None:
     create_staged_tables(db)
 
 
+@migrations()
+def m008_versions_url(db: Database) -> None:
+    """The URL an earlier text was fetched from (``versions.url``): when an
+    article becomes a duplicate of an earlier copy, its versions move to the
+    kept article and keep saying whose texts they were."""
+    db["versions"].add_column("url", str)
+    db.execute("UPDATE versions SET url = (SELECT url FROM articles a WHERE a.id = article_id)")
+
+
 #: articles of one host, as ranges over the unique index on ``url`` (a
 #: ``LIKE 'https://host/%'`` would scan the whole table).
 HOST_RANGE = ("((url >= ? AND url < ?) OR (url >= ? AND url < ?)"
@@ -257,9 +266,11 @@ class Outcome:
     article_id: int | None = None  # the kept article, when known already
     kind: str | None = None  # for duplicates: url, exact or near
     similarity: float | None = None
-    #: for a stored article: the kind (exact or near) of the copy it replaced as the
-    #: kept article, being published earlier; that copy became a duplicate of it
-    replaced: str | None = None
+    #: for a stored article: the kinds (exact, near) of the stored copies it replaced
+    #: as the kept article, being published earlier (each is a duplicate of it now) ...
+    replaced: tuple[str, ...] = ()
+    #: ... and how many of those this crawl had counted as stored or updated
+    replaced_in_crawl: int = 0
 
 
 def open_database(path: str | Path, *, busy_timeout: float = 30.0) -> Database:
@@ -501,16 +512,18 @@ class Corpus:
         if dup_row:
             return Outcome("known", dup_row[0], kind="duplicate")
 
-        replaced: str | None = None
+        replaced: list[str] = []
+        in_crawl = 0
         kept_url = self._by_hash.get(article.content_hash)
         kept_id = None if kept_url else self._stored_by_hash(article.content_hash)
         if kept_id in {old for old, _, _, _ in self._demotions}:
             kept_id = None  # already being replaced by an earlier copy in this batch
         if kept_url or kept_id:
             if published_earlier(article.published, self._published_of(kept_url, kept_id)):
+                replaced.append("exact")
+                in_crawl += self._counted_in_this_crawl(kept_id)
                 self._supersede(url, kept_url, kept_id, 1.0, "exact")
                 kept_url = kept_id = None
-                replaced = "exact"
         if kept_url or kept_id:
             self._duplicates[url] = {
                 "url": url,
@@ -540,8 +553,9 @@ class Corpus:
                 self._maybe_flush()
                 return Outcome("duplicate", near.article_id, kind="near",
                                similarity=near.similarity)
+            replaced.append("near")
+            in_crawl += self._counted_in_this_crawl(near.article_id)
             self._supersede(url, near.url, near.article_id, near.similarity, "near")
-            replaced = "near"
 
         self._articles[url] = self._row(article)
         self._by_hash[article.content_hash] = url
@@ -555,7 +569,16 @@ class Corpus:
         self.index.hold(url, sketch, article.published)
         self._keep_page(article)
         self._maybe_flush()
-        return Outcome("stored", replaced=replaced)
+        return Outcome("stored", replaced=tuple(replaced), replaced_in_crawl=in_crawl)
+
+    def _counted_in_this_crawl(self, article_id: int | None) -> bool:
+        """Did this crawl count the kept copy an earlier one replaces (as stored or
+        updated)? Yes for one still waiting to be written (``None``) or with an
+        update waiting; for a stored row, when this crawl wrote it."""
+        if article_id is None or any(u.get("id") == article_id for u in self._updates):
+            return True
+        row = self.db.execute("SELECT crawl_id FROM articles WHERE id = ?", [article_id]).fetchone()
+        return row is not None and self.crawl_id is not None and row[0] == self.crawl_id
 
     def _without_learnt_lines(self, article: Article) -> Article:
         """``article`` without its site's chrome lines learnt during this crawl
@@ -851,13 +874,18 @@ class Corpus:
                 new = self._stored_by_url(new_url)
                 if new is not None:
                     self.index.demote(old_id, new[0], similarity, self.crawl_id, now(), kind)
+            demoted = {old for old, _, _, _ in self._demotions}
             for row in self._updates:
                 article_id = row.pop("id")
+                if article_id in demoted:
+                    # an earlier copy replaced it in this batch: its URL is a duplicate
+                    # now, and a duplicate keeps no text
+                    continue
                 # Keep the text this update replaces.
                 self.db.execute(
-                    "INSERT INTO versions (article_id, title, text, content_hash, fetched_at, "
-                    "replaced_at, crawl_id) SELECT id, title, text, content_hash, fetched_at, ?, ? "
-                    "FROM articles WHERE id = ?", [now(), self.crawl_id, article_id])
+                    "INSERT INTO versions (article_id, url, title, text, content_hash, fetched_at,"
+                    " replaced_at, crawl_id) SELECT id, url, title, text, content_hash, fetched_at,"
+                    " ?, ? FROM articles WHERE id = ?", [now(), self.crawl_id, article_id])
                 self.index.remove(article_id)
                 self.db["articles"].update(article_id, row)
                 self.index.reindex(article_id)

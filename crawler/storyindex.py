@@ -570,6 +570,8 @@ class StoryIndex:
             " SET article_id = excluded.article_id, kind = excluded.kind,"
             " similarity = excluded.similarity",
             [old[0], old[1], new_id, kind, similarity, old[2], crawl_id, seen_at])
+        # its earlier texts stay, with the kept article (versions.url says whose they were)
+        self.db.execute("UPDATE versions SET article_id = ? WHERE article_id = ?", [new_id, old_id])
         self.db.execute("DELETE FROM articles WHERE id = ?", [old_id])
 
     def recount_sentences(self, story_id: int, keys: list[str] | None = None) -> None:

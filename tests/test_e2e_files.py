@@ -258,5 +258,40 @@ def test_an_article_replaced_by_an_earlier_copy_is_counted_as_a_duplicate(tmp_pa
     stats = json.loads(next(corpus.query("select stats from crawls"))["stats"])
     assert stats["corpus/articles/stored"] == 3
     assert stats["corpus/replaced/exact"] == 1 and stats["corpus/replaced/near"] == 1
+    assert stats["corpus/replaced_in_crawl"] == 2
     last = [line for line in proc.stderr.splitlines() if "Finished (finished):" in line][-1]
     assert "3 pages, 1 articles, 2 duplicates" in last, last
+
+
+def test_a_later_crawl_replacing_a_stored_article_counts_only_what_it_wrote(tmp_path):
+    """The replaced article was stored by the first crawl: the second crawl wrote
+    one article and one duplicates row, and says so."""
+    import subprocess
+    import sys
+
+    import sqlite_utils
+
+    from tests.conftest import ROOT
+
+    text = (SEEDS / "000_105da86cbff68d84.txt").read_text(encoding="utf-8").split("\n", 1)[1]
+    db = tmp_path / "c.db"
+    runs = []
+    for name, published in (("late", "2024-05-03T09:00:00Z"), ("early", "2024-05-01T09:00:00Z")):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / f"{name}.html").write_text(_dated_page("Talks", text, published))
+        runs.append(subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "files", "-a", f"path={folder}",
+             "-s", f"CORPUS_DB={db}", "-s", "CLEAN_WORKERS=0"],
+            cwd=ROOT, capture_output=True, text=True, timeout=120))
+        assert runs[-1].returncode == 0, runs[-1].stderr[-2000:]
+    corpus = sqlite_utils.Database(db)
+    rows = {r["crawl_id"]: r for r in corpus.query(
+        "select crawl_id, count(*) n from articles group by crawl_id")}
+    dups = {r["crawl_id"]: r["n"] for r in corpus.query(
+        "select crawl_id, count(*) n from duplicates group by crawl_id")}
+    assert rows[2]["n"] == 1 and dups == {2: 1} and 1 not in rows
+    stats = json.loads(next(corpus.query("select stats from crawls where id = 2"))["stats"])
+    assert stats["corpus/replaced/exact"] == 1 and "corpus/replaced_in_crawl" not in stats
+    last = [line for line in runs[1].stderr.splitlines() if "Finished (finished):" in line][-1]
+    assert "1 pages, 1 articles, 1 duplicates" in last, last

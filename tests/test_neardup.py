@@ -127,3 +127,56 @@ def test_an_earlier_copy_takes_over_the_story_its_original_has_when_written(tmp_
     db = sqlite_utils.Database(tmp_path / "c.db")
     assert [(r["url"], r["story_id"]) for r in db.query("select url, story_id from articles")] == [
         ("https://early.test/1", moved_to)]
+
+
+def test_an_earlier_copy_replaces_an_updated_article_and_every_copy_it_matches(tmp_path):
+    """Two stored articles with the same text (one got it by an update, which
+    keeps a version): an earlier copy replaces both, the outcome names both,
+    and the version moves to the kept article with the URL it came from."""
+    import sqlite_utils
+
+    corpus = Corpus(tmp_path / "c.db")
+    corpus.start_crawl("files", {})
+    corpus.add_article(art("https://a.test/1", WIRE, "2024-05-03T09:00:00Z"))
+    corpus.add_article(art("https://b.test/1", OTHER, "2024-05-04T09:00:00Z"))
+    corpus.close()
+    corpus = Corpus(tmp_path / "c.db")
+    corpus.start_crawl("files", {})
+    assert corpus.add_article(art("https://b.test/1", WIRE, "2024-05-04T09:00:00Z")).status == "updated"
+    corpus.close()
+    corpus = Corpus(tmp_path / "c.db")
+    corpus.start_crawl("files", {})
+    outcome = corpus.add_article(art("https://wire.test/1", WIRE, "2024-05-01T09:00:00Z"))
+    assert (outcome.status, outcome.replaced, outcome.replaced_in_crawl) == ("stored", ("exact", "near"), 0)
+    corpus.close()
+    db = sqlite_utils.Database(tmp_path / "c.db")
+    kept = next(db.query("select id, url from articles"))
+    assert kept["url"] == "https://wire.test/1" and db["articles"].count == 1
+    assert {(r["url"], r["article_id"]) for r in db.query("select url, article_id from duplicates")} == {
+        ("https://a.test/1", kept["id"]), ("https://b.test/1", kept["id"])}
+    assert [(r["article_id"], r["url"], r["text"]) for r in db.query("select * from versions")] == [
+        (kept["id"], "https://b.test/1", OTHER)]
+
+
+def test_an_article_updated_and_replaced_in_the_same_batch(tmp_path):
+    """A refetched article whose text changed, then an earlier copy of its old
+    text, both waiting in one batch: the batch is written, the article is a
+    duplicate, and this crawl counted it (as updated)."""
+    import sqlite_utils
+
+    corpus = Corpus(tmp_path / "c.db")
+    corpus.start_crawl("files", {})
+    corpus.add_article(art("https://late.test/1", WIRE, "2024-05-03T09:00:00Z"))
+    corpus.close()
+    corpus = Corpus(tmp_path / "c.db", batch_size=100)
+    corpus.start_crawl("files", {})
+    rewritten = OTHER + " " + OTHER.replace("council", "assembly")
+    assert corpus.add_article(art("https://late.test/1", rewritten, "2024-05-03T09:00:00Z")).status == "updated"
+    outcome = corpus.add_article(art("https://early.test/1", "Photo: agency. " + WIRE,
+                                     "2024-05-01T09:00:00Z"))
+    assert (outcome.replaced, outcome.replaced_in_crawl) == (("near",), 1)
+    corpus.close()
+    db = sqlite_utils.Database(tmp_path / "c.db")
+    assert [r["url"] for r in db.query("select url from articles")] == ["https://early.test/1"]
+    assert [r["url"] for r in db.query("select url from duplicates")] == ["https://late.test/1"]
+    assert db["versions"].count == 0

@@ -13,7 +13,9 @@ def test_summary_line_counts_and_rate():
 
 
 def test_an_article_replaced_by_an_earlier_copy_counts_as_a_duplicate():
+    # three stored articles became duplicates; two of them this crawl had stored
     stats = {"response_received_count": 10, "corpus/articles/stored": 8,
-             "corpus/duplicates/exact": 1, "corpus/replaced/near": 2, "corpus/replaced/exact": 1}
+             "corpus/duplicates/exact": 1, "corpus/replaced/near": 2, "corpus/replaced/exact": 1,
+             "corpus/replaced_in_crawl": 2}
     line = summary_line(Snapshot.from_stats(stats, at=1.0), None)
-    assert line.startswith("10 pages, 5 articles, 4 duplicates, ")
+    assert line.startswith("10 pages, 6 articles, 4 duplicates, ")
