@@ -37,7 +37,13 @@ from crawler.siteprofile import (
     stored_lines,
     without_lines,
 )
-from crawler.storyindex import StoryIndex, create_staged_tables, create_tables, published_earlier
+from crawler.storyindex import (
+    NearMatch,
+    StoryIndex,
+    create_staged_tables,
+    create_tables,
+    published_earlier,
+)
 from crawler.urls import host_of
 
 logger = logging.getLogger(__name__)
@@ -544,6 +550,8 @@ class Corpus:
                                             {old for old, _, _, _ in self._demotions})
         if near is not None:
             if not published_earlier(article.published, near.published):
+                if replaced:  # it replaced an exact copy, but is a copy of an earlier one
+                    self._undo_supersede(url, near)
                 self._duplicates[url] = {
                     "url": url, "fetched_url": fetched, "kept_url": near.url,
                     "article_id": near.article_id, "kind": "near",
@@ -628,6 +636,16 @@ class Corpus:
             "crawl_id": self.crawl_id, "seen_at": now(),
         }
 
+    def _undo_supersede(self, url: str, near: NearMatch) -> None:
+        """``url`` replaced exact copies, then turned out a near copy of an earlier
+        article (``near``): it is not written, so the stored copies it was to
+        replace stay, and the copies waiting in the batch point at ``near``."""
+        self._demotions = [d for d in self._demotions if d[1] != url]
+        self._takes_over.pop(url, None)
+        for dup in self._duplicates.values():
+            if dup["kept_url"] == url:
+                dup["kept_url"], dup["article_id"] = near.url, near.article_id
+
     def _taken_over_story(self, url: str) -> int | None:
         """The story of the stored article ``url`` replaces, as it is now, if any."""
         old_id = self._takes_over.get(url)
@@ -638,14 +656,14 @@ class Corpus:
 
     def _note_variant(self, fetched: str, url: str, site: str | None) -> None:
         """A known article reached through another address: a ``url`` duplicate."""
-        if fetched == url or fetched in self._duplicates:
-            return
+        if fetched == url or fetched in self._duplicates or fetched in self._articles:
+            return  # (an address that is an article itself is no variant)
         pending = self._articles.get(url)
         if pending is not None and pending["fetched_url"] == fetched:
             return
         if self.db.execute(
-            "SELECT 1 FROM articles WHERE fetched_url = ? UNION ALL "
-            "SELECT 1 FROM duplicates WHERE url = ?", [fetched, fetched]
+            "SELECT 1 FROM articles WHERE fetched_url = ? OR url = ? UNION ALL "
+            "SELECT 1 FROM duplicates WHERE url = ?", [fetched, fetched, fetched]
         ).fetchone():
             return
         self.add_url_duplicate(fetched, url, site)
@@ -870,11 +888,28 @@ class Corpus:
                 self.index.add(article_id, row, story_id, tf, feats.sketch, feats.sentences)
                 if self._cold_features is not None:
                     self._cold_features[article_id] = (row.get("title"), row["text"], feats)
+            # Duplicates found in this batch point at their kept article, found now
+            # (by URL for one waiting in the batch), before a demotion removes it.
+            dups = []
+            for row in self._duplicates.values():
+                row = dict(row)
+                kept_url = row.pop("kept_url")
+                if row["article_id"] is None and kept_url:
+                    found = self._stored_by_url(kept_url)
+                    row["article_id"] = found[0] if found else None
+                dups.append(row)
+            # stored articles replaced by an earlier copy written in this batch:
+            # old id -> the earlier copy's id (a demotion whose copy turned out a
+            # duplicate itself, and was not written, does not happen)
+            demoted: dict[int, int] = {}
             for old_id, new_url, similarity, kind in self._demotions:
                 new = self._stored_by_url(new_url)
                 if new is not None:
                     self.index.demote(old_id, new[0], similarity, self.crawl_id, now(), kind)
-            demoted = {old for old, _, _, _ in self._demotions}
+                    demoted[old_id] = new[0]
+            for row in dups:
+                # a copy of an article an earlier copy has just replaced: of that one
+                row["article_id"] = demoted.get(row["article_id"], row["article_id"])
             for row in self._updates:
                 article_id = row.pop("id")
                 if article_id in demoted:
@@ -889,14 +924,6 @@ class Corpus:
                 self.index.remove(article_id)
                 self.db["articles"].update(article_id, row)
                 self.index.reindex(article_id)
-            dups = []
-            for row in self._duplicates.values():
-                row = dict(row)
-                kept_url = row.pop("kept_url")
-                if row["article_id"] is None and kept_url:
-                    found = self._stored_by_url(kept_url)
-                    row["article_id"] = found[0] if found else None
-                dups.append(row)
             if dups:
                 self.db["duplicates"].upsert_all(dups, pk="url", alter=False)
             if self._failures:
