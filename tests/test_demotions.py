@@ -8,8 +8,7 @@ import sqlite3
 
 import pytest
 
-from crawler.storage import Corpus
-from tests.test_neardup import OTHER, WIRE, art
+from tests.test_neardup import OTHER, WIRE, art, crawl
 
 
 def broken(path) -> list[tuple[str, list]]:
@@ -30,14 +29,6 @@ def broken(path) -> list[tuple[str, list]]:
     out = [(name, rows) for name, sql in rules.items() if (rows := db.execute(sql).fetchall())]
     db.close()
     return out
-
-
-def crawl(path, *articles, batch_size: int = 200) -> list:
-    corpus = Corpus(path, batch_size=batch_size)
-    corpus.start_crawl("files", {})
-    outcomes = [corpus.add_article(a) for a in articles]
-    corpus.close()
-    return outcomes
 
 
 def rows(path, sql: str) -> list[tuple]:

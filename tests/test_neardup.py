@@ -24,6 +24,15 @@ def art(url: str, text: str, published: str | None = None) -> Article:
                    word_count=len(text.split()), published=published, site=url.split("/")[2])
 
 
+def crawl(path, *articles: Article, batch_size: int = 200) -> list:
+    """One crawl that adds ``articles`` to the corpus at ``path``: their outcomes."""
+    corpus = Corpus(path, batch_size=batch_size)
+    corpus.start_crawl("files", {})
+    outcomes = [corpus.add_article(a) for a in articles]
+    corpus.close()
+    return outcomes
+
+
 def test_sketch_is_deterministic_and_winnowing_keeps_a_fraction():
     a, b = neardup.sketch(WIRE), neardup.sketch(WIRE)
     assert a == b
@@ -135,20 +144,12 @@ def test_an_earlier_copy_replaces_an_updated_article_and_every_copy_it_matches(t
     and the version moves to the kept article with the URL it came from."""
     import sqlite_utils
 
-    corpus = Corpus(tmp_path / "c.db")
-    corpus.start_crawl("files", {})
-    corpus.add_article(art("https://a.test/1", WIRE, "2024-05-03T09:00:00Z"))
-    corpus.add_article(art("https://b.test/1", OTHER, "2024-05-04T09:00:00Z"))
-    corpus.close()
-    corpus = Corpus(tmp_path / "c.db")
-    corpus.start_crawl("files", {})
-    assert corpus.add_article(art("https://b.test/1", WIRE, "2024-05-04T09:00:00Z")).status == "updated"
-    corpus.close()
-    corpus = Corpus(tmp_path / "c.db")
-    corpus.start_crawl("files", {})
-    outcome = corpus.add_article(art("https://wire.test/1", WIRE, "2024-05-01T09:00:00Z"))
+    crawl(tmp_path / "c.db", art("https://a.test/1", WIRE, "2024-05-03T09:00:00Z"),
+          art("https://b.test/1", OTHER, "2024-05-04T09:00:00Z"))
+    [update] = crawl(tmp_path / "c.db", art("https://b.test/1", WIRE, "2024-05-04T09:00:00Z"))
+    assert update.status == "updated"
+    [outcome] = crawl(tmp_path / "c.db", art("https://wire.test/1", WIRE, "2024-05-01T09:00:00Z"))
     assert (outcome.status, outcome.replaced, outcome.replaced_in_crawl) == ("stored", ("exact", "near"), 0)
-    corpus.close()
     db = sqlite_utils.Database(tmp_path / "c.db")
     kept = next(db.query("select id, url from articles"))
     assert kept["url"] == "https://wire.test/1" and db["articles"].count == 1
@@ -164,18 +165,13 @@ def test_an_article_updated_and_replaced_in_the_same_batch(tmp_path):
     duplicate, and this crawl counted it (as updated)."""
     import sqlite_utils
 
-    corpus = Corpus(tmp_path / "c.db")
-    corpus.start_crawl("files", {})
-    corpus.add_article(art("https://late.test/1", WIRE, "2024-05-03T09:00:00Z"))
-    corpus.close()
-    corpus = Corpus(tmp_path / "c.db", batch_size=100)
-    corpus.start_crawl("files", {})
+    crawl(tmp_path / "c.db", art("https://late.test/1", WIRE, "2024-05-03T09:00:00Z"))
     rewritten = OTHER + " " + OTHER.replace("council", "assembly")
-    assert corpus.add_article(art("https://late.test/1", rewritten, "2024-05-03T09:00:00Z")).status == "updated"
-    outcome = corpus.add_article(art("https://early.test/1", "Photo: agency. " + WIRE,
-                                     "2024-05-01T09:00:00Z"))
+    update, outcome = crawl(
+        tmp_path / "c.db", art("https://late.test/1", rewritten, "2024-05-03T09:00:00Z"),
+        art("https://early.test/1", "Photo: agency. " + WIRE, "2024-05-01T09:00:00Z"))
+    assert update.status == "updated"
     assert (outcome.replaced, outcome.replaced_in_crawl) == (("near",), 1)
-    corpus.close()
     db = sqlite_utils.Database(tmp_path / "c.db")
     assert [r["url"] for r in db.query("select url from articles")] == ["https://early.test/1"]
     assert [r["url"] for r in db.query("select url from duplicates")] == ["https://late.test/1"]

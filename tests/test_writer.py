@@ -171,14 +171,11 @@ def test_the_writer_keeps_nothing_per_article_once_a_batch_is_written(tmp_path):
 
 def test_opening_an_older_corpus_gives_its_versions_their_urls(tmp_path):
     path = tmp_path / "old.db"
-    corpus = Corpus(path)
-    corpus.start_crawl("files", {})
-    corpus.add_article(article("https://a.test/1", WIRE))
-    corpus.close()
-    corpus = Corpus(path)
-    corpus.start_crawl("files", {})
-    assert corpus.add_article(article("https://a.test/1", WIRE + " Updated.")).status == "updated"
-    corpus.close()
+    for text, status in ((WIRE, "stored"), (WIRE + " Updated.", "updated")):  # two crawls
+        corpus = Corpus(path)
+        corpus.start_crawl("files", {})
+        assert corpus.add_article(article("https://a.test/1", text)).status == status
+        corpus.close()
     # make it look like a corpus written before m008: versions without a url
     conn = sqlite3.connect(path)
     conn.execute("ALTER TABLE versions DROP COLUMN url")
