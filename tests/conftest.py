@@ -13,8 +13,33 @@ import sqlite_utils
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 FIXTURES = ROOT / "fixtures"
-#: the shared benches: ../shared beside the repository, or CORPUS_SHARED_DIR
-SHARED = Path(os.environ.get("CORPUS_SHARED_DIR") or ROOT.parent / "shared")
+
+
+def _shared_dir() -> Path:
+    """CORPUS_SHARED_DIR; else ``shared`` beside the repository; else, for a
+    clone of a local repository (``git clone /work/main /tmp/x``), ``shared``
+    beside the repository it was cloned from."""
+    if os.environ.get("CORPUS_SHARED_DIR"):
+        return Path(os.environ["CORPUS_SHARED_DIR"])
+    beside = ROOT.parent / "shared"
+    if beside.is_dir():
+        return beside
+    try:
+        origin = subprocess.run(["git", "config", "--get", "remote.origin.url"], cwd=ROOT,
+                                capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        origin = ""
+    if origin.startswith("file://"):
+        origin = origin[len("file://"):]
+    if origin and "://" not in origin and ":" not in origin.split("/")[0] and Path(origin).is_dir():
+        cloned_from = Path(origin).resolve().parent / "shared"
+        if cloned_from.is_dir():
+            return cloned_from
+    return beside
+
+
+#: the shared benches (read at run time, never copied here)
+SHARED = _shared_dir()
 
 
 @dataclass
