@@ -76,13 +76,35 @@ def _sample(pids: list[int]) -> tuple[int, dict[int, float]]:
 
 
 def run_crawl(base: str, db: Path, workers: int) -> dict:
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "sitemaps", "-a", f"sitemaps={base}/sitemap.xml",
-           "-s", f"CORPUS_DB={db}", "-s", "ALLOW_PRIVATE_NETWORKS=True",
-           "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS=32",
-           "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=32", "-s", "LOG_LEVEL=WARNING",
-           "-s", f"CLEAN_WORKERS={workers}", "-s", "HTTPCACHE_ENABLED=False"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "sitemaps",
+        "-a",
+        f"sitemaps={base}/sitemap.xml",
+        "-s",
+        f"CORPUS_DB={db}",
+        "-s",
+        "ALLOW_PRIVATE_NETWORKS=True",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+        "-s",
+        "CONCURRENT_REQUESTS=32",
+        "-s",
+        "CONCURRENT_REQUESTS_PER_DOMAIN=32",
+        "-s",
+        "LOG_LEVEL=WARNING",
+        "-s",
+        f"CLEAN_WORKERS={workers}",
+        "-s",
+        "HTTPCACHE_ENABLED=False",
+    ]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     peak, cpu = 0, {}
     while proc.poll() is None:
         rss, sample = _sample(_tree(proc.pid))
@@ -95,15 +117,23 @@ def run_crawl(base: str, db: Path, workers: int) -> dict:
         raise SystemExit(f"crawl failed ({proc.returncode}):\n{err[-3000:]}")
     corpus = sqlite_utils.Database(db)
     counts = {t: corpus[t].count for t in ("articles", "duplicates", "failures", "stories")}
-    counts["largest_story"] = next(corpus.query(
-        "select coalesce(max(article_count), 0) n from stories"))["n"]
+    counts["largest_story"] = next(
+        corpus.query("select coalesce(max(article_count), 0) n from stories")
+    )["n"]
     stats = json.loads(next(corpus.query("select stats from crawls order by id desc"))["stats"])
     counts["profile_lessons"] = stats.get("corpus/site_profiles/learnt_in_crawl", 0)
     counts["texts_stripped"] = stats.get("corpus/site_profiles/texts_stripped", 0)
     pages = stats.get("response_received_count", 0)
-    return {"wall_s": wall, "pages": pages, "pages_per_s": pages / wall, "cpu_s": sum(cpu.values()),
-            "cores_busy": sum(cpu.values()) / wall, "peak_rss_mb": peak / 2**20, **counts,
-            "stderr_tail": err[-500:] if err.strip() else ""}
+    return {
+        "wall_s": wall,
+        "pages": pages,
+        "pages_per_s": pages / wall,
+        "cpu_s": sum(cpu.values()),
+        "cores_busy": sum(cpu.values()) / wall,
+        "peak_rss_mb": peak / 2**20,
+        **counts,
+        "stderr_tail": err[-500:] if err.strip() else "",
+    }
 
 
 def single_core(pages: list[Path], base: str) -> dict:
@@ -123,8 +153,11 @@ def single_core(pages: list[Path], base: str) -> dict:
     for url, body in bodies:
         trafilatura.extract(body, url=url, with_metadata=True, include_comments=False)
     traf = time.perf_counter() - t0
-    return {"pages": len(bodies), "ours_pages_per_s": len(bodies) / ours,
-            "trafilatura_pages_per_s": len(bodies) / traf}
+    return {
+        "pages": len(bodies),
+        "ours_pages_per_s": len(bodies) / ours,
+        "trafilatura_pages_per_s": len(bodies) / traf,
+    }
 
 
 def main() -> None:
@@ -142,29 +175,39 @@ def main() -> None:
         else:
             manifest = json.loads((site / "manifest.json").read_text())
         srv = site_server.start(site)
-        print(f"site: {manifest['pages']} pages ({manifest['exact_duplicates']} exact copies, "
-              f"{manifest['near_duplicates']} near copies) at {srv.base}")
+        print(
+            f"site: {manifest['pages']} pages ({manifest['exact_duplicates']} exact copies, "
+            f"{manifest['near_duplicates']} near copies) at {srv.base}"
+        )
         print(f"server alone: {site_server.selftest(srv, 2000):,.0f} pages/s over 4 connections")
 
         crawl = run_crawl(srv.base, Path(tmp) / "corpus.db", args.workers)
-        print(f"crawl (scrapy crawl sitemaps, CLEAN_WORKERS={args.workers}): {crawl['pages']} responses "
-              f"in {crawl['wall_s']:.1f} s = {crawl['pages_per_s']:.1f} pages/s; "
-              f"{crawl['cores_busy']:.2f} cores busy; peak memory of the process tree "
-              f"{crawl['peak_rss_mb']:.0f} MB")
-        print(f"corpus: {crawl['articles']} articles, {crawl['duplicates']} duplicates, "
-              f"{crawl['failures']} failures; {crawl['stories']} stories, the largest "
-              f"{crawl['largest_story']} articles; site profiles learnt {crawl['profile_lessons']} "
-              f"times during the crawl, {crawl['texts_stripped']} stored texts lost learnt lines")
+        print(
+            f"crawl (scrapy crawl sitemaps, CLEAN_WORKERS={args.workers}): {crawl['pages']} responses "
+            f"in {crawl['wall_s']:.1f} s = {crawl['pages_per_s']:.1f} pages/s; "
+            f"{crawl['cores_busy']:.2f} cores busy; peak memory of the process tree "
+            f"{crawl['peak_rss_mb']:.0f} MB"
+        )
+        print(
+            f"corpus: {crawl['articles']} articles, {crawl['duplicates']} duplicates, "
+            f"{crawl['failures']} failures; {crawl['stories']} stories, the largest "
+            f"{crawl['largest_story']} articles; site profiles learnt {crawl['profile_lessons']} "
+            f"times during the crawl, {crawl['texts_stripped']} stored texts lost learnt lines"
+        )
         if crawl["stderr_tail"]:
             print("crawl stderr (tail):", crawl["stderr_tail"])
 
         pages = sorted(p for p in site.rglob("*.html"))[:: max(1, manifest["pages"] // args.sample)]
         sc = single_core(pages[: args.sample], srv.base)
-        print(f"single core, same pages ({sc['pages']}): our cleaning {sc['ours_pages_per_s']:.1f} pages/s, "
-              f"trafilatura.extract with metadata {sc['trafilatura_pages_per_s']:.1f} pages/s")
-        print(f"ratios: crawl / our single-core cleaning = {crawl['pages_per_s'] / sc['ours_pages_per_s']:.2f}x "
-              f"(target >= 1.6x); crawl / single-core trafilatura = "
-              f"{crawl['pages_per_s'] / sc['trafilatura_pages_per_s']:.2f}x (target >= 1.2x)")
+        print(
+            f"single core, same pages ({sc['pages']}): our cleaning {sc['ours_pages_per_s']:.1f} pages/s, "
+            f"trafilatura.extract with metadata {sc['trafilatura_pages_per_s']:.1f} pages/s"
+        )
+        print(
+            f"ratios: crawl / our single-core cleaning = {crawl['pages_per_s'] / sc['ours_pages_per_s']:.2f}x "
+            f"(target >= 1.6x); crawl / single-core trafilatura = "
+            f"{crawl['pages_per_s'] / sc['trafilatura_pages_per_s']:.2f}x (target >= 1.2x)"
+        )
         srv.shutdown()
 
 

@@ -80,21 +80,33 @@ def _summary(rows, score) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--dev-dir", type=Path, default=DEFAULT_DEV,
-                    help=f"benchmark split folder (default: {DEFAULT_DEV})")
+    ap.add_argument(
+        "--dev-dir",
+        type=Path,
+        default=DEFAULT_DEV,
+        help=f"benchmark split folder (default: {DEFAULT_DEV})",
+    )
     ap.add_argument("--worst", type=int, default=10, help="how many worst pages to list")
-    ap.add_argument("--tolerance", type=float, default=0.05,
-                    help="per-page check: flag pages this much F1 worse than trafilatura")
+    ap.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.05,
+        help="per-page check: flag pages this much F1 worse than trafilatura",
+    )
     ap.add_argument("--limit", type=int, default=None, help="only the first N pages")
-    ap.add_argument("--func", default="crawler.processing:extract_text",
-                    help="our extractor as MODULE:FUNC (default: the crawler's path)")
+    ap.add_argument(
+        "--func",
+        default="crawler.processing:extract_text",
+        help="our extractor as MODULE:FUNC (default: the crawler's path)",
+    )
     ap.add_argument("--json", type=Path, default=None, help="write per-page rows here")
     args = ap.parse_args(argv)
 
     dev = args.dev_dir.resolve()
     if not (dev / "truth.jsonl").is_file():
-        print(f"benchmark split not found: {dev} (expected truth.jsonl and *.html)",
-              file=sys.stderr)
+        print(
+            f"benchmark split not found: {dev} (expected truth.jsonl and *.html)", file=sys.stderr
+        )
         return 2
     score = _load_score(dev.parent)
     if str(REPO) not in sys.path:
@@ -108,35 +120,52 @@ def main(argv: list[str] | None = None) -> int:
     so, sb = _summary(ours, score), _summary(base, score)
 
     print(f"extraction bench: {len(pages)} pages from {dev}")
-    print(f"\n{'extractor':<34}{'F1':>7}{'P':>7}{'R':>7}{'mF1':>7}{'empty':>7}"
-          f"{'err':>5}{'ms_med':>8}{'ms_p95':>8}")
+    print(
+        f"\n{'extractor':<34}{'F1':>7}{'P':>7}{'R':>7}{'mF1':>7}{'empty':>7}"
+        f"{'err':>5}{'ms_med':>8}{'ms_p95':>8}"
+    )
     for name, s in ((args.func, so), ("trafilatura default", sb)):
-        print(f"{name:<34}{s['f1']:>7.3f}{s['precision']:>7.3f}{s['recall']:>7.3f}"
-              f"{s['macro_f1']:>7.3f}{s['empty']:>7}{s['errors']:>5}"
-              f"{s['ms_median']:>8.1f}{s['ms_p95']:>8.1f}")
+        print(
+            f"{name:<34}{s['f1']:>7.3f}{s['precision']:>7.3f}{s['recall']:>7.3f}"
+            f"{s['macro_f1']:>7.3f}{s['empty']:>7}{s['errors']:>5}"
+            f"{s['ms_median']:>8.1f}{s['ms_p95']:>8.1f}"
+        )
     ratio = so["ms_median"] / sb["ms_median"] if sb["ms_median"] else float("nan")
-    print(f"\nF1 difference: {so['f1'] - sb['f1']:+.3f}   "
-          f"median speed ratio (ours / trafilatura): {ratio:.2f}x")
+    print(
+        f"\nF1 difference: {so['f1'] - sb['f1']:+.3f}   "
+        f"median speed ratio (ours / trafilatura): {ratio:.2f}x"
+    )
 
-    worse = [(o, b) for o, b in zip(ours, base, strict=True)
-             if o["f1"] < b["f1"] - args.tolerance]
-    print(f"\nper-page check: {len(worse)} page(s) more than {args.tolerance:.2f} F1 "
-          f"worse than trafilatura")
+    worse = [(o, b) for o, b in zip(ours, base, strict=True) if o["f1"] < b["f1"] - args.tolerance]
+    print(
+        f"\nper-page check: {len(worse)} page(s) more than {args.tolerance:.2f} F1 "
+        f"worse than trafilatura"
+    )
     for o, b in sorted(worse, key=lambda ob: ob[0]["f1"] - ob[1]["f1"]):
-        print(f"  {o['id']:<22} ours {o['f1']:.3f}  trafilatura {b['f1']:.3f}  "
-              f"({o['f1'] - b['f1']:+.3f})  {o['url']}")
+        print(
+            f"  {o['id']:<22} ours {o['f1']:.3f}  trafilatura {b['f1']:.3f}  "
+            f"({o['f1'] - b['f1']:+.3f})  {o['url']}"
+        )
 
     print(f"\n{args.worst} worst pages (ours):")
     print(f"  {'id':<22}{'P':>7}{'R':>7}{'F1':>7}{'traf':>7}{'true':>7}{'pred':>7}  url")
     by_id = {b["id"]: b for b in base}
     for o in sorted(ours, key=lambda r: r["f1"])[: args.worst]:
-        print(f"  {o['id']:<22}{o['precision']:>7.3f}{o['recall']:>7.3f}{o['f1']:>7.3f}"
-              f"{by_id[o['id']]['f1']:>7.3f}{o['true_tokens']:>7}{o['pred_tokens']:>7}  {o['url']}")
+        print(
+            f"  {o['id']:<22}{o['precision']:>7.3f}{o['recall']:>7.3f}{o['f1']:>7.3f}"
+            f"{by_id[o['id']]['f1']:>7.3f}{o['true_tokens']:>7}{o['pred_tokens']:>7}  {o['url']}"
+        )
 
     if args.json:
-        args.json.write_text(json.dumps(
-            {"ours": {"summary": so, "pages": ours},
-             "trafilatura_default": {"summary": sb, "pages": base}}, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "ours": {"summary": so, "pages": ours},
+                    "trafilatura_default": {"summary": sb, "pages": base},
+                },
+                indent=1,
+            )
+        )
         print(f"\nwrote {args.json}")
     return 0
 

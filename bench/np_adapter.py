@@ -25,11 +25,17 @@ def crawl(urls: list[str], batch: int = 100) -> dict:
     for k in range(0, len(urls), batch):
         # request_args must be given: news-please 1.6.16 reads its timeout
         # from it and silently returns {} for every page when it is None.
-        results = NewsPlease.from_urls(urls[k:k + batch], request_args={"timeout": 30},
-                                       fetch_images=False)
+        results = NewsPlease.from_urls(
+            urls[k : k + batch], request_args={"timeout": 30}, fetch_images=False
+        )
         extracted += sum(1 for a in results.values() if a and getattr(a, "maintext", None))
     wall = time.perf_counter() - t0
-    return {"pages": len(urls), "with_text": extracted, "wall_s": wall, "pages_per_s": len(urls) / wall}
+    return {
+        "pages": len(urls),
+        "with_text": extracted,
+        "wall_s": wall,
+        "pages_per_s": len(urls) / wall,
+    }
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["crawl"]:

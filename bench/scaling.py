@@ -30,18 +30,39 @@ from crawler.dedup import content_hash  # noqa: E402
 from crawler.items import Article  # noqa: E402
 from crawler.storage import Corpus  # noqa: E402
 
-WORDS = ["harbour", "council", "budget", "pension", "clinic", "bridge", "stadium", "rentals",
-         "pollution", "nurses", "tram", "flights", "turbines", "flooded", "steel", "curfew"]
+WORDS = [
+    "harbour",
+    "council",
+    "budget",
+    "pension",
+    "clinic",
+    "bridge",
+    "stadium",
+    "rentals",
+    "pollution",
+    "nurses",
+    "tram",
+    "flights",
+    "turbines",
+    "flooded",
+    "steel",
+    "curfew",
+]
 
 
 def synthetic(i: int, rng: random.Random, start: datetime) -> Article:
     topic = sitegen.new_topic(random.Random(i // 3))  # stories of three articles
     text = "\n".join(sitegen.paragraph(rng, topic) for _ in range(rng.randint(5, 9)))
     text += f"\nReference {i} for the archive of this synthetic corpus."
-    return Article(url=f"https://bench{i % 50}.example/news/{i}",
-                   title=sitegen.sentence(rng, topic)[:80],
-                   text=text, content_hash=content_hash(text), word_count=len(text.split()),
-                   site=f"Outlet {i % 50}", published=(start + timedelta(minutes=7 * i)).isoformat())
+    return Article(
+        url=f"https://bench{i % 50}.example/news/{i}",
+        title=sitegen.sentence(rng, topic)[:80],
+        text=text,
+        content_hash=content_hash(text),
+        word_count=len(text.split()),
+        site=f"Outlet {i % 50}",
+        published=(start + timedelta(minutes=7 * i)).isoformat(),
+    )
 
 
 def grow(corpus: Corpus, start_i: int, end_i: int, rng: random.Random, start: datetime) -> None:
@@ -50,8 +71,9 @@ def grow(corpus: Corpus, start_i: int, end_i: int, rng: random.Random, start: da
     corpus.flush()
 
 
-def probe(corpus: Corpus, start_i: int, n: int, rng: random.Random, start: datetime,
-          batch: int) -> float:
+def probe(
+    corpus: Corpus, start_i: int, n: int, rng: random.Random, start: datetime, batch: int
+) -> float:
     """Microseconds per added article, including its share of the flushes."""
     articles = [synthetic(start_i + k, rng, start) for k in range(n)]
     t0 = time.perf_counter()
@@ -68,9 +90,13 @@ def query_ms(corpus: Corpus, rng: random.Random, n: int = 30) -> float:
     for _ in range(n):
         q = " ".join(rng.sample(WORDS, 2))
         t0 = time.perf_counter()
-        list(corpus.db.execute(
-            "select a.id, a.title from articles_fts join articles a on a.id = articles_fts.rowid "
-            "where articles_fts match ? order by rank limit 20", [q]))
+        list(
+            corpus.db.execute(
+                "select a.id, a.title from articles_fts join articles a on a.id = articles_fts.rowid "
+                "where articles_fts match ? order by rank limit 20",
+                [q],
+            )
+        )
         times.append((time.perf_counter() - t0) * 1000)
     return statistics.median(times)
 
@@ -99,12 +125,17 @@ def main() -> None:
             latency = query_ms(corpus, rng)
             n = size
             results.append((size, per_article, latency))
-            print(f"{size:>7,} articles (grown in {grown:.0f} s): add an article {per_article:,.0f} us; "
-                  f"full-text query (top 20 by rank) median {latency:.2f} ms", flush=True)
+            print(
+                f"{size:>7,} articles (grown in {grown:.0f} s): add an article {per_article:,.0f} us; "
+                f"full-text query (top 20 by rank) median {latency:.2f} ms",
+                flush=True,
+            )
         corpus.close()
     first, last = results[0], results[-1]
-    print(f"add-article growth {first[0]:,} -> {last[0]:,}: {last[1] / first[1]:.2f}x (target <= 1.5x); "
-          f"query latency growth {last[2] / first[2]:.2f}x")
+    print(
+        f"add-article growth {first[0]:,} -> {last[0]:,}: {last[1] / first[1]:.2f}x (target <= 1.5x); "
+        f"query latency growth {last[2] / first[2]:.2f}x"
+    )
 
 
 if __name__ == "__main__":

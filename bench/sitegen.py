@@ -30,7 +30,9 @@ from pathlib import Path
 SUBJECTS = """The council|The minister|Local residents|The regional court|Health officials|
 The central bank|Union leaders|The opposition party|Firefighters|The school board|Researchers at
 the university|The port authority|Farmers in the valley|The transport agency|City engineers|
-The environmental agency|Investors|The football club|Hospital managers|Police""".replace("\n", " ").split("|")
+The environmental agency|Investors|The football club|Hospital managers|Police""".replace(
+    "\n", " "
+).split("|")
 VERBS = """announced|rejected|approved|criticised|postponed|defended|questioned|welcomed|reviewed|
 proposed|delayed|funded|investigated|expanded|cancelled|supported|warned about|described|
 published|debated""".replace("\n", " ").split("|")
@@ -54,13 +56,31 @@ QUOTES = [
     "“The numbers simply do not add up,” an economist said.",
     "“We will keep a close eye on how the money is spent,” a councillor said.",
 ]
-NAMES = ["Anna Berg", "Tomas Novak", "Leila Haddad", "John Carter", "Mei Lin", "Paulo Santos",
-         "Sara Ahmed", "Jonas Weber", "Elena Rossi", "David Okafor"]
+NAMES = [
+    "Anna Berg",
+    "Tomas Novak",
+    "Leila Haddad",
+    "John Carter",
+    "Mei Lin",
+    "Paulo Santos",
+    "Sara Ahmed",
+    "Jonas Weber",
+    "Elena Rossi",
+    "David Okafor",
+]
 SECTIONS = ["world", "politics", "business", "local", "science", "sport", "health", "culture"]
 
 NAV = "".join(f'<li><a href="/{s}/">{s.title()}</a></li>' for s in SECTIONS * 6)
-STYLE = "<style>" + " ".join(f".c{i}{{margin:{i}px;padding:{i % 7}px;color:#{i:03x}}}" for i in range(900)) + "</style>"
-SCRIPT = "<script>window.__STATE__=" + json.dumps({"k" + str(i): "v" * 20 for i in range(500)}) + ";</script>"
+STYLE = (
+    "<style>"
+    + " ".join(f".c{i}{{margin:{i}px;padding:{i % 7}px;color:#{i:03x}}}" for i in range(900))
+    + "</style>"
+)
+SCRIPT = (
+    "<script>window.__STATE__="
+    + json.dumps({"k" + str(i): "v" * 20 for i in range(500)})
+    + ";</script>"
+)
 
 
 @dataclass
@@ -75,8 +95,10 @@ class Article:
     template: int
 
 
-SYLLABLES = ("ka lo mar ten vi ros bel dun sa qui ter no ha gal pe mon ri zu fen dor "
-             "al bra cor e fi gan is jor li ne or pra sel ta u var wen ya").split()
+SYLLABLES = (
+    "ka lo mar ten vi ros bel dun sa qui ter no ha gal pe mon ri zu fen dor "
+    "al bra cor e fi gan is jor li ne or pra sel ta u var wen ya"
+).split()
 
 
 def _word(rng: random.Random, parts: int) -> str:
@@ -97,20 +119,36 @@ class Topic:
 def new_topic(rng: random.Random) -> Topic:
     place = _word(rng, 2) + rng.choice(["", "ford", "ton", " Valley", " Bay", "berg"])
     people = tuple(f"{_word(rng, 2)} {_word(rng, rng.randint(2, 3))}" for _ in range(2))
-    org = f"{_word(rng, 2)} {rng.choice(['Council', 'Group', 'Union', 'Trust', 'Institute', 'Bank'])}"
+    org = (
+        f"{_word(rng, 2)} {rng.choice(['Council', 'Group', 'Union', 'Trust', 'Institute', 'Bank'])}"
+    )
     return Topic(place, people, org, rng.choice(OBJECTS), rng.randint(3, 950))  # type: ignore[arg-type]
 
 
 def sentence(rng: random.Random, topic: Topic | None = None) -> str:
     t = topic or new_topic(rng)
-    subject = rng.choice([rng.choice(SUBJECTS), f"{t.people[0]} of the {t.org}", t.people[1],
-                          f"The {t.org}", f"Officials in {t.place}"])
-    what = rng.choice([f"{t.thing} in {t.place}", rng.choice(OBJECTS),
-                       f"the {t.figure} million euro deal over {t.thing}"])
+    subject = rng.choice(
+        [
+            rng.choice(SUBJECTS),
+            f"{t.people[0]} of the {t.org}",
+            t.people[1],
+            f"The {t.org}",
+            f"Officials in {t.place}",
+        ]
+    )
+    what = rng.choice(
+        [
+            f"{t.thing} in {t.place}",
+            rng.choice(OBJECTS),
+            f"the {t.figure} million euro deal over {t.thing}",
+        ]
+    )
     s = f"{subject} {rng.choice(VERBS)} {what} {rng.choice(CLAUSES)}"
     if rng.random() < 0.3:
-        s += (f", and {rng.choice(SUBJECTS).lower()} said {rng.randint(2, 40) * t.figure} people"
-              f" in {t.place} were affected")
+        s += (
+            f", and {rng.choice(SUBJECTS).lower()} said {rng.randint(2, 40) * t.figure} people"
+            f" in {t.place} were affected"
+        )
     return s + "."
 
 
@@ -136,17 +174,30 @@ def make_articles(n: int, rng: random.Random) -> list[Article]:
             recent.append(topic)
         paras = [paragraph(rng, topic) for _ in range(rng.randint(8, 16))]
         title = f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {topic.thing} in {topic.place}"
-        out.append(Article(i, f"/{section}/{2025}/story-{i:05d}.html", title[:1].upper() + title[1:],
-                           rng.choice(NAMES), start + timedelta(minutes=37 * i), section, paras,
-                           rng.randrange(3)))
+        out.append(
+            Article(
+                i,
+                f"/{section}/{2025}/story-{i:05d}.html",
+                title[:1].upper() + title[1:],
+                rng.choice(NAMES),
+                start + timedelta(minutes=37 * i),
+                section,
+                paras,
+                rng.randrange(3),
+            )
+        )
     return out
 
 
 def chrome_lists(rng: random.Random, articles: list[Article]) -> tuple[str, str]:
-    related = "".join(f'<li><a href="{a.url}">{html.escape(a.title)}</a></li>'
-                      for a in rng.sample(articles, min(6, len(articles))))
-    popular = "".join(f'<li><a href="{a.url}">{html.escape(a.title)}</a></li>'
-                      for a in rng.sample(articles, min(5, len(articles))))
+    related = "".join(
+        f'<li><a href="{a.url}">{html.escape(a.title)}</a></li>'
+        for a in rng.sample(articles, min(6, len(articles)))
+    )
+    popular = "".join(
+        f'<li><a href="{a.url}">{html.escape(a.title)}</a></li>'
+        for a in rng.sample(articles, min(5, len(articles)))
+    )
     return related, popular
 
 
@@ -155,21 +206,31 @@ def render(a: Article, rng: random.Random, articles: list[Article], site: str) -
     related, popular = chrome_lists(rng, articles)
     body = "".join(f"<p>{esc(p)}</p>" for p in a.paragraphs)
     mid = len(a.paragraphs) // 2
-    figure = (f'<figure><img src="/img/{a.id}.jpg" alt=""><figcaption>{esc(a.title)}. '
-              f"Photo: {esc(rng.choice(NAMES))}/Agency</figcaption></figure>")
-    comments = "".join(f'<div class="comment"><b>{esc(n)}</b><p>{esc(sentence(rng))}</p></div>'
-                       for n in rng.sample(NAMES, 3))
+    figure = (
+        f'<figure><img src="/img/{a.id}.jpg" alt=""><figcaption>{esc(a.title)}. '
+        f"Photo: {esc(rng.choice(NAMES))}/Agency</figcaption></figure>"
+    )
+    comments = "".join(
+        f'<div class="comment"><b>{esc(n)}</b><p>{esc(sentence(rng))}</p></div>'
+        for n in rng.sample(NAMES, 3)
+    )
     head = f"""<head><meta charset="utf-8"><title>{esc(a.title)} | {site}</title>
 <meta property="og:title" content="{esc(a.title)}"><meta property="og:type" content="article">
 <meta property="og:site_name" content="{site}"><meta name="author" content="{esc(a.author)}">
 <meta property="article:published_time" content="{a.published.isoformat()}">
 <link rel="canonical" href="{{base}}{a.url}">{STYLE}{SCRIPT}</head>"""
-    share = ('<div class="share"><span>Share:</span> <a href="#">Facebook</a> <a href="#">X</a> '
-             '<a href="#">WhatsApp</a> <a href="#">Email</a></div>')
-    newsletter = ('<div class="newsletter"><h3>Get the morning briefing</h3><p>Sign up for our '
-                  'newsletter and never miss a story.</p><form><input type="email"></form></div>')
-    cookie = ('<div id="cookie-banner">We use cookies to improve your experience. '
-              '<button>Accept all</button> <button>Manage preferences</button></div>')
+    share = (
+        '<div class="share"><span>Share:</span> <a href="#">Facebook</a> <a href="#">X</a> '
+        '<a href="#">WhatsApp</a> <a href="#">Email</a></div>'
+    )
+    newsletter = (
+        '<div class="newsletter"><h3>Get the morning briefing</h3><p>Sign up for our '
+        'newsletter and never miss a story.</p><form><input type="email"></form></div>'
+    )
+    cookie = (
+        '<div id="cookie-banner">We use cookies to improve your experience. '
+        "<button>Accept all</button> <button>Manage preferences</button></div>"
+    )
     if a.template == 0:
         page = f"""<!DOCTYPE html><html lang="en">{head}<body>{cookie}<header><nav><ul>{NAV}</ul></nav></header>
 <main><article><h1>{esc(a.title)}</h1><p class="byline">By {esc(a.author)}</p>{share}
@@ -178,8 +239,10 @@ def render(a: Article, rng: random.Random, articles: list[Article], site: str) -
 <aside><h2>Related</h2><ul>{related}</ul><h2>Most read</h2><ol>{popular}</ol></aside>{newsletter}</main>
 <footer><p>© 2025 {site}. All rights reserved.</p><ul>{NAV}</ul></footer></body></html>"""
     elif a.template == 1:
-        divs = "".join(f'<div class="txt"><div class="c{i}">{esc(p)}</div></div>'
-                       for i, p in enumerate(a.paragraphs))
+        divs = "".join(
+            f'<div class="txt"><div class="c{i}">{esc(p)}</div></div>'
+            for i, p in enumerate(a.paragraphs)
+        )
         page = f"""<html>{head}<body><div id="wrap"><div class="top"><div class="menu">{NAV}</div></div>
 <div class="main"><div class="headline"><h1>{esc(a.title)}</h1></div><div class="meta">{esc(a.author)} |
 {a.published:%d %B %Y}</div><div class="ad">Advertisement</div><div class="content">{divs}</div>
@@ -204,8 +267,16 @@ def near_copy(a: Article, rng: random.Random, new_id: int) -> Article:
     paras.pop(rng.randrange(len(paras)))
     paras.append(sentence(rng))  # a sentence of some other story
     paras[0] = paras[0].replace("The ", "the ", 1)
-    return Article(new_id, f"/{a.section}/2025/syndicated-{new_id:05d}.html", a.title, "Wire staff",
-                   a.published + timedelta(hours=2), a.section, paras, (a.template + 1) % 3)
+    return Article(
+        new_id,
+        f"/{a.section}/2025/syndicated-{new_id:05d}.html",
+        a.title,
+        "Wire staff",
+        a.published + timedelta(hours=2),
+        a.section,
+        paras,
+        (a.template + 1) % 3,
+    )
 
 
 def generate(out: Path, pages: int = 2000, seed: int = 1, site: str = "The Bench Courier") -> dict:
@@ -225,9 +296,12 @@ def generate(out: Path, pages: int = 2000, seed: int = 1, site: str = "The Bench
     for i in range(n_dup):
         a = rng.choice(originals)
         url = f"/{a.section}/2025/copy-{i:05d}.html"
-        (out / url.lstrip("/")).write_text((out / a.url.lstrip("/")).read_text(encoding="utf-8")
-                                           .replace(f'href="{{base}}{a.url}"', f'href="{{base}}{url}"'),
-                                           encoding="utf-8")
+        (out / url.lstrip("/")).write_text(
+            (out / a.url.lstrip("/"))
+            .read_text(encoding="utf-8")
+            .replace(f'href="{{base}}{a.url}"', f'href="{{base}}{url}"'),
+            encoding="utf-8",
+        )
         urls.append((url, a.published))
         dups.append(url)
     urls.sort(key=lambda u: u[0])
@@ -235,22 +309,37 @@ def generate(out: Path, pages: int = 2000, seed: int = 1, site: str = "The Bench
     maps = []
     for k in range(0, len(urls), per_map):
         name = f"sitemap-{k // per_map + 1}.xml"
-        entries = "".join(f"<url><loc>{{base}}{u}</loc><lastmod>{d.isoformat()}</lastmod></url>"
-                          for u, d in urls[k:k + per_map])
-        (out / name).write_text('<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns='
-                                f'"http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>')
+        entries = "".join(
+            f"<url><loc>{{base}}{u}</loc><lastmod>{d.isoformat()}</lastmod></url>"
+            for u, d in urls[k : k + per_map]
+        )
+        (out / name).write_text(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns='
+            f'"http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
+        )
         maps.append(name)
     index = "".join(f"<sitemap><loc>{{base}}/{m}</loc></sitemap>" for m in maps)
-    (out / "sitemap.xml").write_text('<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns='
-                                     f'"http://www.sitemaps.org/schemas/sitemap/0.9">{index}</sitemapindex>')
-    items = "".join(f"<item><title>{html.escape(a.title)}</title><link>{{base}}{a.url}</link>"
-                    f"<pubDate>{a.published:%a, %d %b %Y %H:%M:%S +0000}</pubDate></item>"
-                    for a in articles[-100:])
-    (out / "feed.xml").write_text(f'<?xml version="1.0"?><rss version="2.0"><channel><title>{site}</title>'
-                                  f"{items}</channel></rss>")
+    (out / "sitemap.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns='
+        f'"http://www.sitemaps.org/schemas/sitemap/0.9">{index}</sitemapindex>'
+    )
+    items = "".join(
+        f"<item><title>{html.escape(a.title)}</title><link>{{base}}{a.url}</link>"
+        f"<pubDate>{a.published:%a, %d %b %Y %H:%M:%S +0000}</pubDate></item>"
+        for a in articles[-100:]
+    )
+    (out / "feed.xml").write_text(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{site}</title>'
+        f"{items}</channel></rss>"
+    )
     (out / "robots.txt").write_text("User-agent: *\nAllow: /\nSitemap: {base}/sitemap.xml\n")
-    manifest = {"pages": len(urls), "originals": len(originals), "near_duplicates": len(near),
-                "exact_duplicates": len(dups), "seed": seed}
+    manifest = {
+        "pages": len(urls),
+        "originals": len(originals),
+        "near_duplicates": len(near),
+        "exact_duplicates": len(dups),
+        "seed": seed,
+    }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return manifest
 

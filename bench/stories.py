@@ -50,11 +50,15 @@ DEFAULT_BENCH = REPO.parent / "shared" / "bench" / "stories"
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def page(rec: dict) -> str:
-    canonical = rec.get("url") or f"https://{rec['corpus']}.bench.invalid/{rec['id'].split('/', 1)[1]}"
+    canonical = (
+        rec.get("url") or f"https://{rec['corpus']}.bench.invalid/{rec['id'].split('/', 1)[1]}"
+    )
     head = [f'<link rel="canonical" href="{html.escape(canonical)}">']
     if rec.get("title"):
         head.append(f"<title>{html.escape(rec['title'])}</title>")
@@ -64,8 +68,13 @@ def page(rec: dict) -> str:
         head.append(f'<meta property="og:site_name" content="{html.escape(rec["source"])}">')
     body = [f"<h1>{html.escape(rec['title'])}</h1>"] if rec.get("title") else []
     body += [f"<p>{html.escape(p.strip())}</p>" for p in rec["text"].split("\n") if p.strip()]
-    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">" + "".join(head)
-            + "</head><body><article>" + "\n".join(body) + "</article></body></html>\n")
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        + "".join(head)
+        + "</head><body><article>"
+        + "\n".join(body)
+        + "</article></body></html>\n"
+    )
 
 
 def arrival_key(order: str):
@@ -82,17 +91,39 @@ def crawl(folder: Path, db: Path, min_words: int | None = None) -> tuple[int, fl
     t0 = time.perf_counter()
     extra = ["-s", f"CLEAN_MIN_WORDS={min_words}"] if min_words is not None else []
     proc = subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "files", "-a", f"path={folder}",
-         "-s", f"CORPUS_DB={db}", "-s", "CONCURRENT_REQUESTS=1", "-s", "CLEAN_WORKERS=0", "-s", "LOG_LEVEL=WARNING",
-         *extra],
-        cwd=REPO, capture_output=True, text=True)
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "files",
+            "-a",
+            f"path={folder}",
+            "-s",
+            f"CORPUS_DB={db}",
+            "-s",
+            "CONCURRENT_REQUESTS=1",
+            "-s",
+            "CLEAN_WORKERS=0",
+            "-s",
+            "LOG_LEVEL=WARNING",
+            *extra,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     return proc.returncode, time.perf_counter() - t0, proc.stderr[-2000:]
 
 
 def rebuild(db: Path) -> float:
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "scrapy", "stories", "rebuild", "--db", str(db)],
-                          cwd=REPO, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "stories", "rebuild", "--db", str(db)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode:
         sys.exit(f"scrapy stories rebuild failed: {proc.stderr[-2000:]}")
     return time.perf_counter() - t0
@@ -123,15 +154,24 @@ def read_back(db: Path, by_file: dict[str, dict]) -> dict:
 def score(bench: Path, mode: str, rows: list[dict]) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
         fh.write("".join(json.dumps(r) + "\n" for r in rows))
-    cmd = [sys.executable, str(bench / "score.py"), mode, "--gold-dir", str(bench / "dev"),
-           "--pred", fh.name, "--json"]
+    cmd = [
+        sys.executable,
+        str(bench / "score.py"),
+        mode,
+        "--gold-dir",
+        str(bench / "dev"),
+        "--pred",
+        fh.name,
+        "--json",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
     Path(fh.name).unlink()
     return json.loads(proc.stdout)["results"]
 
 
-def run(bench: Path, order: str, do_rebuild: bool, keep: Path | None,
-        min_words: int | None = None) -> dict:
+def run(
+    bench: Path, order: str, do_rebuild: bool, keep: Path | None, min_words: int | None = None
+) -> dict:
     records = [r for c in ("ecbplus", "basil") for r in read_jsonl(bench / "dev" / f"{c}.jsonl")]
     result: dict = {"crawl": {}, "online": {}, "rebuild": {}}
     preds: dict[str, list] = {"online": [], "rebuild": []}
@@ -172,8 +212,17 @@ def run(bench: Path, order: str, do_rebuild: bool, keep: Path | None,
         report = score(bench, "clusters", preds[mode])
         for corpus in ("ecbplus", "basil", "all"):
             rep = report[corpus]
-            result[mode][corpus] = {k: rep.get(k) for k in (
-                "bcubed_p", "bcubed_r", "bcubed_f1", "pair_f1", "pred_stories", "gold_stories")}
+            result[mode][corpus] = {
+                k: rep.get(k)
+                for k in (
+                    "bcubed_p",
+                    "bcubed_r",
+                    "bcubed_f1",
+                    "pair_f1",
+                    "pred_stories",
+                    "gold_stories",
+                )
+            }
     direct = [{"id1": p["id1"], "id2": p["id2"]} for p in pairs]
     result["near_duplicates"] = score(bench, "pairs", direct)["all"]
     groups = [{"id": p["id1"], "dup_group": p["dup_group"]} for p in pairs]
@@ -192,43 +241,61 @@ def _count(items):
 
 def show(result: dict) -> None:
     print("crawl:")
-    print(f"  one crawl of both corpora into one corpus: {result['crawl']['seconds']} s"
-          f" (rebuild {result['crawl'].get('rebuild_seconds', '-')} s),"
-          f" CLEAN_MIN_WORDS {result['crawl'].get('clean_min_words') or 'default'}")
+    print(
+        f"  one crawl of both corpora into one corpus: {result['crawl']['seconds']} s"
+        f" (rebuild {result['crawl'].get('rebuild_seconds', '-')} s),"
+        f" CLEAN_MIN_WORDS {result['crawl'].get('clean_min_words') or 'default'}"
+    )
     for corpus in ("ecbplus", "basil"):
         c = result["crawl"][corpus]
-        print(f"  {corpus:8s} {c['records']} records -> {c['articles']} articles, "
-              f"{c['duplicates']} duplicates, {c['failures']} failures {c['failure_reasons']}")
+        print(
+            f"  {corpus:8s} {c['records']} records -> {c['articles']} articles, "
+            f"{c['duplicates']} duplicates, {c['failures']} failures {c['failure_reasons']}"
+        )
     for mode in ("online", "rebuild"):
         if not result.get(mode):
             continue
         print(f"story grouping ({mode}): BCubed P / R / F1, pairwise F1, stories predicted/gold")
         for corpus, r in result[mode].items():
-            print(f"  {corpus:8s} {r['bcubed_p']:.3f} / {r['bcubed_r']:.3f} / {r['bcubed_f1']:.3f}"
-                  f"   pair F1 {r['pair_f1']:.3f}   {r['pred_stories']}/{r['gold_stories']}")
+            print(
+                f"  {corpus:8s} {r['bcubed_p']:.3f} / {r['bcubed_r']:.3f} / {r['bcubed_f1']:.3f}"
+                f"   pair F1 {r['pair_f1']:.3f}   {r['pred_stories']}/{r['gold_stories']}"
+            )
     # The duplicates table records each copy against its kept article, so the
     # copies of one article form a group (score.py's dup_group input, expanded
     # to all pairs): that is what the corpus says. The direct copy-kept pairs
     # alone leave out the pairs between two copies.
-    labels = {"near_duplicates_as_groups": "near-duplicate groups (kept article and its copies)",
-              "near_duplicates": "direct pairs only (copy, kept article)"}
+    labels = {
+        "near_duplicates_as_groups": "near-duplicate groups (kept article and its copies)",
+        "near_duplicates": "direct pairs only (copy, kept article)",
+    }
     for key in ("near_duplicates_as_groups", "near_duplicates"):
         nd = result[key]
-        print(f"{labels[key]}: P / R / F1 {nd['p']:.3f} / {nd['r']:.3f} / {nd['f1']:.3f},"
-              f" predicted pairs {nd['pred_pairs']}, crossing stories "
-              f"{nd['pred_pairs_crossing_stories']}, by kind {nd.get('by_kind', '')}")
+        print(
+            f"{labels[key]}: P / R / F1 {nd['p']:.3f} / {nd['r']:.3f} / {nd['f1']:.3f},"
+            f" predicted pairs {nd['pred_pairs']}, crossing stories "
+            f"{nd['pred_pairs_crossing_stories']}, by kind {nd.get('by_kind', '')}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bench", type=Path, default=DEFAULT_BENCH, help="the shared stories bench folder")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--bench", type=Path, default=DEFAULT_BENCH, help="the shared stories bench folder"
+    )
     ap.add_argument("--order", choices=["shuffled", "published"], default="shuffled")
     ap.add_argument("--rebuild", action="store_true", help="also score `scrapy stories rebuild`")
     ap.add_argument("--scaling", action="store_true", help="also run bench/story_scaling.py")
-    ap.add_argument("--min-words", type=int, metavar="N",
-                    help="crawl with -s CLEAN_MIN_WORDS=N (default: the crawler's setting, 25);"
-                    " ECB+ has 27 wire items under 25 words that otherwise fail cleaning and"
-                    " score as singletons")
+    ap.add_argument(
+        "--min-words",
+        type=int,
+        metavar="N",
+        help="crawl with -s CLEAN_MIN_WORDS=N (default: the crawler's setting, 25);"
+        " ECB+ has 27 wire items under 25 words that otherwise fail cleaning and"
+        " score as singletons",
+    )
     ap.add_argument("--keep", type=Path, help="keep pages and corpora in this folder")
     ap.add_argument("--json", type=Path, help="write the figures here as JSON")
     args = ap.parse_args(argv)

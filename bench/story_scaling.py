@@ -31,8 +31,28 @@ from crawler.dedup import content_hash  # noqa: E402
 from crawler.items import Article  # noqa: E402
 from crawler.storage import Corpus  # noqa: E402
 
-SYLLABLES = ["ka", "lo", "mi", "ren", "tu", "sa", "vo", "ne", "di", "par", "gel", "os", "tri",
-             "bem", "cu", "ja", "fe", "ho", "wix", "zan"]
+SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ren",
+    "tu",
+    "sa",
+    "vo",
+    "ne",
+    "di",
+    "par",
+    "gel",
+    "os",
+    "tri",
+    "bem",
+    "cu",
+    "ja",
+    "fe",
+    "ho",
+    "wix",
+    "zan",
+]
 
 
 class Generator:
@@ -43,8 +63,9 @@ class Generator:
             words.add("".join(self.rng.choice(SYLLABLES) for _ in range(self.rng.randint(2, 4))))
         self.words = sorted(words)
         self.cum = list(accumulate(1 / (r + 1) for r in range(vocab)))
-        self.topics = [[self.rng.choice(self.words).capitalize() for _ in range(6)]
-                       for _ in range(topics)]
+        self.topics = [
+            [self.rng.choice(self.words).capitalize() for _ in range(6)] for _ in range(topics)
+        ]
         self.n = 0
 
     def word(self) -> str:
@@ -58,13 +79,17 @@ class Generator:
             words = [self.word() for _ in range(self.rng.randint(10, 18))]
             words.insert(self.rng.randrange(len(words)), " ".join(self.rng.sample(topic, 2)))
             sentences.append(" ".join(words).capitalize() + ".")
-        text = "\n".join(" ".join(sentences[i:i + 3]) for i in range(0, 12, 3))
+        text = "\n".join(" ".join(sentences[i : i + 3]) for i in range(0, 12, 3))
         day = 1 + self.n // 400
         return Article(
-            url=f"https://site{self.n % 50}.example/{self.n}", title=" ".join(topic[:3]),
-            text=text, content_hash=content_hash(text), word_count=len(text.split()),
+            url=f"https://site{self.n % 50}.example/{self.n}",
+            title=" ".join(topic[:3]),
+            text=text,
+            content_hash=content_hash(text),
+            word_count=len(text.split()),
             published=f"2024-{1 + (day // 28) % 12:02d}-{1 + day % 28:02d}T10:00:00Z",
-            site=f"site{self.n % 50}.example")
+            site=f"site{self.n % 50}.example",
+        )
 
 
 def run(sizes: list[int], probe: int) -> dict:
@@ -88,14 +113,19 @@ def run(sizes: list[int], probe: int) -> dict:
             per = (time.perf_counter() - t0) / probe
             stored += probe
             out[size] = per
-            print(f"  {size:>7,} stored: {per * 1e3:.2f} ms per added article "
-                  f"(filled in {time.perf_counter() - t_fill:.0f} s)", flush=True)
+            print(
+                f"  {size:>7,} stored: {per * 1e3:.2f} ms per added article "
+                f"(filled in {time.perf_counter() - t_fill:.0f} s)",
+                flush=True,
+            )
         corpus.close()
     return out
 
 
 def main(argv: list[str] | None = None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--probe", type=int, default=1000)
     args = ap.parse_args(argv)
@@ -104,7 +134,10 @@ def main(argv: list[str] | None = None) -> dict:
     result = run(sizes, args.probe)
     ratio = result[sizes[-1]] / result[sizes[0]]
     print(f"  ratio {sizes[-1]:,} / {sizes[0]:,}: {ratio:.2f}x")
-    return {"ms_per_article": {k: round(v * 1e3, 3) for k, v in result.items()}, "ratio": round(ratio, 2)}
+    return {
+        "ms_per_article": {k: round(v * 1e3, 3) for k, v in result.items()},
+        "ratio": round(ratio, 2),
+    }
 
 
 if __name__ == "__main__":

@@ -238,7 +238,8 @@ _SYNDICATION = re.compile(
     r"(?:(?:originally|first|initially|previously|also)\s+)"
     r"(?:appeared|appears|published|posted|ran|aired|printed)\b"
     r"|^\W*(?:an?\s+)?(?:earlier\s+|shorter\s+|longer\s+|print\s+)?version\s+of\s+this\s+"
-    + _PIECE + r"\s+(?:(?:was|has\s+been|is)\s+)?(?:appeared|appears|published|posted|ran)\b"
+    + _PIECE
+    + r"\s+(?:(?:was|has\s+been|is)\s+)?(?:appeared|appears|published|posted|ran)\b"
     # en: "Originally published on ...", "First appeared in ..."
     r"|^\W*(?:originally|first|initially|previously)\s+(?:appeared|published|posted|ran)\s+"
     r"(?:on|in|at|by|with|as|online)\b"
@@ -298,9 +299,11 @@ _SYNDICATION = re.compile(
 )
 # Agency production trailer: "Reporting by A in B; Editing by C" (with a second
 # credit after a semicolon, or a short unpunctuated credit line).
-_CREDIT_PART = (r"(?:additional\s+)?(?:reporting|writing|written|editing|edited|compiled|"
-                r"research|graphics|production|produced|fact-checking|translation|translated)"
-                r"(?:\s+(?:and|&)\s+(?:reporting|writing|editing|research))?\s+by\s+[^;]+")
+_CREDIT_PART = (
+    r"(?:additional\s+)?(?:reporting|writing|written|editing|edited|compiled|"
+    r"research|graphics|production|produced|fact-checking|translation|translated)"
+    r"(?:\s+(?:and|&)\s+(?:reporting|writing|editing|research))?\s+by\s+[^;]+"
+)
 _PRODUCTION = re.compile(
     r"^[\s(\[]*" + _CREDIT_PART + r"(?:;\s*" + _CREDIT_PART + r")+[)\].\s]*$", re.IGNORECASE
 )
@@ -312,9 +315,11 @@ _PRODUCTION_SHORT = re.compile(r"^[\s(\[]*" + _CREDIT_PART + r"[)\]\s]*$", re.IG
 # a capitalised name, "the latest news"), so an imperative in prose that
 # merely ends on a platform ("Find a way to keep teenagers safe on TikTok")
 # does not qualify.
-_SOCIAL_NAMES = (r"(?:facebook|twitter|instagram|linkedin|youtube|tiktok|telegram|whatsapp|"
-                 r"threads|bluesky|mastodon|pinterest|snapchat|flipboard|google\s+news|"
-                 r"apple\s+news)")
+_SOCIAL_NAMES = (
+    r"(?:facebook|twitter|instagram|linkedin|youtube|tiktok|telegram|whatsapp|"
+    r"threads|bluesky|mastodon|pinterest|snapchat|flipboard|google\s+news|"
+    r"apple\s+news)"
+)
 _SOCIAL_CTA = re.compile(
     r"^\W*(?P<verb>follow|like|join|find|connect(?:\s+with)?|subscribe(?:\s+to)?|catch|"
     r"stay\s+(?:connected|in\s+touch|up\s+to\s+date)(?:\s+with)?|keep\s+up(?:\s+with)?|get|"
@@ -325,7 +330,8 @@ _SOCIAL_CTA = re.compile(
     r"siga-nos|sigam-nos|segue|acompanhe|curta|"
     r"volg|vind)"
     r"(?P<object>(?:\s+[\w'’.&-]+){0,7}?)\s+(?:on|at|via|auf|bei|in|en|sur|su|no|na|nos|op)\s+"
-    + _SOCIAL_NAMES + r"\b",
+    + _SOCIAL_NAMES
+    + r"\b",
     re.IGNORECASE,
 )
 _SOCIAL_OBJECT_WORDS = frozenset(
@@ -374,8 +380,10 @@ def _reader_address(text: str, n: int) -> bool:
             has_cta = True
         elif words[:2] in (["write", "to"], ["get", "in"], ["have", "your"]):
             has_cta = True
-        elif not (_QUESTION_END.search(sentence)
-                  and (len(words) <= 8 or "you" in words or "your" in words)):
+        elif not (
+            _QUESTION_END.search(sentence)
+            and (len(words) <= 8 or "you" in words or "your" in words)
+        ):
             return False
     return has_cta
 
@@ -438,10 +446,12 @@ def _features(text: str) -> Line:
     # A copyright notice written as a sentence closes many agency stories and
     # belongs to them; a bare "© 2024 Site" is footer chrome.
     copyright_line = n <= 25 and not prose and bool(_COPYRIGHT.search(text))
-    strong = bool(_STRONG.match(text.strip(" -–—|•·*"))) or copyright_line or (
-        n <= 25 and bool(_CREDIT.match(text))
-    ) or (n <= 60 and bool(_COOKIE.search(text))) or (
-        n <= 30 and ("=" in text or "[/" in text) and bool(_MARKUP_LEAK.search(text))
+    strong = (
+        bool(_STRONG.match(text.strip(" -–—|•·*")))
+        or copyright_line
+        or (n <= 25 and bool(_CREDIT.match(text)))
+        or (n <= 60 and bool(_COOKIE.search(text)))
+        or (n <= 30 and ("=" in text or "[/" in text) and bool(_MARKUP_LEAK.search(text)))
     )
     boilerplate = n <= 15 and bool(_BOILERPLATE.search(text))
     if n <= 20 and not ends_sentence and _XREF.match(text):
@@ -454,13 +464,33 @@ def _features(text: str) -> Line:
         # with such words (a disclaimer or credit note is one or two sentences).
         sentences = len(_INNER_STOP.findall(text)) + 1 if n <= 40 else 3
         disclaimer = n <= 40 and sentences <= 2 and bool(_DISCLAIMER.search(text))
-        syndication = n <= 35 and sentences <= 2 and bool(_SYNDICATION.search(text)) or (
-            bool(_PRODUCTION.match(text))
-        ) or (n <= 12 and not ends_sentence and bool(_PRODUCTION_SHORT.match(text)))
+        syndication = (
+            n <= 35
+            and sentences <= 2
+            and bool(_SYNDICATION.search(text))
+            or (bool(_PRODUCTION.match(text)))
+            or (n <= 12 and not ends_sentence and bool(_PRODUCTION_SHORT.match(text)))
+        )
         social_cta = n <= 30 and sentences <= 2 and _is_social_cta(text)
     reader_cta = not list_item and _reader_address(text, n)
-    return Line(text, words, prose, cta, label, share_bar, strong, boilerplate, media,
-                list_item, urlish, xref, disclaimer, syndication, social_cta, reader_cta)
+    return Line(
+        text,
+        words,
+        prose,
+        cta,
+        label,
+        share_bar,
+        strong,
+        boilerplate,
+        media,
+        list_item,
+        urlish,
+        xref,
+        disclaimer,
+        syndication,
+        social_cta,
+        reader_cta,
+    )
 
 
 def _key(text: str) -> str:
@@ -566,9 +596,8 @@ def clean_text(
     keep = [True] * len(lines)
     # A list item with a list item beside it is part of a list.
     in_list = [
-        line.list_item and (
-            (i > 0 and lines[i - 1].list_item) or (i + 1 < len(lines) and lines[i + 1].list_item)
-        )
+        line.list_item
+        and ((i > 0 and lines[i - 1].list_item) or (i + 1 < len(lines) and lines[i + 1].list_item))
         for i, line in enumerate(lines)
     ]
 
@@ -592,8 +621,10 @@ def clean_text(
 
     # Trim chrome at the end, then at the start: lines with a chrome signal,
     # and short runs of plain non-prose lines among them.
-    for at_end, order in ((True, list(range(len(lines) - 1, -1, -1))),
-                          (False, list(range(len(lines))))):
+    for at_end, order in (
+        (True, list(range(len(lines) - 1, -1, -1))),
+        (False, list(range(len(lines)))),
+    ):
         kept_order = [i for i in order if keep[i]]
         for pos, i in enumerate(kept_order):
             line = lines[i]

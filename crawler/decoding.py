@@ -50,9 +50,7 @@ def gunzip(body: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
     except zlib.error as exc:
         raise NotText(f"corrupt gzip data ({exc})") from None
     if len(out) > limit or d.unconsumed_tail:
-        raise NotText(
-            f"gzip data expands to more than {limit // (1024 * 1024)} MiB (a gzip bomb?)"
-        )
+        raise NotText(f"gzip data expands to more than {limit // (1024 * 1024)} MiB (a gzip bomb?)")
     return out
 
 
@@ -85,8 +83,9 @@ def decode(
     if body[:2] == b"\x1f\x8b":
         body = gunzip(body)
     if not body.strip():
-        raise NotText("empty document: no bytes of content" if not body else
-                      "empty document: only whitespace")
+        raise NotText(
+            "empty document: no bytes of content" if not body else "empty document: only whitespace"
+        )
     what = _sniff_binary(body)
     if what and what != "binary data":
         raise NotText(f"binary content ({what}), not a text page")
@@ -147,7 +146,8 @@ def _checked(decoded: Decoded) -> Decoded:
     if not sample or sample.isascii() and not _ASCII_CONTROL.search(sample):
         return decoded
     bad = sum(
-        1 for ch in sample
+        1
+        for ch in sample
         if ch == "\ufffd"
         or (unicodedata.category(ch) in ("Cc", "Cf", "Cn", "Co", "Cs") and ch not in _ALLOWED)
     )

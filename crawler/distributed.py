@@ -122,7 +122,8 @@ def default_worker_id() -> str:
 def check_url(url: str) -> str:
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise DistributedError(
-            f"CORPUS_REDIS_URL {url!r} must start with redis://, rediss:// or unix://")
+            f"CORPUS_REDIS_URL {url!r} must start with redis://, rediss:// or unix://"
+        )
     return url
 
 
@@ -139,8 +140,11 @@ def connect(url: str) -> Any:
     except ImportError:
         raise DistributedError(f"Redis support is not installed; {EXTRA_HINT}") from None
     return redis.Redis.from_url(
-        check_url(url), socket_timeout=30, socket_connect_timeout=10,
-        retry_on_timeout=True, health_check_interval=30,
+        check_url(url),
+        socket_timeout=30,
+        socket_connect_timeout=10,
+        retry_on_timeout=True,
+        health_check_interval=30,
     )
 
 
@@ -184,7 +188,7 @@ class TaggedJSON:
         if not isinstance(o, dict):
             return o
         if len(o) == 1:
-            (tag, value), = o.items()
+            ((tag, value),) = o.items()
             if tag == "$b":
                 return base64.b64decode(value)
             if tag == "$d":
@@ -228,8 +232,13 @@ def now() -> str:
 
 def encode_message(msg: Message) -> bytes:
     """One JSON object: ``{"v", "type", "worker", "seq", "spider", "item"|...}``."""
-    out: dict[str, Any] = {"v": MESSAGE_VERSION, "type": msg.kind, "worker": msg.worker,
-                           "seq": msg.seq, "spider": msg.spider}
+    out: dict[str, Any] = {
+        "v": MESSAGE_VERSION,
+        "type": msg.kind,
+        "worker": msg.worker,
+        "seq": msg.seq,
+        "spider": msg.spider,
+    }
     if msg.item is not None:
         out["item"] = asdict(msg.item)
     out.update(msg.data)
@@ -293,8 +302,13 @@ class Outbox:
         """
         stale_before = _server_time(self.client) - STALE_SECONDS
         cleared = self.client.eval(
-            _LEAVE, 3, self.keys.workers(self.spider), self.keys.requests(self.spider),
-            self.keys.dupefilter(self.spider), self.worker, stale_before,
+            _LEAVE,
+            3,
+            self.keys.workers(self.spider),
+            self.keys.requests(self.spider),
+            self.keys.dupefilter(self.spider),
+            self.worker,
+            stale_before,
             1 if clear_if_last else 0,
         )
         return bool(cleared)
@@ -319,16 +333,17 @@ def _server_time(client: Any) -> int:
 def alive_workers(client: Any, keys: Keys, spider: str) -> set[str]:
     """Workers of ``spider`` whose heartbeat is recent."""
     since = _server_time(client) - STALE_SECONDS
-    return {w.decode() if isinstance(w, bytes) else w
-            for w in client.zrangebyscore(keys.workers(spider), since, "+inf")}
+    return {
+        w.decode() if isinstance(w, bytes) else w
+        for w in client.zrangebyscore(keys.workers(spider), since, "+inf")
+    }
 
 
 # --- the drain ----------------------------------------------------------------
 
 WORKER_STAT = "corpus/worker"
 #: the drain counts these per crawl, as CorpusPipeline does in a local crawl.
-COUNTER_PREFIXES = ("corpus/articles/", "corpus/duplicates/", "corpus/skipped/",
-                    "corpus/failures/")
+COUNTER_PREFIXES = ("corpus/articles/", "corpus/duplicates/", "corpus/skipped/", "corpus/failures/")
 MAX_BATCH = 1000
 
 
@@ -365,10 +380,14 @@ class DrainReport:
     counters: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
-        parts = ", ".join(f"{k.removeprefix('corpus/')}={v}" for k, v in sorted(self.counters.items()))
-        return (f"drained {self.messages} messages ({self.crawls_started} crawls started, "
-                f"{self.crawls_finished} finished, {self.invalid} invalid, {self.replayed} "
-                f"already written){': ' + parts if parts else ''}")
+        parts = ", ".join(
+            f"{k.removeprefix('corpus/')}={v}" for k, v in sorted(self.counters.items())
+        )
+        return (
+            f"drained {self.messages} messages ({self.crawls_started} crawls started, "
+            f"{self.crawls_finished} finished, {self.invalid} invalid, {self.replayed} "
+            f"already written){': ' + parts if parts else ''}"
+        )
 
 
 class Drainer:
@@ -399,12 +418,14 @@ class Drainer:
         if not self.client.set(self.keys.drain_lock, self.token, nx=True, ex=LOCK_SECONDS):
             raise DistributedError(
                 f"another drain holds {self.keys.drain_lock!r} (one drain per CORPUS_REDIS_KEY; "
-                f"if it was killed, the lock expires within {LOCK_SECONDS} s)")
+                f"if it was killed, the lock expires within {LOCK_SECONDS} s)"
+            )
 
     def refresh(self) -> None:
         if not self.client.eval(_REFRESH, 1, self.keys.drain_lock, self.token, LOCK_SECONDS):
-            raise DistributedError(f"lost the drain lock {self.keys.drain_lock!r}: "
-                                   "another drain took over; stopping")
+            raise DistributedError(
+                f"lost the drain lock {self.keys.drain_lock!r}: another drain took over; stopping"
+            )
 
     def release(self) -> None:
         self.client.eval(_RELEASE, 1, self.keys.drain_lock, self.token)
@@ -430,8 +451,12 @@ class Drainer:
             try:
                 msg = decode_message(data)
             except InvalidMessage as exc:
-                logger.error("Invalid message in %s, moved to %s: %s",
-                             self.keys.items, self.keys.invalid, exc)
+                logger.error(
+                    "Invalid message in %s, moved to %s: %s",
+                    self.keys.items,
+                    self.keys.invalid,
+                    exc,
+                )
                 invalid.append(data)
                 continue
             self.handle(msg, replay)
@@ -488,19 +513,28 @@ class Drainer:
     def _written(self, item: Article | Failure, crawl_id: int) -> bool:
         db = self.corpus.db
         if isinstance(item, Failure):
-            sql = ("SELECT 1 FROM failures WHERE url = ? AND crawl_id = ? AND stage = ? "
-                   "AND reason = ?")
-            return db.execute(sql, [item.url, crawl_id, item.stage, item.reason]).fetchone() is not None
-        sql = ("SELECT 1 FROM articles WHERE url = ? AND crawl_id = ? UNION ALL "
-               "SELECT 1 FROM duplicates WHERE url IN (?, ?) AND crawl_id = ?")
+            sql = (
+                "SELECT 1 FROM failures WHERE url = ? AND crawl_id = ? AND stage = ? AND reason = ?"
+            )
+            return (
+                db.execute(sql, [item.url, crawl_id, item.stage, item.reason]).fetchone()
+                is not None
+            )
+        sql = (
+            "SELECT 1 FROM articles WHERE url = ? AND crawl_id = ? UNION ALL "
+            "SELECT 1 FROM duplicates WHERE url IN (?, ?) AND crawl_id = ?"
+        )
         params = [item.url, crawl_id, item.url, item.fetched_url or item.url, crawl_id]
         return db.execute(sql, params).fetchone() is not None
 
     def _start(self, msg: Message) -> CrawlState:
         args = msg.data.get("args") if isinstance(msg.data.get("args"), dict) else {}
-        row = {"spider": msg.spider, "args": json.dumps(args, sort_keys=True, default=str),
-               "started_at": msg.data.get("at") or now(),
-               "stats": json.dumps({WORKER_STAT: msg.worker})}
+        row = {
+            "spider": msg.spider,
+            "args": json.dumps(args, sort_keys=True, default=str),
+            "started_at": msg.data.get("at") or now(),
+            "stats": json.dumps({WORKER_STAT: msg.worker}),
+        }
         # One insert, the worker id inside: a replayed crawl_start finds it.
         with write_transaction(self.corpus.db):
             crawl_id = self.corpus.db["crawls"].insert(row).last_pk
@@ -515,29 +549,39 @@ class Drainer:
         stats = {k: v for k, v in stats.items() if not k.startswith(COUNTER_PREFIXES)}
         stats |= self._counters(state) | {WORKER_STAT: msg.worker}
         with write_transaction(self.corpus.db):
-            self.corpus.db["crawls"].update(state.crawl_id, {
-                "finished_at": msg.data.get("at") or now(),
-                "finish_reason": str(msg.data.get("reason") or "unknown"),
-                "stats": json.dumps(stats, sort_keys=True, default=str),
-            })
+            self.corpus.db["crawls"].update(
+                state.crawl_id,
+                {
+                    "finished_at": msg.data.get("at") or now(),
+                    "finish_reason": str(msg.data.get("reason") or "unknown"),
+                    "stats": json.dumps(stats, sort_keys=True, default=str),
+                },
+            )
         state.finished = True
         self.report.crawls_finished += 1
-        logger.info("Crawl %d finished (%s) on worker %s", state.crawl_id,
-                    msg.data.get("reason"), msg.worker)
+        logger.info(
+            "Crawl %d finished (%s) on worker %s",
+            state.crawl_id,
+            msg.data.get("reason"),
+            msg.worker,
+        )
 
     def _counters(self, state: CrawlState) -> dict[str, int]:
         """A crawl's corpus/* counters, from its rows: exact across drain restarts."""
         db, cid = self.corpus.db, state.crawl_id
         out = dict(state.unrecorded)
         for stage, n in db.execute(
-                "SELECT stage, count(*) FROM failures WHERE crawl_id = ? GROUP BY stage", [cid]):
+            "SELECT stage, count(*) FROM failures WHERE crawl_id = ? GROUP BY stage", [cid]
+        ):
             out[f"corpus/failures/{stage}"] = n
         for kind, n in db.execute(
-                "SELECT kind, count(*) FROM duplicates WHERE crawl_id = ? GROUP BY kind", [cid]):
+            "SELECT kind, count(*) FROM duplicates WHERE crawl_id = ? GROUP BY kind", [cid]
+        ):
             out[f"corpus/duplicates/{kind}"] = n
         for updated, n in db.execute(
-                "SELECT updated_at IS NOT NULL, count(*) FROM articles WHERE crawl_id = ? "
-                "GROUP BY 1", [cid]):
+            "SELECT updated_at IS NOT NULL, count(*) FROM articles WHERE crawl_id = ? GROUP BY 1",
+            [cid],
+        ):
             out["corpus/articles/updated" if updated else "corpus/articles/stored"] = n
         return out
 
@@ -559,8 +603,10 @@ class Drainer:
         for worker, state in self.crawls.items():
             if not state.finished:
                 by_spider.setdefault(state.spider, set()).add(worker)
-        return any(workers & alive_workers(self.client, self.keys, spider)
-                   for spider, workers in by_spider.items())
+        return any(
+            workers & alive_workers(self.client, self.keys, spider)
+            for spider, workers in by_spider.items()
+        )
 
 
 _REFRESH = """
@@ -575,10 +621,18 @@ return 0
 """
 
 
-def drain(client: Any, corpus: Corpus, keys: Keys, *, idle: float | None = None,
-          batch_size: int = 100, poll: float = 0.5, stop: Callable[[], bool] = lambda: False,
-          clock: Callable[[], float] = time.monotonic,
-          sleep: Callable[[float], None] = time.sleep) -> DrainReport:
+def drain(
+    client: Any,
+    corpus: Corpus,
+    keys: Keys,
+    *,
+    idle: float | None = None,
+    batch_size: int = 100,
+    poll: float = 0.5,
+    stop: Callable[[], bool] = lambda: False,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DrainReport:
     """Move messages from Redis into ``corpus`` until stopped.
 
     With ``idle`` (seconds), return once the list has been empty that long and
@@ -684,8 +738,9 @@ class RedisDupeFilter:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedisDupeFilter:
         config = Config.from_settings(crawler.settings)
-        key = _setting_key(crawler, "SCHEDULER_DUPEFILTER_KEY",
-                           config.keys.dupefilter("%(spider)s"))
+        key = _setting_key(
+            crawler, "SCHEDULER_DUPEFILTER_KEY", config.keys.dupefilter("%(spider)s")
+        )
         return cls(connect(config.url), key, crawler)
 
     def request_seen(self, request: Request) -> bool:
@@ -733,13 +788,17 @@ class RedisScheduler:
         except Exception as exc:  # redis.ConnectionError and friends
             raise DistributedError(f"cannot reach Redis at {config.url}: {exc}") from None
         dupefilter = build_from_crawler(
-            load_object(crawler.settings.get("DUPEFILTER_CLASS")), crawler)
+            load_object(crawler.settings.get("DUPEFILTER_CLASS")), crawler
+        )
         inner = Scheduler(
-            server, persist=True,
-            queue_key=_setting_key(crawler, "SCHEDULER_QUEUE_KEY",
-                                   config.keys.requests("%(spider)s")),
+            server,
+            persist=True,
+            queue_key=_setting_key(
+                crawler, "SCHEDULER_QUEUE_KEY", config.keys.requests("%(spider)s")
+            ),
             queue_cls="scrapy_redis.queue.PriorityQueue",
-            dupefilter=dupefilter, serializer=CODEC,
+            dupefilter=dupefilter,
+            serializer=CODEC,
         )
         return cls(crawler, inner)
 
@@ -750,10 +809,12 @@ class RedisScheduler:
         inner = self.inner
         inner.spider = spider
         inner.queue = load_object(inner.queue_cls)(
-            server=inner.server, spider=spider, key=inner.queue_key, serializer=inner.serializer)
+            server=inner.server, spider=spider, key=inner.queue_key, serializer=inner.serializer
+        )
         if pending := len(inner.queue):
-            logger.info("Joining a shared crawl: %d requests already in %s", pending,
-                        inner.queue_key)
+            logger.info(
+                "Joining a shared crawl: %d requests already in %s", pending, inner.queue_key
+            )
 
     def close(self, reason: str) -> None:
         self.inner.close(reason)  # persist=True: leaves the shared queue alone
@@ -800,7 +861,11 @@ class ClaimStartMiddleware:
         from scrapy import Request
 
         async for item in start:
-            if isinstance(item, Request) and item.dont_filter and self.dupefilter.request_seen(item):
+            if (
+                isinstance(item, Request)
+                and item.dont_filter
+                and self.dupefilter.request_seen(item)
+            ):
                 self.crawler.stats.inc_value("distributed/start_claimed_elsewhere")
                 logger.debug("Start request claimed by another worker: %s", item)
                 continue
@@ -863,15 +928,15 @@ class RedisItemPipeline:
         from twisted.internet.task import LoopingCall
 
         spider = self.crawler.spider
-        self.outbox = Outbox(connect(self.config.url), self.config.keys, self.worker,
-                             spider.name)
+        self.outbox = Outbox(connect(self.config.url), self.config.keys, self.worker, spider.name)
         self.outbox.heartbeat()
         self.outbox.push("crawl_start", args=getattr(spider, "arguments", {}), at=now())
         self.crawler.stats.set_value(WORKER_STAT, self.worker)
         self.heartbeat = LoopingCall(self._beat)
         self.heartbeat.start(HEARTBEAT_SECONDS, now=False)
-        logger.info("Worker %s: frontier and items in Redis under %r", self.worker,
-                    self.config.keys.prefix)
+        logger.info(
+            "Worker %s: frontier and items in Redis under %r", self.worker, self.config.keys.prefix
+        )
 
     def _beat(self) -> None:
         try:
@@ -894,8 +959,9 @@ class RedisItemPipeline:
         if self.heartbeat is not None and self.heartbeat.running:
             self.heartbeat.stop()
         # crawl_finish first, then leave: a drain waiting on live workers sees both.
-        self.outbox.push("crawl_finish", reason=reason, stats=self.crawler.stats.get_stats(),
-                         at=now())
+        self.outbox.push(
+            "crawl_finish", reason=reason, stats=self.crawler.stats.get_stats(), at=now()
+        )
         if self.outbox.leave(clear_if_last=reason == "finished"):
             logger.info("Last worker of %s out: cleared its shared duplicate filter", spider.name)
         self.outbox = None

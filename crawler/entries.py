@@ -38,8 +38,11 @@ class Entry:
     def hints(self) -> dict[str, Any]:
         """Metadata for :class:`crawler.items.Page` hints (empty values left out)."""
         values = {
-            "title": self.title, "published": self.published, "author": self.author,
-            "language": self.language, "site": self.site,
+            "title": self.title,
+            "published": self.published,
+            "author": self.author,
+            "language": self.language,
+            "site": self.site,
         }
         return {k: v for k, v in values.items() if v}
 

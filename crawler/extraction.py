@@ -51,9 +51,19 @@ class Extracted:
 
 
 _ARTICLE_TYPES = {
-    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle",
-    "opinionnewsarticle", "blogposting", "liveblogposting", "reviewnewsarticle",
-    "backgroundnewsarticle", "report", "scholarlyarticle", "techarticle", "posting",
+    "article",
+    "newsarticle",
+    "reportagenewsarticle",
+    "analysisnewsarticle",
+    "opinionnewsarticle",
+    "blogposting",
+    "liveblogposting",
+    "reviewnewsarticle",
+    "backgroundnewsarticle",
+    "report",
+    "scholarlyarticle",
+    "techarticle",
+    "posting",
 }
 
 
@@ -190,8 +200,15 @@ def page_metadata(tree: Any) -> Extracted:
     if author:
         author = re.sub(r"^by\s+", "", author, flags=re.IGNORECASE)
     published = _name(ld.get("datePublished")) or meta(
-        "article:published_time", "datePublished", "pubdate", "publishdate",
-        "date", "dc.date", "dcterms.created", "sailthru.date", "parsely-pub-date",
+        "article:published_time",
+        "datePublished",
+        "pubdate",
+        "publishdate",
+        "date",
+        "dc.date",
+        "dcterms.created",
+        "sailthru.date",
+        "parsely-pub-date",
     )
     canonical = None
     for href in tree.xpath('//link[@rel="canonical"]/@href'):
@@ -224,10 +241,35 @@ def page_metadata(tree: Any) -> Extracted:
 # --- visible byline -----------------------------------------------------------------
 
 _BYLINE = re.compile(r"^(?:by|von|por|par|di|door)\s+(?P<name>.+?)\s*$", re.IGNORECASE)
-_NAME_PARTICLES = {"de", "da", "del", "della", "di", "van", "von", "der", "den", "la", "le",
-                   "du", "dos", "das", "bin", "al", "el", "y", "and", "und", "e", "et"}
-_AUTHOR_HREF = re.compile(r"/(?:authors?|autor(?:es|en)?|auteurs?|autori|profile|people|staff|"
-                          r"journalists?|byline)/", re.IGNORECASE)
+_NAME_PARTICLES = {
+    "de",
+    "da",
+    "del",
+    "della",
+    "di",
+    "van",
+    "von",
+    "der",
+    "den",
+    "la",
+    "le",
+    "du",
+    "dos",
+    "das",
+    "bin",
+    "al",
+    "el",
+    "y",
+    "and",
+    "und",
+    "e",
+    "et",
+}
+_AUTHOR_HREF = re.compile(
+    r"/(?:authors?|autor(?:es|en)?|auteurs?|autori|profile|people|staff|"
+    r"journalists?|byline)/",
+    re.IGNORECASE,
+)
 
 
 def _person_name(text: str) -> str | None:
@@ -288,16 +330,37 @@ _CHROME_WORDS = (
     # editorial boxes around an article: disclaimers, author blurbs, syndication notes
     "disclaimer disclaimers bio bios authorbio syndication syndicated"
 ).split()
-_CHROME_PREFIXES = ("related", "share(?!d)", "social", "newsletter", "promo", "advert",
-                    "sponsor", "outbrain", "taboola", "rollover", "tooltip", "popover",
-                    "recirc", "mostpopular", "mostread", "disclaimer", "authorbio",
-                    # "related" in other languages (es/pt, it, nl)
-                    "relacionad", "correlat", "gerelateerd")
+_CHROME_PREFIXES = (
+    "related",
+    "share(?!d)",
+    "social",
+    "newsletter",
+    "promo",
+    "advert",
+    "sponsor",
+    "outbrain",
+    "taboola",
+    "rollover",
+    "tooltip",
+    "popover",
+    "recirc",
+    "mostpopular",
+    "mostread",
+    "disclaimer",
+    "authorbio",
+    # "related" in other languages (es/pt, it, nl)
+    "relacionad",
+    "correlat",
+    "gerelateerd",
+)
 # A class/id token part ("share-bar" -> share, bar) that is one of the words,
 # or (for the prefix words) starts one ("relatedPostsTitle", "sharebuttons").
 _CHROME_ATTR = re.compile(
-    r"(?:^|[\s_-])(?:(?:" + "|".join(_CHROME_WORDS) + r")(?=$|[\s_-])|(?:"
-    + "|".join(_CHROME_PREFIXES) + r"))",
+    r"(?:^|[\s_-])(?:(?:"
+    + "|".join(_CHROME_WORDS)
+    + r")(?=$|[\s_-])|(?:"
+    + "|".join(_CHROME_PREFIXES)
+    + r"))",
     re.IGNORECASE,
 )
 # "Read also" boxes named across token parts: also-read, read-also, lire-aussi,
@@ -430,8 +493,22 @@ def _prose_p(el: Any) -> str | None:
     return text
 
 
-_SKIP_SUBTREE = {"script", "style", "noscript", "iframe", "img", "svg", "picture", "video",
-                 "audio", "source", "button", "input", "form", "template"}
+_SKIP_SUBTREE = {
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "img",
+    "svg",
+    "picture",
+    "video",
+    "audio",
+    "source",
+    "button",
+    "input",
+    "form",
+    "template",
+}
 
 
 # Page-level chrome: the search never walks into these (a site footer's
@@ -455,7 +532,8 @@ def _following_paragraphs(start: Any, have: set[str], limit: int) -> tuple[list[
         if len(found) >= limit:
             raise _Stop
         if isinstance(el.tag, str) and (
-                el.tag in _CHROME_TAGS or (el.get("role") or "").lower() in _CHROME_ROLES):
+            el.tag in _CHROME_TAGS or (el.get("role") or "").lower() in _CHROME_ROLES
+        ):
             raise _Stop
         if isinstance(el.tag, str) and el.tag not in _SKIP_SUBTREE:
             if el.tag == "p":
@@ -545,7 +623,8 @@ def _prepare(tree: Any, url: str | None, site_rules: Rules | None) -> None:
 def _trafilatura(source: Any, url: str | None, *, fast: bool) -> Any:
     kw = {"fast": fast, **TRAF_KW}
     return trafilatura.bare_extraction(
-        source, url=url, include_comments=False, with_metadata=False, include_tables=True, **kw)
+        source, url=url, include_comments=False, with_metadata=False, include_tables=True, **kw
+    )
 
 
 def extract_html(
@@ -591,10 +670,14 @@ def extract_html(
             logger.debug("trafilatura metadata failed for %s", url, exc_info=True)
             found = None
         if found is not None:
-            for name, value in (("title", found.title), ("author", found.author),
-                                ("published", found.date), ("site", found.sitename),
-                                ("language", found.language),
-                                ("description", found.description)):
+            for name, value in (
+                ("title", found.title),
+                ("author", found.author),
+                ("published", found.date),
+                ("site", found.sitename),
+                ("language", found.language),
+                ("description", found.description),
+            ):
                 if value and not getattr(meta, name):
                     setattr(meta, name, value)
                     meta.guessed.add(name)

@@ -68,13 +68,26 @@ def parse_feed(body: bytes, url: str, *, max_size: int = MAX_DECOMPRESSED) -> Fe
     raise FeedError(f"not a feed: the XML document is <{local(root.tag)}>, not <rss> or <feed>")
 
 
-def _entry(url: str, link: str | None, *, title: str | None, date: str | None,
-           author: str | None, language: str | None, site: str | None) -> Entry | None:
+def _entry(
+    url: str,
+    link: str | None,
+    *,
+    title: str | None,
+    date: str | None,
+    author: str | None,
+    language: str | None,
+    site: str | None,
+) -> Entry | None:
     if not link:
         return None
     return Entry(
-        url=urljoin(url, link.strip()), title=title, published=iso_date(date),
-        author=author, language=_lang(language), site=site, date=parse_date(date),
+        url=urljoin(url, link.strip()),
+        title=title,
+        published=iso_date(date),
+        author=author,
+        language=_lang(language),
+        site=site,
+        date=parse_date(date),
     )
 
 
@@ -94,8 +107,9 @@ def _rss(root: Any, url: str) -> Feed:
     channel = child(root, "channel")
     if channel is None:
         raise FeedError("malformed RSS: no <channel> element")
-    feed = Feed("rss", title=child_text(channel, "title"),
-                language=_lang(child_text(channel, "language")))
+    feed = Feed(
+        "rss", title=child_text(channel, "title"), language=_lang(child_text(channel, "language"))
+    )
     for item in children(channel, "item"):
         link = child_text(item, "link")
         if not link:
@@ -103,10 +117,13 @@ def _rss(root: Any, url: str) -> Feed:
             if guid is not None and guid.get("isPermaLink", "true").lower() == "true":
                 link = text_of(guid)
         entry = _entry(
-            url, link, title=child_text(item, "title"),
+            url,
+            link,
+            title=child_text(item, "title"),
             date=_first_text(item, "pubDate", "date", "published", "updated"),
             author=_first_text(item, "creator", "author"),
-            language=feed.language, site=feed.title,
+            language=feed.language,
+            site=feed.title,
         )
         if entry:
             feed.entries.append(entry)
@@ -119,9 +136,15 @@ def _rdf(root: Any, url: str) -> Feed:
     if channel is not None:
         feed.language = _lang(child_text(channel, "language"))
     for item in children(root, "item"):
-        entry = _entry(url, child_text(item, "link"), title=child_text(item, "title"),
-                       date=child_text(item, "date"), author=child_text(item, "creator"),
-                       language=feed.language, site=feed.title)
+        entry = _entry(
+            url,
+            child_text(item, "link"),
+            title=child_text(item, "title"),
+            date=child_text(item, "date"),
+            author=child_text(item, "creator"),
+            language=feed.language,
+            site=feed.title,
+        )
         if entry:
             feed.entries.append(entry)
     return feed
@@ -152,10 +175,13 @@ def _atom(root: Any, url: str) -> Feed:
     feed_author = _atom_author(root)
     for item in children(root, "entry"):
         entry = _entry(
-            item.base or base, _atom_link(item), title=child_text(item, "title"),
+            item.base or base,
+            _atom_link(item),
+            title=child_text(item, "title"),
             date=_first_text(item, "published", "updated", "issued", "modified"),
             author=_atom_author(item) or feed_author,
-            language=item.get(_XML_LANG) or feed.language, site=feed.title,
+            language=item.get(_XML_LANG) or feed.language,
+            site=feed.title,
         )
         if entry:
             feed.entries.append(entry)
@@ -168,10 +194,10 @@ def _json_feed(body: bytes, url: str) -> Feed:
     except (ValueError, RecursionError) as exc:
         raise FeedError(f"unreadable JSON Feed: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
-        raise FeedError("not a JSON Feed: no \"items\" list")
+        raise FeedError('not a JSON Feed: no "items" list')
     version = str(data.get("version", ""))
     if "jsonfeed.org" not in version:
-        raise FeedError("not a JSON Feed: no jsonfeed.org \"version\"")
+        raise FeedError('not a JSON Feed: no jsonfeed.org "version"')
     title = _str(data.get("title"))
     feed = Feed("jsonfeed", title=title, language=_lang(_str(data.get("language"))))
     feed_author = _json_author(data)
@@ -180,10 +206,13 @@ def _json_feed(body: bytes, url: str) -> Feed:
             continue
         link = _str(item.get("url")) or _str(item.get("external_url"))
         entry = _entry(
-            url, link, title=_str(item.get("title")),
+            url,
+            link,
+            title=_str(item.get("title")),
             date=_str(item.get("date_published")) or _str(item.get("date_modified")),
             author=_json_author(item) or feed_author,
-            language=_str(item.get("language")) or feed.language, site=title,
+            language=_str(item.get("language")) or feed.language,
+            site=title,
         )
         if entry:
             feed.entries.append(entry)

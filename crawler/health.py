@@ -40,7 +40,8 @@ def _counts(stats: dict[str, Any]) -> tuple[int, int]:
     """(URLs handled, failures) in one crawl's stats."""
     failures = sum(v for k, v in stats.items() if k.startswith("corpus/failures/"))
     handled = failures + sum(
-        v for k, v in stats.items()
+        v
+        for k, v in stats.items()
         if k.startswith(("corpus/articles/", "corpus/duplicates/", "corpus/skipped/"))
     )
     return handled, failures
@@ -53,16 +54,27 @@ def _merge_overlapping(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     merged: list[dict[str, Any]] = []
     for run in runs:
         prev = merged[-1] if merged else None
-        if prev is not None and prev.get("finished_at") and run.get("started_at") and \
-                run["started_at"] < prev["finished_at"] and \
-                json.loads(run.get("stats") or "{}").get("corpus/worker"):
+        if (
+            prev is not None
+            and prev.get("finished_at")
+            and run.get("started_at")
+            and run["started_at"] < prev["finished_at"]
+            and json.loads(run.get("stats") or "{}").get("corpus/worker")
+        ):
             a, b = json.loads(prev.get("stats") or "{}"), json.loads(run.get("stats") or "{}")
-            stats = {k: a.get(k, 0) + b.get(k, 0) for k in set(a) | set(b)
-                     if isinstance(a.get(k, 0), int) and isinstance(b.get(k, 0), int)}
-            prev.update(stats=json.dumps(stats), id=run["id"],
-                        finished_at=run.get("finished_at") and max(prev["finished_at"], run["finished_at"]),
-                        finish_reason=prev["finish_reason"] if prev["finish_reason"] != "finished"
-                        else run.get("finish_reason"))
+            stats = {
+                k: a.get(k, 0) + b.get(k, 0)
+                for k in set(a) | set(b)
+                if isinstance(a.get(k, 0), int) and isinstance(b.get(k, 0), int)
+            }
+            prev.update(
+                stats=json.dumps(stats),
+                id=run["id"],
+                finished_at=run.get("finished_at") and max(prev["finished_at"], run["finished_at"]),
+                finish_reason=prev["finish_reason"]
+                if prev["finish_reason"] != "finished"
+                else run.get("finish_reason"),
+            )
             continue
         merged.append(dict(run))
     return merged
@@ -80,24 +92,41 @@ def check(crawls: list[dict[str, Any]], thresholds: Thresholds | None = None) ->
         last = runs[-1]
         stats = json.loads(last.get("stats") or "{}")
         if not last.get("finished_at"):
-            problems.append(Problem(source, f"crawl #{last['id']} started {last['started_at']} "
-                                            "never finished (killed, or still running)"))
+            problems.append(
+                Problem(
+                    source,
+                    f"crawl #{last['id']} started {last['started_at']} "
+                    "never finished (killed, or still running)",
+                )
+            )
             continue
         if last.get("finish_reason") != "finished":
-            problems.append(Problem(source, f"crawl #{last['id']} ended with "
-                                            f"'{last.get('finish_reason')}', not 'finished'"))
+            problems.append(
+                Problem(
+                    source,
+                    f"crawl #{last['id']} ended with '{last.get('finish_reason')}', not 'finished'",
+                )
+            )
             continue
         handled, failures = _counts(stats)
         if handled == 0 and not stats.get("response_received_count"):
             problems.append(Problem(source, f"crawl #{last['id']} handled no URL at all"))
             continue
         if handled and failures / handled > t.max_error_rate:
-            problems.append(Problem(
-                source, f"crawl #{last['id']}: {failures} of {handled} URLs failed "
-                        f"({failures / handled:.0%} > {t.max_error_rate:.0%})"))
+            problems.append(
+                Problem(
+                    source,
+                    f"crawl #{last['id']}: {failures} of {handled} URLs failed "
+                    f"({failures / handled:.0%} > {t.max_error_rate:.0%})",
+                )
+            )
             continue
         if t.stale_runs and len(runs) >= t.stale_runs:
-            recent = runs[-t.stale_runs:]
-            if all(not json.loads(r.get("stats") or "{}").get("corpus/articles/stored") for r in recent):
-                problems.append(Problem(source, f"no new article in the last {t.stale_runs} crawls"))
+            recent = runs[-t.stale_runs :]
+            if all(
+                not json.loads(r.get("stats") or "{}").get("corpus/articles/stored") for r in recent
+            ):
+                problems.append(
+                    Problem(source, f"no new article in the last {t.stale_runs} crawls")
+                )
     return problems

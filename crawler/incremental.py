@@ -30,8 +30,9 @@ class SeenIndex:
         self.path = Path(db_path)
         self.conn: sqlite3.Connection | None = None
         if self.path.exists():
-            self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
-                                        check_same_thread=False, timeout=30)
+            self.conn = sqlite3.connect(
+                f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, timeout=30
+            )
 
     def close(self) -> None:
         if self.conn is not None:
@@ -40,7 +41,9 @@ class SeenIndex:
 
     def _tables(self) -> set[str]:
         assert self.conn is not None
-        return {r[0] for r in self.conn.execute("select name from sqlite_master where type='table'")}
+        return {
+            r[0] for r in self.conn.execute("select name from sqlite_master where type='table'")
+        }
 
     def known(self, url: str) -> str | None:
         """Why ``url`` needs no download (``article``, ``duplicate``, ``failed``), or None."""
@@ -51,7 +54,8 @@ class SeenIndex:
             row = self.conn.execute(
                 "select 'article' from articles where url in (?, ?) or fetched_url in (?, ?) "
                 "union all select 'duplicate' from duplicates where url in (?, ?) or fetched_url in (?, ?) "
-                "limit 1", [canon, url, canon, url, canon, url, canon, url]
+                "limit 1",
+                [canon, url, canon, url, canon, url, canon, url],
             ).fetchone()
             if row:
                 return str(row[0])
@@ -81,18 +85,25 @@ def _query(db_path: str | Path | None, sql: str, params: list[Any]) -> list[tupl
 
 def last_success(db_path: str | Path | None, spider: str, args: dict[str, Any]) -> datetime | None:
     """Start time of the last crawl of this source that finished normally."""
-    rows = _query(db_path, "select max(started_at) from crawls where spider = ? and args = ? "
-                  "and finish_reason = 'finished' and finished_at is not null",
-                  [spider, json.dumps(args, sort_keys=True, default=str)])
+    rows = _query(
+        db_path,
+        "select max(started_at) from crawls where spider = ? and args = ? "
+        "and finish_reason = 'finished' and finished_at is not null",
+        [spider, json.dumps(args, sort_keys=True, default=str)],
+    )
     return datetime.fromisoformat(rows[0][0]) if rows and rows[0][0] else None
 
 
 def last_source_success(db_path: str | Path, config: str, name: str) -> datetime | None:
     """Start of the last ``sources`` crawl of ``config`` that finished normally
     and included source ``name`` (all enabled sources, or ``-a only=`` naming it)."""
-    rows = _query(db_path, "select args, started_at from crawls where spider = 'sources' "
-                  "and finish_reason = 'finished' and finished_at is not null "
-                  "order by started_at desc", [])
+    rows = _query(
+        db_path,
+        "select args, started_at from crawls where spider = 'sources' "
+        "and finish_reason = 'finished' and finished_at is not null "
+        "order by started_at desc",
+        [],
+    )
     for args_json, started in rows:
         args = json.loads(args_json or "{}")
         if args.get("config", "sources.toml") != config:

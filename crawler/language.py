@@ -15,31 +15,39 @@ from collections import Counter
 
 _STOPWORDS = {
     "en": "the of and to in a is that for on was with as by it at from he said his be are have has"
-          " an were not but this they which will their been who",
+    " an were not but this they which will their been who",
     "de": "der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch es"
-          " an werden aus er hat dass sie nach wird bei einer um",
+    " an werden aus er hat dass sie nach wird bei einer um",
     "es": "de la que el en y a los del se las por un para con no una su al es lo como más pero sus"
-          " le ya o fue este ha sí porque esta entre cuando muy",
+    " le ya o fue este ha sí porque esta entre cuando muy",
     "fr": "de la le et les des en un du une que est pour qui dans a par plus pas au sur ne se ce il"
-          " sont été ont cette mais ou comme avec aux",
+    " sont été ont cette mais ou comme avec aux",
     "it": "di e il la che in a per un è del non una le si da con sono gli della i al ha più anche"
-          " come nel alla ma ci lo dei questo",
+    " come nel alla ma ci lo dei questo",
     "pt": "de a o que e do da em um para é com não uma os no se na por mais as dos como mas foi ao"
-          " ele das tem à seu sua ou ser",
+    " ele das tem à seu sua ou ser",
     "nl": "de van het een en in is dat op te zijn voor met die niet aan er om ook als dan maar bij"
-          " of uit nog worden door naar heeft hij",
+    " of uit nog worden door naar heeft hij",
     "sv": "och i att det som en på är av för med till den har de inte om ett var jag men från så"
-          " kan när efter också sig under",
+    " kan när efter också sig under",
     "pl": "i w na z do że się nie to jest o jak po co tak za od ale są przez dla jego czy już tylko"
-          " przy było może również",
+    " przy było może również",
     "tr": "ve bir bu da de için ile olarak en daha çok gibi olan ama o ne kadar sonra var her ise"
-          " değil olduğu göre",
+    " değil olduğu göre",
 }
 _WORDS = {lang: frozenset(words.split()) for lang, words in _STOPWORDS.items()}
 _TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
 # Scripts that name one language.
-_SCRIPT_LANG = {"HANGUL": "ko", "HIRAGANA": "ja", "KATAKANA": "ja", "GREEK": "el",
-                "HEBREW": "he", "THAI": "th", "GEORGIAN": "ka", "ARMENIAN": "hy"}
+_SCRIPT_LANG = {
+    "HANGUL": "ko",
+    "HIRAGANA": "ja",
+    "KATAKANA": "ja",
+    "GREEK": "el",
+    "HEBREW": "he",
+    "THAI": "th",
+    "GEORGIAN": "ka",
+    "ARMENIAN": "hy",
+}
 
 
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
@@ -82,8 +90,10 @@ def detect_language(text: str) -> str | None:
     if len(tokens) < 20:
         return None
     counts = Counter(tokens)
-    scores = sorted(((sum(counts[w] for w in words) / len(tokens), lang)
-                     for lang, words in _WORDS.items()), reverse=True)
+    scores = sorted(
+        ((sum(counts[w] for w in words) / len(tokens), lang) for lang, words in _WORDS.items()),
+        reverse=True,
+    )
     (best, lang), (second, _) = scores[0], scores[1]
     if best < 0.12 or best < 1.5 * second:
         return None

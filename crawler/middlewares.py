@@ -95,9 +95,12 @@ class WebSafetyMiddleware:
         scheme = scheme_of(request.url)
         if scheme not in WEB_SCHEMES:
             if request.meta.get("redirect_urls") or getattr(self.crawler.spider, "web_only", False):
-                self._refuse(request, "scheme",
-                             f"refused: {scheme or 'this'}: URLs are never fetched from the web "
-                             "(only http and https)")
+                self._refuse(
+                    request,
+                    "scheme",
+                    f"refused: {scheme or 'this'}: URLs are never fetched from the web "
+                    "(only http and https)",
+                )
             return None
         if self.allow_private:
             return None
@@ -157,13 +160,17 @@ class RedirectGuardMiddleware:
         stats = self.crawler.stats
         if scheme not in WEB_SCHEMES:
             stats.inc_value("netsafety/refused/redirect_scheme")
-            raise Refused(f"refused: HTTP {response.status} redirect to a {scheme or 'non-web'}: "
-                          "address, which is never followed (only http and https)")
+            raise Refused(
+                f"refused: HTTP {response.status} redirect to a {scheme or 'non-web'}: "
+                "address, which is never followed (only http and https)"
+            )
         seen = [*request.meta.get("redirect_urls", []), request.url]
         if _defragged(target) in {_defragged(u) for u in seen}:
             stats.inc_value("netsafety/redirect_loop")
-            raise Refused(f"redirect loop: HTTP {response.status} from {request.url} back to "
-                          f"{target}, after {len(seen)} request(s)")
+            raise Refused(
+                f"redirect loop: HTTP {response.status} from {request.url} back to "
+                f"{target}, after {len(seen)} request(s)"
+            )
         return response
 
 

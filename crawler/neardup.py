@@ -48,8 +48,10 @@ _BASE_K = pow(_BASE, SHINGLE - 1, 1 << 63)
 @functools.lru_cache(maxsize=1 << 17)
 def _word_hash(word: str) -> int:
     """A stable 63-bit hash of one word (fits an SQLite INTEGER)."""
-    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(),
-                          "little") & _MASK
+    return (
+        int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+        & _MASK
+    )
 
 
 def shingles(text: str, k: int = SHINGLE) -> list[int]:
@@ -71,7 +73,7 @@ def shingles(text: str, k: int = SHINGLE) -> list[int]:
         return out
     high = _BASE_K if k == SHINGLE else pow(_BASE, k - 1, 1 << 63)
     append = out.append
-    for old, new in zip(hs, hs[k:]):
+    for old, new in zip(hs, hs[k:], strict=False):
         h = ((h - old * high) * _BASE + new) & _MASK
         append(h)
     return out
@@ -81,7 +83,7 @@ def winnow(hashes: list[int], window: int = WINDOW) -> set[int]:
     """The winnowing fingerprints of a hash sequence (the minimum of each window)."""
     if len(hashes) <= window:
         return {min(hashes)} if hashes else set()
-    return {min(hashes[i:i + window]) for i in range(len(hashes) - window + 1)}
+    return {min(hashes[i : i + window]) for i in range(len(hashes) - window + 1)}
 
 
 @dataclass

@@ -25,26 +25,104 @@ from lxml import etree
 from crawler.extraction import jsonld_objects
 from crawler.netsafety import is_followable
 
-ARTICLE_TYPES = frozenset({
-    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle",
-    "opinionnewsarticle", "blogposting", "liveblogposting", "reviewnewsarticle",
-    "backgroundnewsarticle", "report", "techarticle", "posting",
-})
-LISTING_TYPES = frozenset({
-    "collectionpage", "itemlist", "website", "searchresultspage", "profilepage",
-    "aboutpage", "contactpage", "faqpage",
-})
-LISTING_SEGMENTS = frozenset({
-    "tag", "tags", "topic", "topics", "category", "categories", "section", "sections",
-    "author", "authors", "archive", "archives", "search", "page", "index", "feed",
-    "feeds", "about", "contact", "login", "subscribe", "newsletters", "people",
-})
+ARTICLE_TYPES = frozenset(
+    {
+        "article",
+        "newsarticle",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "blogposting",
+        "liveblogposting",
+        "reviewnewsarticle",
+        "backgroundnewsarticle",
+        "report",
+        "techarticle",
+        "posting",
+    }
+)
+LISTING_TYPES = frozenset(
+    {
+        "collectionpage",
+        "itemlist",
+        "website",
+        "searchresultspage",
+        "profilepage",
+        "aboutpage",
+        "contactpage",
+        "faqpage",
+    }
+)
+LISTING_SEGMENTS = frozenset(
+    {
+        "tag",
+        "tags",
+        "topic",
+        "topics",
+        "category",
+        "categories",
+        "section",
+        "sections",
+        "author",
+        "authors",
+        "archive",
+        "archives",
+        "search",
+        "page",
+        "index",
+        "feed",
+        "feeds",
+        "about",
+        "contact",
+        "login",
+        "subscribe",
+        "newsletters",
+        "people",
+    }
+)
 #: links to these are never pages (images, documents, media, archives).
 SKIP_EXTENSIONS = (
-    ".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".ico", ".bmp", ".tif", ".tiff",
-    ".pdf", ".zip", ".gz", ".tgz", ".rar", ".7z", ".mp3", ".mp4", ".m4a", ".mov", ".avi",
-    ".webm", ".ogg", ".wav", ".css", ".js", ".json", ".xml", ".rss", ".atom", ".doc",
-    ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".exe", ".dmg", ".woff", ".woff2", ".ttf",
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".gif",
+    ".webp",
+    ".svg",
+    ".ico",
+    ".bmp",
+    ".tif",
+    ".tiff",
+    ".pdf",
+    ".zip",
+    ".gz",
+    ".tgz",
+    ".rar",
+    ".7z",
+    ".mp3",
+    ".mp4",
+    ".m4a",
+    ".mov",
+    ".avi",
+    ".webm",
+    ".ogg",
+    ".wav",
+    ".css",
+    ".js",
+    ".json",
+    ".xml",
+    ".rss",
+    ".atom",
+    ".doc",
+    ".docx",
+    ".xls",
+    ".xlsx",
+    ".ppt",
+    ".pptx",
+    ".exe",
+    ".dmg",
+    ".woff",
+    ".woff2",
+    ".ttf",
 )
 
 _DATE_IN_PATH = re.compile(r"/(?:19|20)\d{2}/(?:0?[1-9]|1[0-2])(?:/|$)|(?:19|20)\d{2}-\d{2}-\d{2}")

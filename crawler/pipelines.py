@@ -104,8 +104,11 @@ class ExtractPipeline:
                 rules = load_rules(settings.get("CLEAN_SITE_RULES"))
             except RulesError as exc:
                 raise ValueError(str(exc)) from None
-        options = Options(min_words=min_words, site_rules=rules,
-                          keep_raw=settings.getbool("CORPUS_KEEP_RAW", True))
+        options = Options(
+            min_words=min_words,
+            site_rules=rules,
+            keep_raw=settings.getbool("CORPUS_KEEP_RAW", True),
+        )
         pipe = cls(crawler, options, workers)
         if settings.getbool("CLEAN_SITE_PROFILES", True) and not settings.get("CORPUS_REDIS_URL"):
             options.site_lines = load_site_profiles(settings.get("CORPUS_DB"))
@@ -131,8 +134,12 @@ class ExtractPipeline:
     def _new_pool(self) -> ProcessPoolExecutor:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["crawler.processing"])
-        return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=init_worker,
-                                   initargs=(self.options, self.profiles_db))
+        return ProcessPoolExecutor(
+            self.workers,
+            mp_context=ctx,
+            initializer=init_worker,
+            initargs=(self.options, self.profiles_db),
+        )
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -155,8 +162,9 @@ class ExtractPipeline:
         except Exception as exc:  # noqa: BLE001 - a bad page must never vanish or stop a crawl
             logger.exception("Cleaning failed on %s", page.url)
             self.crawler.stats.inc_value("corpus/clean_errors")
-            return Failure(page.url, "extract", f"cleaning failed with an error: {exc!r}",
-                           page.http_status)
+            return Failure(
+                page.url, "extract", f"cleaning failed with an error: {exc!r}", page.http_status
+            )
 
     async def _run(self, page: Page) -> Article | Failure:
         if self.pool is None:
@@ -169,8 +177,12 @@ class ExtractPipeline:
         except CleaningError as exc:
             logger.error("Cleaning failed on %s: %s\n%s", page.url, exc.args[0], exc.args[1])
             self.crawler.stats.inc_value("corpus/clean_errors")
-            return Failure(page.url, "extract", f"cleaning failed with an error: {exc.args[0]}",
-                           page.http_status)
+            return Failure(
+                page.url,
+                "extract",
+                f"cleaning failed with an error: {exc.args[0]}",
+                page.http_status,
+            )
 
     def _pump(self) -> None:
         """Send what waits: suspects alone, one at a time; else batches while
@@ -197,10 +209,16 @@ class ExtractPipeline:
         self._tasks += 1
         self.crawler.stats.inc_value("corpus/clean_batches")
         asyncio.wrap_future(task).add_done_callback(
-            lambda done: self._returned(pool, batch, done, alone))
+            lambda done: self._returned(pool, batch, done, alone)
+        )
 
-    def _returned(self, pool: ProcessPoolExecutor, batch: list[tuple[Page, asyncio.Future]],
-                  done: asyncio.Future, alone: bool) -> None:
+    def _returned(
+        self,
+        pool: ProcessPoolExecutor,
+        batch: list[tuple[Page, asyncio.Future]],
+        done: asyncio.Future,
+        alone: bool,
+    ) -> None:
         self._tasks -= 1
         if done.cancelled():  # the pool was shut down with the batch still queued
             self._unfinished(batch)
@@ -211,7 +229,7 @@ class ExtractPipeline:
                 if not waiter.done():
                     waiter.set_exception(done.exception())
         else:
-            for (_, waiter), result in zip(batch, done.result()):
+            for (_, waiter), result in zip(batch, done.result(), strict=False):
                 if waiter.done():
                     continue
                 if isinstance(result, CleaningError):
@@ -226,19 +244,27 @@ class ExtractPipeline:
         for page, waiter in batch:
             logger.error("The crawl stopped before %s was cleaned", page.url)
             if not waiter.done():
-                waiter.set_result(Failure(page.url, "extract",
-                                          "the crawl stopped before this page was cleaned",
-                                          page.http_status))
+                waiter.set_result(
+                    Failure(
+                        page.url,
+                        "extract",
+                        "the crawl stopped before this page was cleaned",
+                        page.http_status,
+                    )
+                )
 
-    def _lost(self, pool: ProcessPoolExecutor, batch: list[tuple[Page, asyncio.Future]],
-              guilty: bool) -> None:
+    def _lost(
+        self, pool: ProcessPoolExecutor, batch: list[tuple[Page, asyncio.Future]], guilty: bool
+    ) -> None:
         """A worker of ``pool`` died (killed, out of memory) with ``batch`` out,
         or before it went: the first to notice starts a fresh pool. The pages
         are cleaned again, each alone in the pool; a page that was (``guilty``)
         is the one that killed it and fails."""
         if pool is self.pool:
-            logger.warning("A cleaning worker died: starting new workers; the pages it had"
-                           " are cleaned again one at a time")
+            logger.warning(
+                "A cleaning worker died: starting new workers; the pages it had"
+                " are cleaned again one at a time"
+            )
             self.crawler.stats.inc_value("corpus/clean_pool_restarts")
             self.pool.shutdown(wait=False, cancel_futures=True)
             self.pool = self._new_pool()
@@ -247,9 +273,14 @@ class ExtractPipeline:
             logger.error("A cleaning worker died while processing %s", page.url)
             self.crawler.stats.inc_value("corpus/clean_worker_crashes")
             if not waiter.done():
-                waiter.set_result(Failure(page.url, "extract",
-                                          "the cleaning worker crashed on this page",
-                                          page.http_status))
+                waiter.set_result(
+                    Failure(
+                        page.url,
+                        "extract",
+                        "the cleaning worker crashed on this page",
+                        page.http_status,
+                    )
+                )
             return
         self._suspects.extend(batch)
 
@@ -272,8 +303,14 @@ class CorpusPipeline:
     next run fetches again whatever this one could not store.
     """
 
-    def __init__(self, crawler: Crawler, path: str, batch_size: int,
-                 busy_timeout: float = 30.0, writer_thread: bool = True) -> None:
+    def __init__(
+        self,
+        crawler: Crawler,
+        path: str,
+        batch_size: int,
+        busy_timeout: float = 30.0,
+        writer_thread: bool = True,
+    ) -> None:
         self.crawler = crawler
         self.path = path
         self.batch_size = batch_size
@@ -283,7 +320,8 @@ class CorpusPipeline:
         self.corpus: Corpus | None = None
         self.write_error: str | None = None
         self.writer: ThreadPoolExecutor | None = (
-            ThreadPoolExecutor(1, thread_name_prefix="corpus-writer") if writer_thread else None)
+            ThreadPoolExecutor(1, thread_name_prefix="corpus-writer") if writer_thread else None
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CorpusPipeline:
@@ -291,9 +329,13 @@ class CorpusPipeline:
         path = settings.get("CORPUS_DB", "corpus.db")
         if not path:
             raise NotConfigured("CORPUS_DB is empty")
-        pipe = cls(crawler, path, settings.getint("CORPUS_BATCH_SIZE", 200),
-                   settings.getfloat("CORPUS_BUSY_TIMEOUT", 30.0),
-                   settings.getbool("CORPUS_WRITER_THREAD", True))
+        pipe = cls(
+            crawler,
+            path,
+            settings.getint("CORPUS_BATCH_SIZE", 200),
+            settings.getfloat("CORPUS_BUSY_TIMEOUT", 30.0),
+            settings.getbool("CORPUS_WRITER_THREAD", True),
+        )
         pipe.learn_profiles = settings.getbool("CLEAN_SITE_PROFILES", True)
         # Learnt during the crawl too, unless the cleaning runs elsewhere.
         pipe.learn_during_crawl = pipe.learn_profiles and not settings.get("CORPUS_REDIS_URL")
@@ -309,10 +351,14 @@ class CorpusPipeline:
     def open_spider(self) -> None:
         spider = self.crawler.spider
         try:
-            self.corpus = self._call(lambda: Corpus(self.path, batch_size=self.batch_size,
-                                                    busy_timeout=self.busy_timeout))
-            crawl_id = self._call(self.corpus.start_crawl, spider.name,
-                                  getattr(spider, "arguments", {}))
+            self.corpus = self._call(
+                lambda: Corpus(
+                    self.path, batch_size=self.batch_size, busy_timeout=self.busy_timeout
+                )
+            )
+            crawl_id = self._call(
+                self.corpus.start_crawl, spider.name, getattr(spider, "arguments", {})
+            )
         except (CorpusError, sqlite3.Error) as exc:
             logger.error("Cannot open the corpus %s: %s", self.path, exc)
             self._stop_writer()
@@ -343,8 +389,11 @@ class CorpusPipeline:
         learnt = self.corpus.learnt if self.corpus is not None else None
         while learnt:
             host, lines = learnt.popleft()
-            logger.info("Learnt %d chrome lines of %s; later pages are cleaned without them",
-                        len(lines), host)
+            logger.info(
+                "Learnt %d chrome lines of %s; later pages are cleaned without them",
+                len(lines),
+                host,
+            )
             self.crawler.stats.inc_value("corpus/site_profiles/learnt_in_crawl")
             self.crawler.signals.send_catch_log(signal=site_profile_learnt, host=host, lines=lines)
 
@@ -387,7 +436,9 @@ class CorpusPipeline:
         self.crawler.stats.set_value("corpus/write_error", self.write_error)
         logger.error(
             "Cannot write to the corpus %s: %s. Stopping the crawl; what was written is intact "
-            "and the next run fetches what this one could not store.", self.path, exc,
+            "and the next run fetches what this one could not store.",
+            self.path,
+            exc,
         )
         engine = self.crawler.engine
         if engine is not None:
@@ -423,18 +474,25 @@ class CorpusPipeline:
         try:
             corpus.flush()
             if corpus.texts_stripped:
-                self.crawler.stats.set_value("corpus/site_profiles/texts_stripped",
-                                             corpus.texts_stripped)
+                self.crawler.stats.set_value(
+                    "corpus/site_profiles/texts_stripped", corpus.texts_stripped
+                )
             if corpus.cold_start_regrouped:
-                self.crawler.stats.set_value("corpus/stories/cold_start_regrouped",
-                                             corpus.cold_start_regrouped)
+                self.crawler.stats.set_value(
+                    "corpus/stories/cold_start_regrouped", corpus.cold_start_regrouped
+                )
             if corpus.index.articles_moved:
-                self.crawler.stats.set_value("corpus/stories/articles_moved",
-                                             corpus.index.articles_moved)
+                self.crawler.stats.set_value(
+                    "corpus/stories/articles_moved", corpus.index.articles_moved
+                )
             corpus.finish_crawl(reason, self.crawler.stats.get_stats())
         except (CorpusError, sqlite3.Error) as exc:
-            logger.error("Could not record the end of crawl %s in %s: %s",
-                         self.crawler.stats.get_value("corpus/crawl_id"), self.path, exc)
+            logger.error(
+                "Could not record the end of crawl %s in %s: %s",
+                self.crawler.stats.get_value("corpus/crawl_id"),
+                self.path,
+                exc,
+            )
         finally:
             corpus.close_readers()
             try:

@@ -95,15 +95,19 @@ def process_page(page: Page, options: Options | None = None) -> Article | Failur
     options = options or Options()
     kind = _kind(page)
     try:
-        decoded = decode(page.body, declared_encoding=page.declared_encoding,
-                         is_html=kind == "html")
+        decoded = decode(
+            page.body, declared_encoding=page.declared_encoding, is_html=kind == "html"
+        )
     except NotText as exc:
         return Failure(page.url, "parse", str(exc), page.http_status)
 
     if kind == "html":
         try:
-            ext = extract_html(decoded.text, page.url if is_web_url(page.url) else None,
-                               site_rules=options.site_rules or None)
+            ext = extract_html(
+                decoded.text,
+                page.url if is_web_url(page.url) else None,
+                site_rules=options.site_rules or None,
+            )
         except Exception as exc:  # noqa: BLE001 - a bad page must never stop a crawl
             return Failure(page.url, "extract", f"extraction failed: {exc!r}", page.http_status)
     else:
@@ -120,15 +124,17 @@ def process_page(page: Page, options: Options | None = None) -> Article | Failur
 
     title = pick("title")
     url = article_url(page.url, ext.canonical_url)
-    cleaned = clean_text(ext.text, title=title,
-                         site_lines=options.site_lines.get(host_of(url) or "", ()))
+    cleaned = clean_text(
+        ext.text, title=title, site_lines=options.site_lines.get(host_of(url) or "", ())
+    )
     text = cleaned.text
     words = len(text.split())
     if not text:
         return Failure(page.url, "extract", "no article text found on the page", page.http_status)
     if words < options.min_words:
         return Failure(
-            page.url, "validate",
+            page.url,
+            "validate",
             f"too little article text: {words} words after cleaning (minimum {options.min_words})",
             page.http_status,
         )
@@ -202,7 +208,9 @@ class CleaningError(Exception):
     the worker's traceback (the exception itself may not survive pickling)."""
 
 
-def clean_batch_in_worker(pages: list[Page], lessons: int = 0) -> list[Article | Failure | CleaningError]:
+def clean_batch_in_worker(
+    pages: list[Page], lessons: int = 0
+) -> list[Article | Failure | CleaningError]:
     """:func:`clean_in_worker` for several pages, one message each way: a page
     that raises gets its :class:`CleaningError` and the others are cleaned."""
     out: list[Article | Failure | CleaningError] = []
@@ -229,6 +237,7 @@ def cleaned_with(result: Article | Failure, lessons: int) -> Article | Failure:
 
 def extract_text(html: bytes, url: str | None = None) -> str:
     """Clean text exactly as the crawler stores it (for the extraction bench)."""
-    result = process_page(Page(url=url or "about:blank", body=html, content_type="text/html"),
-                          Options(min_words=0))
+    result = process_page(
+        Page(url=url or "about:blank", body=html, content_type="text/html"), Options(min_words=0)
+    )
     return result.text if isinstance(result, Article) else ""

@@ -36,8 +36,10 @@ class Snapshot:
 
 
 def summary_line(now: Snapshot, before: Snapshot | None) -> str:
-    line = (f"{now.pages:,} pages, {now.articles:,} articles, {now.duplicates:,} duplicates, "
-            f"{now.known:,} already known, {now.failures:,} failures")
+    line = (
+        f"{now.pages:,} pages, {now.articles:,} articles, {now.duplicates:,} duplicates, "
+        f"{now.known:,} already known, {now.failures:,} failures"
+    )
     if before is not None and now.at > before.at:
         rate = (now.pages - before.pages) / (now.at - before.at)
         line += f"; {rate:.1f} pages/s, {now.queued:,} queued"

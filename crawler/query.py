@@ -26,10 +26,14 @@ from crawler import stories
 from crawler.entries import Entry
 from crawler.feeds import FeedError, parse_feed
 
-GDELT = ("https://api.gdeltproject.org/api/v2/doc/doc?query={query}&mode=ArtList&format=json"
-         "&maxrecords=75&sort=HybridRel&startdatetime={start}&enddatetime={end}")
-GOOGLE_NEWS = ("https://news.google.com/rss/search?q={query}+after:{start_date}"
-               "+before:{end_date}&hl=en-US&gl=US&ceid=US:en")
+GDELT = (
+    "https://api.gdeltproject.org/api/v2/doc/doc?query={query}&mode=ArtList&format=json"
+    "&maxrecords=75&sort=HybridRel&startdatetime={start}&enddatetime={end}"
+)
+GOOGLE_NEWS = (
+    "https://news.google.com/rss/search?q={query}+after:{start_date}"
+    "+before:{end_date}&hl=en-US&gl=US&ceid=US:en"
+)
 DEFAULT_TEMPLATES = (GDELT, GOOGLE_NEWS)
 
 #: seconds between two requests to a search host (GDELT asks for one per 5 s)
@@ -52,8 +56,13 @@ class Query:
         return " ".join([f'"{n}"' for n in self.names] + self.terms)
 
 
-def search_query(title: str | None, text: str, stats: stories.TermStats | None = None,
-                 max_names: int = 2, max_terms: int = 3) -> Query:
+def search_query(
+    title: str | None,
+    text: str,
+    stats: stories.TermStats | None = None,
+    max_names: int = 2,
+    max_terms: int = 3,
+) -> Query:
     """The seed's most telling names and terms."""
     body = f"{title or ''}\n{text}"
     # names from the body (a title-case headline is not made of names); the
@@ -61,15 +70,16 @@ def search_query(title: str | None, text: str, stats: stories.TermStats | None =
     names: Counter[str] = Counter()
     for m in _NAME.finditer(text):
         name = m.group(0)
-        before = text[max(0, m.start() - 2):m.start()]
+        before = text[max(0, m.start() - 2) : m.start()]
         if m.start() == 0 or before.endswith((". ", "\n")) or before == "\n":
             rest = name.split(" ", 1)
             if len(rest) < 2 or not re.match(r"[A-Z][a-z]+ [A-Z]", rest[1] + " X"):
                 continue
             name = rest[1]
         names[name] += 1
-    top_names = [n for n, c in sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))
-                 if len(n) <= 40][:max_names]
+    top_names = [
+        n for n, c in sorted(names.items(), key=lambda kv: (-kv[1], kv[0])) if len(n) <= 40
+    ][:max_names]
     in_names = {w.lower() for n in top_names for w in re.split(r"[ \-]", n)}
     tf = {t: c for t, c in stories.terms(title, text).items() if not t.startswith(("n:", "#"))}
     stats = stats or stories.TermStats()
@@ -78,7 +88,9 @@ def search_query(title: str | None, text: str, stats: stories.TermStats | None =
     # the most frequent surface form of each (stemmed) term
     surface: Counter[tuple[str, str]] = Counter()
     for w in re.findall(r"[A-Za-z][A-Za-z\-]+", body):
-        surface[(stories.stem(w.lower()), w if w[0].isupper() and w[1:].islower() else w.lower())] += 1
+        surface[
+            (stories.stem(w.lower()), w if w[0].isupper() and w[1:].islower() else w.lower())
+        ] += 1
     words: dict[str, str] = {}
     for (stem, w), _ in sorted(surface.items(), key=lambda kv: -kv[1]):
         words.setdefault(stem, w)
@@ -92,7 +104,9 @@ def search_query(title: str | None, text: str, stats: stories.TermStats | None =
     return Query(top_names, terms)
 
 
-def window(published: str | None, days: int, today: datetime | None = None) -> tuple[datetime, datetime]:
+def window(
+    published: str | None, days: int, today: datetime | None = None
+) -> tuple[datetime, datetime]:
     """``days`` either side of the seed's publication time (else of today), not in the future."""
     now = today or datetime.now(UTC)
     center = None
@@ -117,12 +131,15 @@ def check_template(template: str) -> None:
         raise QueryError(f"search template {template!r} is not an http(s) URL")
 
 
-def search_urls(templates: list[str] | tuple[str, ...], query: Query, start: datetime,
-                end: datetime) -> list[str]:
+def search_urls(
+    templates: list[str] | tuple[str, ...], query: Query, start: datetime, end: datetime
+) -> list[str]:
     values = {
         "query": quote_plus(query.text()),
-        "start": start.strftime("%Y%m%d%H%M%S"), "end": end.strftime("%Y%m%d%H%M%S"),
-        "start_date": start.strftime("%Y-%m-%d"), "end_date": end.strftime("%Y-%m-%d"),
+        "start": start.strftime("%Y%m%d%H%M%S"),
+        "end": end.strftime("%Y%m%d%H%M%S"),
+        "start_date": start.strftime("%Y-%m-%d"),
+        "end_date": end.strftime("%Y-%m-%d"),
     }
     out = []
     for template in templates:
@@ -153,15 +170,22 @@ def parse_results(body: bytes, url: str) -> tuple[str, list[Entry]]:
             for art in data.get("articles") or []:
                 if not isinstance(art, dict) or not art.get("url"):
                     continue
-                entries.append(Entry(url=art["url"], title=art.get("title") or None,
-                                     published=_gdelt_date(art.get("seendate")),
-                                     site=art.get("domain") or None))
+                entries.append(
+                    Entry(
+                        url=art["url"],
+                        title=art.get("title") or None,
+                        published=_gdelt_date(art.get("seendate")),
+                        site=art.get("domain") or None,
+                    )
+                )
             return "gdelt", entries
         if isinstance(data, dict) and not data:
             return "gdelt", []  # GDELT answers {} when nothing matches
     if stripped[:1] != b"{" and not stripped.startswith(b"<"):
         # GDELT explains errors (a too short query, a bad date) in plain text
-        raise QueryError(f"the search endpoint answered: {stripped[:200].decode('utf-8', 'replace')}")
+        raise QueryError(
+            f"the search endpoint answered: {stripped[:200].decode('utf-8', 'replace')}"
+        )
     try:
         feed = parse_feed(body, url)
     except FeedError as exc:

@@ -29,8 +29,17 @@ from crawler.storage import (
 
 logger = logging.getLogger(__name__)
 
-_FIELDS = ("title", "text", "content_hash", "word_count", "author", "published", "site",
-           "language", "description")
+_FIELDS = (
+    "title",
+    "text",
+    "content_hash",
+    "word_count",
+    "author",
+    "published",
+    "site",
+    "language",
+    "description",
+)
 
 
 @dataclass
@@ -43,15 +52,19 @@ class Report:
     profile_lines: int = 0
 
     def summary(self) -> str:
-        return (f"re-cleaned {self.pages} stored pages: {self.changed} texts changed, "
-                f"{self.unchanged} unchanged, {len(self.now_failing)} no longer pass cleaning "
-                f"(kept as they were)")
+        return (
+            f"re-cleaned {self.pages} stored pages: {self.changed} texts changed, "
+            f"{self.unchanged} unchanged, {len(self.now_failing)} no longer pass cleaning "
+            f"(kept as they were)"
+        )
 
 
 def _rows(corpus: Corpus, site: str | None, after: int, limit: int) -> list[dict[str, Any]]:
-    sql = ("SELECT a.id, a.url, a.text, a.title, p.fetched_url, p.content_type, "
-           "p.declared_encoding, p.body FROM articles a JOIN pages p ON p.url = a.url "
-           "WHERE a.id > ?")
+    sql = (
+        "SELECT a.id, a.url, a.text, a.title, p.fetched_url, p.content_type, "
+        "p.declared_encoding, p.body FROM articles a JOIN pages p ON p.url = a.url "
+        "WHERE a.id > ?"
+    )
     params: list[Any] = [after]
     if site:
         sql += f" AND {HOST_RANGE.replace('url', 'a.url')}"
@@ -64,9 +77,16 @@ def _clean(args: tuple[int, Page, Options]) -> tuple[int, Any]:
     return article_id, process_page(page, options)
 
 
-def reclean(db_path: str | Path, options: Options, *, site: str | None = None,
-            dry_run: bool = False, workers: int = 0, learn: bool = True,
-            chunk: int = 200) -> Report:
+def reclean(
+    db_path: str | Path,
+    options: Options,
+    *,
+    site: str | None = None,
+    dry_run: bool = False,
+    workers: int = 0,
+    learn: bool = True,
+    chunk: int = 200,
+) -> Report:
     """Clean every stored page again; update the texts that changed.
 
     Pages are read, cleaned and written back ``chunk`` at a time, so memory
@@ -77,10 +97,17 @@ def reclean(db_path: str | Path, options: Options, *, site: str | None = None,
     pool = ProcessPoolExecutor(workers) if workers > 0 else None
     try:
         if learn:
-            hosts = {r[0].split("/")[2] for r in corpus.db.execute(
-                "SELECT url FROM articles WHERE url >= 'http' AND url < 'httq'")}
-            report.profile_lines = sum(corpus.learn_site_profiles(
-                {site} if site else hosts, dry_run=dry_run, strip=False).values())
+            hosts = {
+                r[0].split("/")[2]
+                for r in corpus.db.execute(
+                    "SELECT url FROM articles WHERE url >= 'http' AND url < 'httq'"
+                )
+            }
+            report.profile_lines = sum(
+                corpus.learn_site_profiles(
+                    {site} if site else hosts, dry_run=dry_run, strip=False
+                ).values()
+            )
             learnt = corpus.previewed if dry_run else load_site_profiles(db_path)
             options = replace(options, site_lines={**options.site_lines, **learnt})
         options = replace(options, keep_raw=False)
@@ -88,18 +115,29 @@ def reclean(db_path: str | Path, options: Options, *, site: str | None = None,
         while rows := _rows(corpus, site, last, chunk):
             last = rows[-1]["id"]
             old = {row["id"]: row for row in rows}
-            tasks = [(row["id"], Page(url=row["fetched_url"], body=zlib.decompress(row["body"]),
-                                      content_type=row["content_type"],
-                                      declared_encoding=row["declared_encoding"]), options)
-                     for row in rows]
+            tasks = [
+                (
+                    row["id"],
+                    Page(
+                        url=row["fetched_url"],
+                        body=zlib.decompress(row["body"]),
+                        content_type=row["content_type"],
+                        declared_encoding=row["declared_encoding"],
+                    ),
+                    options,
+                )
+                for row in rows
+            ]
             results = list(pool.map(_clean, tasks, chunksize=8)) if pool else map(_clean, tasks)
             updates = []
             for article_id, result in results:
                 report.pages += 1
                 if not isinstance(result, Article):
                     report.now_failing.append((old[article_id]["url"], result.reason))
-                elif result.text == old[article_id]["text"] and \
-                        result.title == old[article_id]["title"]:
+                elif (
+                    result.text == old[article_id]["text"]
+                    and result.title == old[article_id]["title"]
+                ):
                     report.unchanged += 1
                 else:
                     report.changed += 1

@@ -76,8 +76,11 @@ def apply_site_rules(tree: Any, url: str | None, rules: Rules | None) -> dict[st
                 done["pruned"] += 1
     body_sel = rule.get("body")
     if body_sel:
-        keep = [el for el in select(tree, body_sel)
-                if "".join(el.itertext()).strip() and el.tag not in ("html", "body")]
+        keep = [
+            el
+            for el in select(tree, body_sel)
+            if "".join(el.itertext()).strip() and el.tag not in ("html", "body")
+        ]
         # Outermost matches only, in document order.
         keep = [el for el in keep if not any(a in keep for a in el.iterancestors())]
         body = tree.find("body")
@@ -101,9 +104,9 @@ class RulesError(ValueError):
 def load_rules(path: str) -> dict[str, dict[str, Any]]:
     """Per-host rules from a TOML file (the ``CLEAN_SITE_RULES`` setting)::
 
-        ["example.com"]
-        prune = [".promo-box", "//aside[@class='related']"]
-        body = "div.article-body"
+    ["example.com"]
+    prune = [".promo-box", "//aside[@class='related']"]
+    body = "div.article-body"
     """
     import tomllib
 
@@ -117,7 +120,9 @@ def load_rules(path: str) -> dict[str, dict[str, Any]]:
     rules: dict[str, dict[str, Any]] = {}
     for host, rule in data.items():
         if not isinstance(rule, dict) or set(rule) - {"prune", "body"}:
-            raise RulesError(f"{path}: [{host!r}] takes only 'prune' (a list) and 'body' (a string)")
+            raise RulesError(
+                f"{path}: [{host!r}] takes only 'prune' (a list) and 'body' (a string)"
+            )
         prune = rule.get("prune", [])
         if isinstance(prune, str):
             prune = [prune]

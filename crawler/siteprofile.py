@@ -49,14 +49,20 @@ class SiteProfile:
         return frozenset(self.lines)
 
     def to_json(self) -> str:
-        return json.dumps({"host": self.host, "pages": self.pages, "lines": self.lines},
-                          ensure_ascii=False, sort_keys=True)
+        return json.dumps(
+            {"host": self.host, "pages": self.pages, "lines": self.lines},
+            ensure_ascii=False,
+            sort_keys=True,
+        )
 
     @classmethod
     def from_json(cls, data: str) -> SiteProfile:
         obj = json.loads(data)
-        return cls(host=obj.get("host", ""), pages=int(obj.get("pages", 0)),
-                   lines={str(k): int(v) for k, v in obj.get("lines", {}).items()})
+        return cls(
+            host=obj.get("host", ""),
+            pages=int(obj.get("pages", 0)),
+            lines={str(k): int(v) for k, v in obj.get("lines", {}).items()},
+        )
 
 
 def learn_profile(
@@ -83,8 +89,7 @@ def learn_profile(
             continue
         seen_pages.add(norm)
         # (a line of many more words than max_words is text: not worth keying)
-        keys = {line_key(line) for line in norm.split("\n")
-                if line.count(" ") < 2 * max_words}
+        keys = {line_key(line) for line in norm.split("\n") if line.count(" ") < 2 * max_words}
         per_line.update(k for k in keys if k and len(k.split()) <= max_words)
     n = len(seen_pages)
     threshold = max(min_pages, int(min_share * n + 0.999999)) if n else min_pages
@@ -119,8 +124,10 @@ def site_profiles_since(path: str | Path, since: str) -> tuple[dict[str, frozens
         return found, latest
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        rows = conn.execute("SELECT host, lines, updated_at FROM site_profiles"
-                            " WHERE coalesce(updated_at, '') >= ?", [since]).fetchall()
+        rows = conn.execute(
+            "SELECT host, lines, updated_at FROM site_profiles WHERE coalesce(updated_at, '') >= ?",
+            [since],
+        ).fetchall()
     except sqlite3.OperationalError:
         rows = []
     finally:

@@ -107,8 +107,10 @@ def parse_sources(text: str) -> list[Source]:
         raise SourcesError(f"not valid TOML: {exc}") from None
     unknown = set(data) - {"defaults", "sources"}
     if unknown:
-        raise SourcesError(f"unknown top-level table {sorted(unknown)[0]!r} "
-                           "(expected [defaults] and [sources.NAME])")
+        raise SourcesError(
+            f"unknown top-level table {sorted(unknown)[0]!r} "
+            "(expected [defaults] and [sources.NAME])"
+        )
     defaults = data.get("defaults", {})
     for key in defaults:
         if key not in _KEYS - {"feeds", "sitemaps", "start"}:
@@ -122,8 +124,9 @@ def parse_sources(text: str) -> list[Source]:
         values: dict[str, Any] = {}
         for key, value in {**defaults, **table}.items():
             if key not in _KEYS:
-                raise SourcesError(f"source {name!r}: unknown key {key!r} "
-                                   f"(known: {', '.join(sorted(_KEYS))})")
+                raise SourcesError(
+                    f"source {name!r}: unknown key {key!r} (known: {', '.join(sorted(_KEYS))})"
+                )
             values[key] = _check(name, key, value)
         source = Source(name=name, **values)
         if not (source.feeds or source.sitemaps or source.start):
@@ -148,7 +151,9 @@ def load_sources(path: str | Path, only: list[str] | None = None) -> list[Source
         names = {s.name for s in sources}
         missing = [n for n in only if n not in names]
         if missing:
-            raise SourcesError(f"no source named {missing[0]!r} in {str(path)!r} "
-                               f"(have: {', '.join(sorted(names))})")
+            raise SourcesError(
+                f"no source named {missing[0]!r} in {str(path)!r} "
+                f"(have: {', '.join(sorted(names))})"
+            )
         return [s for s in sources if s.name in only]
     return [s for s in sources if s.enabled]

@@ -159,9 +159,7 @@ def m002_one_failure_row_per_url(db: Database) -> None:
     db["failures"].add_column("attempts", int)
     db["failures"].add_column("first_at", str)
     db.execute("UPDATE failures SET attempts = 1, first_at = at")
-    db.execute(
-        "DELETE FROM failures WHERE id NOT IN (SELECT max(id) FROM failures GROUP BY url)"
-    )
+    db.execute("DELETE FROM failures WHERE id NOT IN (SELECT max(id) FROM failures GROUP BY url)")
     db.execute("DROP INDEX IF EXISTS idx_failures_url")
     db["failures"].create_index(["url"], unique=True)
 
@@ -170,12 +168,19 @@ def m002_one_failure_row_per_url(db: Database) -> None:
 def m003_pages_and_site_profiles(db: Database) -> None:
     """Raw pages (for ``scrapy reclean``) and the chrome learnt per site."""
     db["pages"].create(
-        {"url": str, "fetched_url": str, "content_type": str, "declared_encoding": str,
-         "body": bytes, "fetched_at": str},
+        {
+            "url": str,
+            "fetched_url": str,
+            "content_type": str,
+            "declared_encoding": str,
+            "body": bytes,
+            "fetched_at": str,
+        },
         pk="url",
     )
     db["site_profiles"].create(
-        {"host": str, "pages": int, "lines": str, "updated_at": str}, pk="host",
+        {"host": str, "pages": int, "lines": str, "updated_at": str},
+        pk="host",
     )
 
 
@@ -192,9 +197,18 @@ def m005_validators_and_versions(db: Database) -> None:
     db["articles"].add_column("last_modified", str)
     db["articles"].add_column("published_guessed", int)
     db["versions"].create(
-        {"id": int, "article_id": int, "title": str, "text": str, "content_hash": str,
-         "fetched_at": str, "replaced_at": str, "crawl_id": int},
-        pk="id", foreign_keys=[("article_id", "articles", "id")],
+        {
+            "id": int,
+            "article_id": int,
+            "title": str,
+            "text": str,
+            "content_hash": str,
+            "fetched_at": str,
+            "replaced_at": str,
+            "crawl_id": int,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
     )
     db["versions"].create_index(["article_id"])
 
@@ -209,7 +223,8 @@ def m006_rolling_shingle_hashes(db: Database) -> None:
     last = 0
     while True:
         rows = db.execute(
-            "SELECT id, text FROM articles WHERE id > ? ORDER BY id LIMIT 500", [last]).fetchall()
+            "SELECT id, text FROM articles WHERE id > ? ORDER BY id LIMIT 500", [last]
+        ).fetchall()
         if not rows:
             break
         batch, sizes = [], []
@@ -218,9 +233,11 @@ def m006_rolling_shingle_hashes(db: Database) -> None:
             batch.extend((fp, aid) for fp in sk.fingerprints)
             sizes.append((sk.size, len(sk.fingerprints), aid))
         db.conn.executemany(
-            "INSERT OR IGNORE INTO neardup_fingerprints (hash, article_id) VALUES (?, ?)", batch)
+            "INSERT OR IGNORE INTO neardup_fingerprints (hash, article_id) VALUES (?, ?)", batch
+        )
         db.conn.executemany(
-            "UPDATE article_features SET shingles = ?, fingerprints = ? WHERE article_id = ?", sizes)
+            "UPDATE article_features SET shingles = ?, fingerprints = ? WHERE article_id = ?", sizes
+        )
         last = rows[-1][0]
 
 
@@ -243,17 +260,26 @@ def m008_versions_url(db: Database) -> None:
 
 #: articles of one host, as ranges over the unique index on ``url`` (a
 #: ``LIKE 'https://host/%'`` would scan the whole table).
-HOST_RANGE = ("((url >= ? AND url < ?) OR (url >= ? AND url < ?)"
-              " OR (url >= ? AND url < ?) OR (url >= ? AND url < ?))")
+HOST_RANGE = (
+    "((url >= ? AND url < ?) OR (url >= ? AND url < ?)"
+    " OR (url >= ? AND url < ?) OR (url >= ? AND url < ?))"
+)
 
 
 def host_range(host: str) -> list[str]:
     """Bounds for :data:`HOST_RANGE`: every ``http(s)://host/...`` and
     ``http(s)://host:port/...`` URL (``host:`` sorts after ``host0``, so the
     port gets ranges of its own: ``127.0.0.1`` must not take in ``127.0.0.10``)."""
-    return [bound for scheme in ("http", "https")
-            for bound in (f"{scheme}://{host}/", f"{scheme}://{host}0",
-                          f"{scheme}://{host}:", f"{scheme}://{host};")]
+    return [
+        bound
+        for scheme in ("http", "https")
+        for bound in (
+            f"{scheme}://{host}/",
+            f"{scheme}://{host}0",
+            f"{scheme}://{host}:",
+            f"{scheme}://{host};",
+        )
+    ]
 
 
 def now() -> str:
@@ -290,7 +316,9 @@ def open_database(path: str | Path, *, busy_timeout: float = 30.0) -> Database:
     if path.exists() and path.is_dir():
         raise CorpusError(f"CORPUS_DB {str(path)!r} is a directory, not a database file")
     if not path.parent.exists():
-        raise CorpusError(f"cannot create CORPUS_DB {str(path)!r}: folder {str(path.parent)!r} does not exist")
+        raise CorpusError(
+            f"cannot create CORPUS_DB {str(path)!r}: folder {str(path.parent)!r} does not exist"
+        )
     try:
         conn = sqlite3.connect(str(path), timeout=busy_timeout, check_same_thread=False)
         db = Database(conn)
@@ -355,14 +383,18 @@ COLD_START_DOCS = 200
 
 def _permanent(failure: dict[str, Any]) -> bool:
     return failure.get("http_status") in (404, 410) or failure.get("stage") in (
-        "parse", "extract", "validate")
+        "parse",
+        "extract",
+        "validate",
+    )
 
 
 class Corpus:
     """The single writer of one crawl into the corpus."""
 
-    def __init__(self, path: str | Path, *, batch_size: int = 200,
-                 busy_timeout: float = 30.0) -> None:
+    def __init__(
+        self, path: str | Path, *, batch_size: int = 200, busy_timeout: float = 30.0
+    ) -> None:
         self.path = Path(path)
         self.batch_size = max(1, batch_size)
         self.db = open_database(self.path, busy_timeout=busy_timeout)
@@ -412,7 +444,8 @@ class Corpus:
         # text and features it was written with, so that the regrouping need not
         # compute them again (None once the corpus is past COLD_START_DOCS)
         self._cold_features: dict[int, tuple[str | None, str, Features]] | None = (
-            {} if self.index.stats.docs < COLD_START_DOCS else None)
+            {} if self.index.stats.docs < COLD_START_DOCS else None
+        )
 
     def read(self, sql: str, params: list[Any]) -> sqlite3.Cursor:
         """A read query, on this thread's connection: the writer's own on the writer
@@ -421,8 +454,9 @@ class Corpus:
             return self.db.execute(sql, params)
         conn = getattr(self._readers, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(str(self.path), timeout=self.busy_timeout,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                str(self.path), timeout=self.busy_timeout, check_same_thread=False
+            )
             self._readers.conn = conn
             self._reader_conns.append(conn)
         return conn.execute(sql, params)
@@ -440,8 +474,11 @@ class Corpus:
     def start_crawl(self, spider: str, args: dict[str, Any]) -> int:
         with write_transaction(self.db):
             table = self.db["crawls"].insert(
-                {"spider": spider, "args": json.dumps(args, sort_keys=True, default=str),
-                 "started_at": now()}
+                {
+                    "spider": spider,
+                    "args": json.dumps(args, sort_keys=True, default=str),
+                    "started_at": now(),
+                }
             )
         self.crawl_id = table.last_pk
         return self.crawl_id
@@ -453,8 +490,11 @@ class Corpus:
         with write_transaction(self.db):
             self.db["crawls"].update(
                 self.crawl_id,
-                {"finished_at": now(), "finish_reason": reason,
-                 "stats": json.dumps(stats, sort_keys=True, default=str)},
+                {
+                    "finished_at": now(),
+                    "finish_reason": reason,
+                    "stats": json.dumps(stats, sort_keys=True, default=str),
+                },
             )
 
     # --- lookups --------------------------------------------------------------
@@ -514,7 +554,9 @@ class Corpus:
             self._keep_page(article)
             self._maybe_flush()
             return Outcome("updated", article_id)
-        dup_row = self.db.execute("SELECT article_id FROM duplicates WHERE url = ?", [url]).fetchone()
+        dup_row = self.db.execute(
+            "SELECT article_id FROM duplicates WHERE url = ?", [url]
+        ).fetchone()
         if dup_row:
             return Outcome("known", dup_row[0], kind="duplicate")
 
@@ -546,21 +588,28 @@ class Corpus:
             return Outcome("duplicate", kept_id, kind="exact", similarity=1.0)
 
         feats = features.of(article)
-        sketch, near = self.index.find_near(feats.sketch, article.published,
-                                            {old for old, _, _, _ in self._demotions})
+        sketch, near = self.index.find_near(
+            feats.sketch, article.published, {old for old, _, _, _ in self._demotions}
+        )
         if near is not None:
             if not published_earlier(article.published, near.published):
                 if replaced:  # it replaced an exact copy, but is a copy of an earlier one
                     self._undo_supersede(url, near)
                 self._duplicates[url] = {
-                    "url": url, "fetched_url": fetched, "kept_url": near.url,
-                    "article_id": near.article_id, "kind": "near",
-                    "similarity": near.similarity, "site": article.site,
-                    "crawl_id": self.crawl_id, "seen_at": now(),
+                    "url": url,
+                    "fetched_url": fetched,
+                    "kept_url": near.url,
+                    "article_id": near.article_id,
+                    "kind": "near",
+                    "similarity": near.similarity,
+                    "site": article.site,
+                    "crawl_id": self.crawl_id,
+                    "seen_at": now(),
                 }
                 self._maybe_flush()
-                return Outcome("duplicate", near.article_id, kind="near",
-                               similarity=near.similarity)
+                return Outcome(
+                    "duplicate", near.article_id, kind="near", similarity=near.similarity
+                )
             replaced.append("near")
             in_crawl += self._counted_in_this_crawl(near.article_id)
             self._supersede(url, near.url, near.article_id, near.similarity, "near")
@@ -598,17 +647,23 @@ class Corpus:
         if text is None:
             return article
         self.texts_stripped += 1
-        return features.attach(replace(article, text=text, content_hash=content_hash(text),
-                                       word_count=len(text.split())))
+        return features.attach(
+            replace(
+                article, text=text, content_hash=content_hash(text), word_count=len(text.split())
+            )
+        )
 
     def _published_of(self, url: str | None, article_id: int | None) -> str | None:
         if url is not None:
             return self._articles[url]["published"] if url in self._articles else None
-        row = self.db.execute("SELECT published FROM articles WHERE id = ?", [article_id]).fetchone()
+        row = self.db.execute(
+            "SELECT published FROM articles WHERE id = ?", [article_id]
+        ).fetchone()
         return row[0] if row else None
 
-    def _supersede(self, url: str, old_url: str | None, old_id: int | None,
-                   similarity: float, kind: str) -> None:
+    def _supersede(
+        self, url: str, old_url: str | None, old_id: int | None, similarity: float, kind: str
+    ) -> None:
         """The article at ``url`` is a copy published earlier than the one kept so far:
         it becomes the kept article (and takes over its story), the other one a
         duplicate (``exact`` or ``near``) of it."""
@@ -625,15 +680,22 @@ class Corpus:
         self.index.release(old_url)
         if old_url in self._takes_over:
             self._takes_over[url] = self._takes_over.pop(old_url)
-        self._demotions = [(old, url if new == old_url else new, sim, k)
-                           for old, new, sim, k in self._demotions]
+        self._demotions = [
+            (old, url if new == old_url else new, sim, k) for old, new, sim, k in self._demotions
+        ]
         for dup in self._duplicates.values():
             if dup["kept_url"] == old_url:
                 dup["kept_url"] = url
         self._duplicates[old_url] = {
-            "url": old_url, "fetched_url": old["fetched_url"], "kept_url": url,
-            "article_id": None, "kind": kind, "similarity": similarity, "site": old["site"],
-            "crawl_id": self.crawl_id, "seen_at": now(),
+            "url": old_url,
+            "fetched_url": old["fetched_url"],
+            "kept_url": url,
+            "article_id": None,
+            "kind": kind,
+            "similarity": similarity,
+            "site": old["site"],
+            "crawl_id": self.crawl_id,
+            "seen_at": now(),
         }
 
     def _undo_supersede(self, url: str, near: NearMatch) -> None:
@@ -663,18 +725,28 @@ class Corpus:
             return
         if self.db.execute(
             "SELECT 1 FROM articles WHERE fetched_url = ? OR url = ? UNION ALL "
-            "SELECT 1 FROM duplicates WHERE url = ?", [fetched, fetched, fetched]
+            "SELECT 1 FROM duplicates WHERE url = ?",
+            [fetched, fetched, fetched],
         ).fetchone():
             return
         self.add_url_duplicate(fetched, url, site)
 
-    def add_url_duplicate(self, url: str, kept_url: str, site: str | None, kind: str = "url") -> None:
+    def add_url_duplicate(
+        self, url: str, kept_url: str, site: str | None, kind: str = "url"
+    ) -> None:
         """Record that ``url`` is another address of the article at ``kept_url``."""
         if url == kept_url or url in self._duplicates:
             return
         self._duplicates[url] = {
-            "url": url, "fetched_url": url, "kept_url": kept_url, "article_id": None, "kind": kind,
-            "similarity": 1.0, "site": site, "crawl_id": self.crawl_id, "seen_at": now(),
+            "url": url,
+            "fetched_url": url,
+            "kept_url": kept_url,
+            "article_id": None,
+            "kind": kind,
+            "similarity": 1.0,
+            "site": site,
+            "crawl_id": self.crawl_id,
+            "seen_at": now(),
         }
         self._maybe_flush()
 
@@ -682,7 +754,11 @@ class Corpus:
         """Queue the failure; a URL keeps one row, its latest attempt."""
         at = now()
         self._failures[failure.url] = asdict(failure) | {
-            "crawl_id": self.crawl_id, "at": at, "first_at": at, "attempts": 1}
+            "crawl_id": self.crawl_id,
+            "at": at,
+            "first_at": at,
+            "attempts": 1,
+        }
         self._maybe_flush()
 
     def _row(self, article: Article) -> dict[str, Any]:
@@ -709,7 +785,8 @@ class Corpus:
         """The stored ``ETag`` and ``Last-Modified`` of the article at ``url``."""
         row = self.read(
             "SELECT etag, last_modified FROM articles WHERE url = ? OR fetched_url = ? LIMIT 1",
-            [url, url]).fetchone()
+            [url, url],
+        ).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
     def _keep_page(self, article: Article) -> None:
@@ -718,17 +795,25 @@ class Corpus:
             self.hosts_touched.add(host)
         if article.raw is not None:
             self._pages[article.url] = {
-                "url": article.url, "fetched_url": article.fetched_url or article.url,
+                "url": article.url,
+                "fetched_url": article.fetched_url or article.url,
                 "content_type": article.raw_content_type,
-                "declared_encoding": article.raw_encoding, "body": article.raw,
+                "declared_encoding": article.raw_encoding,
+                "body": article.raw,
                 "fetched_at": now(),
             }
 
     # --- site profiles --------------------------------------------------------
 
-    def learn_site_profiles(self, hosts: set[str] | None = None, *, recent: int = 200,
-                            min_pages: int = 3, dry_run: bool = False,
-                            strip: bool = True) -> dict[str, int]:
+    def learn_site_profiles(
+        self,
+        hosts: set[str] | None = None,
+        *,
+        recent: int = 200,
+        min_pages: int = 3,
+        dry_run: bool = False,
+        strip: bool = True,
+    ) -> dict[str, int]:
         """Learn (and keep) the chrome lines of each host from its latest
         ``recent`` articles; returns how many lines each host now has.
 
@@ -748,12 +833,15 @@ class Corpus:
         with write_transaction(self.db):
             for host in sorted(hosts):
                 rows = self.db.execute(
-                    "SELECT id, text FROM articles WHERE "
-                    f"{HOST_RANGE} ORDER BY id DESC LIMIT ?", [*host_range(host), recent]).fetchall()
-                learnt = learn_profile([r[1] for r in rows], host=host, min_pages=min_pages,
-                                       normalized=True)
-                old = self.db.execute("SELECT lines FROM site_profiles WHERE host = ?",
-                                      [host]).fetchone()
+                    f"SELECT id, text FROM articles WHERE {HOST_RANGE} ORDER BY id DESC LIMIT ?",
+                    [*host_range(host), recent],
+                ).fetchall()
+                learnt = learn_profile(
+                    [r[1] for r in rows], host=host, min_pages=min_pages, normalized=True
+                )
+                old = self.db.execute(
+                    "SELECT lines FROM site_profiles WHERE host = ?", [host]
+                ).fetchone()
                 old_lines = stored_lines(host, old[0]) if old else {}
                 lines = {**old_lines, **learnt.lines}
                 out[host] = len(lines)
@@ -762,9 +850,14 @@ class Corpus:
                     continue
                 if lines or old:
                     self.db["site_profiles"].upsert(
-                        {"host": host, "pages": learnt.pages, "updated_at": now(),
-                         "lines": json.dumps(lines, ensure_ascii=False, sort_keys=True)},
-                        pk="host")
+                        {
+                            "host": host,
+                            "pages": learnt.pages,
+                            "updated_at": now(),
+                            "lines": json.dumps(lines, ensure_ascii=False, sort_keys=True),
+                        },
+                        pk="host",
+                    )
                 if set(learnt.lines) - set(old_lines):
                     if strip:
                         # the pages stored before lose the new lines now; those
@@ -788,8 +881,11 @@ class Corpus:
         text, as if it had arrived without the chrome. (Lines only; the rest
         of the text stays as it was cleaned. An article left with no text
         keeps its lines.)"""
-        changed = sorted((aid, clean) for aid, text in rows
-                         if (clean := without_lines(text or "", keys)) is not None)
+        changed = sorted(
+            (aid, clean)
+            for aid, text in rows
+            if (clean := without_lines(text or "", keys)) is not None
+        )
         for aid, _ in changed:
             self.index.remove(aid)
         at = now()
@@ -797,13 +893,21 @@ class Corpus:
             self.db.execute(
                 "UPDATE articles SET text = ?, word_count = ?, content_hash = ?, story_id = NULL,"
                 " updated_at = ? WHERE id = ?",
-                [text, len(text.split()), content_hash(text), at, aid])
+                [text, len(text.split()), content_hash(text), at, aid],
+            )
         for aid, _ in changed:
             row = self.db.execute(
                 "SELECT url, title, text, published, site, published_guessed FROM articles"
-                " WHERE id = ?", [aid]).fetchone()
-            data = dict(zip(("url", "title", "text", "published", "site", "published_guessed"),
-                            row, strict=True))
+                " WHERE id = ?",
+                [aid],
+            ).fetchone()
+            data = dict(
+                zip(
+                    ("url", "title", "text", "published", "site", "published_guessed"),
+                    row,
+                    strict=True,
+                )
+            )
             story_id, tf = self.index.assign_story(data)
             self.db.execute("UPDATE articles SET story_id = ? WHERE id = ?", [story_id, aid])
             self.index.add(aid, data, story_id, tf)
@@ -812,8 +916,13 @@ class Corpus:
         return len(changed)
 
     def pending(self) -> int:
-        return (len(self._articles) + len(self._updates) + len(self._duplicates)
-                + len(self._failures) + len(self._pages))
+        return (
+            len(self._articles)
+            + len(self._updates)
+            + len(self._duplicates)
+            + len(self._failures)
+            + len(self._pages)
+        )
 
     def _maybe_flush(self) -> None:
         if self.pending() >= self.batch_size:
@@ -856,8 +965,12 @@ class Corpus:
             self.index.rolled_back()
             raise
         self.cold_start_regrouped = articles
-        logger.info("Regrouped the first %d articles of a new corpus into %d stories, with the"
-                    " term statistics of all of them", articles, groups)
+        logger.info(
+            "Regrouped the first %d articles of a new corpus into %d stories, with the"
+            " term statistics of all of them",
+            articles,
+            groups,
+        )
 
     def _learn_during_crawl(self, hosts: set[str]) -> None:
         """A lesson for ``hosts``; a failure of its own loses the lesson, not the crawl."""
@@ -867,8 +980,10 @@ class Corpus:
             raise  # the corpus cannot be written: that stops the crawl as any write does
         except Exception:  # noqa: BLE001 - best effort: the crawl goes on without the lesson
             self.index.rolled_back()
-            logger.exception("Could not learn the site profiles of %s; the crawl goes on",
-                             ", ".join(sorted(hosts)))
+            logger.exception(
+                "Could not learn the site profiles of %s; the crawl goes on",
+                ", ".join(sorted(hosts)),
+            )
 
     def _write_pending(self) -> None:
         with write_transaction(self.db):
@@ -877,13 +992,17 @@ class Corpus:
             insert_sql = None
             for row in self._articles.values():
                 feats = self._features.get(row["url"]) or features.compute(
-                    row.get("title"), row.get("text") or "")
-                story_id, tf = self.index.assign_story(row, self._taken_over_story(row["url"]),
-                                                       feats.terms)
+                    row.get("title"), row.get("text") or ""
+                )
+                story_id, tf = self.index.assign_story(
+                    row, self._taken_over_story(row["url"]), feats.terms
+                )
                 row["story_id"] = story_id
                 if insert_sql is None:
-                    insert_sql = (f"INSERT INTO articles ({', '.join(row)}) VALUES"
-                                  f" ({', '.join(':' + c for c in row)})")
+                    insert_sql = (
+                        f"INSERT INTO articles ({', '.join(row)}) VALUES"
+                        f" ({', '.join(':' + c for c in row)})"
+                    )
                 article_id = self.db.execute(insert_sql, row).lastrowid
                 self.index.add(article_id, row, story_id, tf, feats.sketch, feats.sentences)
                 if self._cold_features is not None:
@@ -920,7 +1039,9 @@ class Corpus:
                 self.db.execute(
                     "INSERT INTO versions (article_id, url, title, text, content_hash, fetched_at,"
                     " replaced_at, crawl_id) SELECT id, url, title, text, content_hash, fetched_at,"
-                    " ?, ? FROM articles WHERE id = ?", [now(), self.crawl_id, article_id])
+                    " ?, ? FROM articles WHERE id = ?",
+                    [now(), self.crawl_id, article_id],
+                )
                 self.index.remove(article_id)
                 self.db["articles"].update(article_id, row)
                 self.index.reindex(article_id)
@@ -944,9 +1065,10 @@ class Corpus:
             done = [u for r in self._articles.values() for u in (r["url"], r["fetched_url"])]
             done += [u for r in self._duplicates.values() for u in (r["url"], r["fetched_url"])]
             for k in range(0, len(done), 500):
-                chunk = done[k:k + 500]
+                chunk = done[k : k + 500]
                 self.db.execute(
-                    f"DELETE FROM failures WHERE url IN ({','.join('?' * len(chunk))})", chunk)
+                    f"DELETE FROM failures WHERE url IN ({','.join('?' * len(chunk))})", chunk
+                )
 
     def close(self) -> None:
         try:

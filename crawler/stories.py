@@ -66,7 +66,8 @@ DF_BUCKETS = 1 << 20
 #: other, can still be compared (negligible once the corpus is large).
 PRIOR_DOCS = 50
 
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a about above after again against all also am an and any are as at be because been before
 being below between both but by can could did do does doing down during each few for from
 further had has have having he her here hers herself him himself his how i if in into is it
@@ -76,7 +77,8 @@ themselves then there these they this those through to too under until up very w
 what when where which while who whom why will with would you your yours yourself yourselves
 said says say one two new like get got told according mr mrs ms may might us year years last
 first time people just
-""".split())
+""".split()
+)
 
 _WORD = re.compile(r"[^\W\d_][\w'\-]*", re.UNICODE)
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:[ \-](?:[A-Z][a-z]+|of|de|van|von|al))*\b")
@@ -125,8 +127,9 @@ def terms(title: str | None, text: str) -> Counter[str]:
 
 def term_hash(term: str) -> int:
     """A stable signed 64-bit id of a term (index keys in SQLite)."""
-    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(),
-                          "little", signed=True)
+    return int.from_bytes(
+        hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little", signed=True
+    )
 
 
 @functools.lru_cache(maxsize=1 << 18)
@@ -197,9 +200,9 @@ def stored_terms(tf: dict[str, float], stats: TermStats) -> dict[str, float]:
     return key_and_stored_terms(tf, stats)[1]
 
 
-def key_and_stored_terms(tf: dict[str, float], stats: TermStats,
-                         weighed: dict[str, float] | None = None
-                         ) -> tuple[list[str], dict[str, float]]:
+def key_and_stored_terms(
+    tf: dict[str, float], stats: TermStats, weighed: dict[str, float] | None = None
+) -> tuple[list[str], dict[str, float]]:
     """The :data:`KEY_TERMS` heaviest terms and the :func:`stored_terms`, from one
     weighing (``weighed``: :func:`weigh` of ``tf``, if already done)."""
     top = ranked(weighed if weighed is not None else weigh(tf, stats))
@@ -254,9 +257,14 @@ class Decision:
     neighbour: int | None = None
 
 
-def choose_story(tf: dict[str, float], day: int | None, candidates: Iterable[Candidate],
-                 stats: TermStats, threshold: float = THRESHOLD,
-                 weighed: dict[str, float] | None = None) -> Decision:
+def choose_story(
+    tf: dict[str, float],
+    day: int | None,
+    candidates: Iterable[Candidate],
+    stats: TermStats,
+    threshold: float = THRESHOLD,
+    weighed: dict[str, float] | None = None,
+) -> Decision:
     """The story a new article joins (its most similar compatible article's), or none.
     ``weighed``: :func:`weigh` of ``tf`` with ``stats``, if already done."""
     vec = weighed if weighed is not None else weigh(tf, stats)
@@ -271,8 +279,11 @@ def choose_story(tf: dict[str, float], day: int | None, candidates: Iterable[Can
         if sim > best.similarity:
             best = Decision(cand.story_id, sim, cand.article_id)
     if best.similarity >= threshold:
-        others = [(-sim, sid) for sid, sim in by_story.items()
-                  if sid != best.story_id and sim >= threshold]
+        others = [
+            (-sim, sid)
+            for sid, sim in by_story.items()
+            if sid != best.story_id and sim >= threshold
+        ]
         if others:
             best.neighbour = min(others)[1]  # the most similar; the lowest id on ties
         return best
@@ -377,7 +388,7 @@ def ncut_bisect(S: list[list[float]]) -> tuple[list[int], list[int]]:
     v = [((i * 7919) % 13) - 6.0 for i in range(n)]
     for _ in range(FIEDLER_STEPS):
         dot = sum(map(mul, v, top))
-        v = [a - dot * b for a, b in zip(v, top)]
+        v = [a - dot * b for a, b in zip(v, top, strict=False)]
         w = [v[i] + sum(map(mul, wts[i], map(v.__getitem__, nbrs[i]))) for i in range(n)]
         norm = math.sqrt(sum(map(mul, w, w))) or 1.0
         w = [x / norm for x in w]
@@ -417,8 +428,10 @@ def cut_holds(S: list[list[float]], A: list[int], B: list[int]) -> bool:
         if any((j in in_a) != (i in in_a) for j in _nearest(S[i], i, k)):
             return False
     between = _mean([S[a][b] for a in A for b in B])
-    within = (_mean([S[a][b] for x, a in enumerate(A) for b in A[x + 1:]])
-              + _mean([S[a][b] for x, a in enumerate(B) for b in B[x + 1:]])) / 2
+    within = (
+        _mean([S[a][b] for x, a in enumerate(A) for b in A[x + 1 :]])
+        + _mean([S[a][b] for x, a in enumerate(B) for b in B[x + 1 :]])
+    ) / 2
     return within > 0 and between / within < SPLIT_RATIO
 
 
@@ -479,8 +492,9 @@ def relabel(groups: list[list[int]], labels: list[int]) -> list[int | None]:
     return out
 
 
-def regrouped(ids: list[int], labels: list[int], vecs: list[dict[str, float]],
-              cache: PairCache, merge: bool) -> list[tuple[list[int], int | None]]:
+def regrouped(
+    ids: list[int], labels: list[int], vecs: list[dict[str, float]], cache: PairCache, merge: bool
+) -> list[tuple[list[int], int | None]]:
     """Re-partition articles ``ids`` (ascending; their stories ``labels``, stored
     weights ``vecs``): (article ids, story or None for a new one) per group, or
     [] when nothing changes. ``merge``: the articles come from two stories."""
@@ -490,8 +504,8 @@ def regrouped(ids: list[int], labels: list[int], vecs: list[dict[str, float]],
     if not merge and len(groups) == 1:
         return []
     targets = relabel(groups, labels)
-    moves = [([ids[i] for i in g], t) for g, t in zip(groups, targets)]
-    if all(labels[i] == t for g, t in zip(groups, targets) for i in g):
+    moves = [([ids[i] for i in g], t) for g, t in zip(groups, targets, strict=False)]
+    if all(labels[i] == t for g, t in zip(groups, targets, strict=False) for i in g):
         return []
     return moves
 
@@ -526,8 +540,11 @@ def regroup(docs: list[Doc], threshold: float = THRESHOLD) -> dict[int, int]:
     for doc in docs:
         keys, stored = key_and_stored_terms(doc.tf, stats)
         hits = Counter(a for k in keys for a in postings.get(k, ())[-POSTING_LIMIT:])
-        cands = [kept[a] for a in sorted(hits, key=lambda a: (-hits[a], -a))
-                 if same_time(doc.day, kept[a].day)][:MAX_CANDIDATES]
+        cands = [
+            kept[a]
+            for a in sorted(hits, key=lambda a: (-hits[a], -a))
+            if same_time(doc.day, kept[a].day)
+        ][:MAX_CANDIDATES]
         decision = choose_story(doc.tf, doc.day, cands, stats, threshold)
         story = decision.story_id
         if story is None:
@@ -539,10 +556,19 @@ def regroup(docs: list[Doc], threshold: float = THRESHOLD) -> dict[int, int]:
             postings.setdefault(k, []).append(doc.article_id)
         if decision.story_id is None:
             continue
-        ids = sorted(a for s in (story, decision.neighbour) if s is not None
-                     for a in members[s][-RECLUSTER_MEMBERS:])
-        moves = regrouped(ids, [kept[a].story_id for a in ids], [kept[a].terms for a in ids],
-                          cache, merge=decision.neighbour is not None)
+        ids = sorted(
+            a
+            for s in (story, decision.neighbour)
+            if s is not None
+            for a in members[s][-RECLUSTER_MEMBERS:]
+        )
+        moves = regrouped(
+            ids,
+            [kept[a].story_id for a in ids],
+            [kept[a].terms for a in ids],
+            cache,
+            merge=decision.neighbour is not None,
+        )
         for group, target in moves:
             if target is None:
                 target = n_stories

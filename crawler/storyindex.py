@@ -68,8 +68,10 @@ def _capped_counts_sql(table: str, key: str, n: int, cap: int) -> str:
     Each part gives its own ``cap`` newest articles of a key; the oldest
     counted is the ``cap``-th newest of those (at most 2 x ``cap`` rows read
     per key, however many articles share it)."""
-    newest = (f"SELECT article_id FROM (SELECT article_id FROM {{t}} WHERE {key} = q.k"
-              f" ORDER BY article_id DESC LIMIT {cap})")
+    newest = (
+        f"SELECT article_id FROM (SELECT article_id FROM {{t}} WHERE {key} = q.k"
+        f" ORDER BY article_id DESC LIMIT {cap})"
+    )
     return (
         f"WITH q(k) AS (VALUES {','.join(['(?)'] * n)}),"
         f" t(k, lo) AS MATERIALIZED (SELECT k, coalesce((SELECT article_id FROM ("
@@ -78,7 +80,8 @@ def _capped_counts_sql(table: str, key: str, n: int, cap: int) -> str:
         f" SELECT article_id, count(*) AS n FROM ("
         f"SELECT p.article_id FROM t JOIN {table} p ON p.{key} = t.k AND p.article_id >= t.lo"
         f" UNION ALL SELECT p.article_id FROM t JOIN {table}_new p"
-        f" ON p.{key} = t.k AND p.article_id >= t.lo) GROUP BY article_id")
+        f" ON p.{key} = t.k AND p.article_id >= t.lo) GROUP BY article_id"
+    )
 
 
 # Stored articles sharing fingerprints with a new text, filtered as
@@ -89,25 +92,42 @@ _CANDIDATES_SQL = (
     " JOIN article_features f ON f.article_id = c.article_id"
     " WHERE min({n_new}, f.fingerprints) > 0"
     f" AND c.n >= max(1, {neardup.CANDIDATE_SHARE!r} * min({{n_new}}, f.fingerprints))"
-    " ORDER BY c.article_id")
+    " ORDER BY c.article_id"
+)
 
 
 def create_tables(db: Database) -> None:
     db.execute(
         "CREATE TABLE neardup_fingerprints (hash INTEGER NOT NULL, article_id INTEGER NOT NULL,"
-        " PRIMARY KEY (hash, article_id)) WITHOUT ROWID")
+        " PRIMARY KEY (hash, article_id)) WITHOUT ROWID"
+    )
     db.execute(
         "CREATE TABLE story_terms (term INTEGER NOT NULL, article_id INTEGER NOT NULL,"
-        " PRIMARY KEY (term, article_id)) WITHOUT ROWID")
+        " PRIMARY KEY (term, article_id)) WITHOUT ROWID"
+    )
     db["article_features"].create(
-        {"article_id": int, "day": int, "shingles": int, "fingerprints": int,
-         "keys": str, "terms": str},
+        {
+            "article_id": int,
+            "day": int,
+            "shingles": int,
+            "fingerprints": int,
+            "keys": str,
+            "terms": str,
+        },
         pk="article_id",
     )
     db["corpus_state"].create({"name": str, "docs": int, "blob": bytes}, pk="name")
     db["story_sentences"].create(
-        {"id": int, "story_id": int, "article_id": int, "site": str, "position": int,
-         "sentence": str, "key": str, "outlets": int},
+        {
+            "id": int,
+            "story_id": int,
+            "article_id": int,
+            "site": str,
+            "position": int,
+            "sentence": str,
+            "key": str,
+            "outlets": int,
+        },
         pk="id",
         foreign_keys=[("story_id", "stories", "id"), ("article_id", "articles", "id")],
     )
@@ -123,7 +143,8 @@ def create_staged_tables(db: Database) -> None:
     for table, key in POSTINGS:
         db.execute(
             f"CREATE TABLE IF NOT EXISTS {table}_new ({key} INTEGER NOT NULL,"
-            f" article_id INTEGER NOT NULL, PRIMARY KEY ({key}, article_id)) WITHOUT ROWID")
+            f" article_id INTEGER NOT NULL, PRIMARY KEY ({key}, article_id)) WITHOUT ROWID"
+        )
 
 
 def _when(published: str | None) -> datetime | None:
@@ -185,14 +206,20 @@ class StoryIndex:
         self._weights_cache: OrderedDict[int, dict[str, float]] = OrderedDict()
         # staged postings per table (about: only the fold's pace depends on it)
         # and where the next fold starts in the key order
-        self._staged = {table: db.execute(f"SELECT count(*) FROM {table}_new").fetchone()[0]
-                        for table, _ in POSTINGS}
+        self._staged = {
+            table: db.execute(f"SELECT count(*) FROM {table}_new").fetchone()[0]
+            for table, _ in POSTINGS
+        }
         self._fold_from = {table: _KEY_MIN for table, _ in POSTINGS}
 
     # --- near-duplicates --------------------------------------------------------
 
-    def find_near(self, text: str | Sketch, published: str | None,
-                  exclude: frozenset[int] | set[int] = frozenset()) -> tuple[Sketch, NearMatch | None]:
+    def find_near(
+        self,
+        text: str | Sketch,
+        published: str | None,
+        exclude: frozenset[int] | set[int] = frozenset(),
+    ) -> tuple[Sketch, NearMatch | None]:
         """The closest copy of ``text`` (or of the text ``text`` sketches) among
         stored and pending articles, if any (stored articles in ``exclude``,
         already being replaced, do not count)."""
@@ -215,8 +242,9 @@ class StoryIndex:
         for aid, _shared in self._stored_candidates(sk):
             if aid in exclude:
                 continue
-            row = self.db.execute("SELECT text, published FROM articles WHERE id = ?",
-                                  [aid]).fetchone()
+            row = self.db.execute(
+                "SELECT text, published FROM articles WHERE id = ?", [aid]
+            ).fetchone()
             if row is None:
                 continue
             sim = neardup.near_duplicate(sk, neardup.sketch(row[0]))
@@ -235,29 +263,50 @@ class StoryIndex:
         fps = sorted(sk.fingerprints)
         n_new = len(fps)
         if n_new <= CANDIDATE_QUERY_MAX:
-            return [tuple(r) for r in self.db.execute(
-                _CANDIDATES_SQL.format(
-                    counts=_capped_counts_sql("neardup_fingerprints", "hash", n_new, POSTING_LIMIT),
-                    n_new=int(n_new)),
-                fps).fetchall()]
+            return [
+                tuple(r)
+                for r in self.db.execute(
+                    _CANDIDATES_SQL.format(
+                        counts=_capped_counts_sql(
+                            "neardup_fingerprints", "hash", n_new, POSTING_LIMIT
+                        ),
+                        n_new=int(n_new),
+                    ),
+                    fps,
+                ).fetchall()
+            ]
         # a very long text: count chunk by chunk, filter here
         counts: Counter[int] = Counter()
         for k in range(0, n_new, CANDIDATE_QUERY_MAX):
-            chunk = fps[k:k + CANDIDATE_QUERY_MAX]
-            counts.update(dict(self.db.execute(
-                _capped_counts_sql("neardup_fingerprints", "hash", len(chunk), POSTING_LIMIT),
-                chunk).fetchall()))
+            chunk = fps[k : k + CANDIDATE_QUERY_MAX]
+            counts.update(
+                dict(
+                    self.db.execute(
+                        _capped_counts_sql(
+                            "neardup_fingerprints", "hash", len(chunk), POSTING_LIMIT
+                        ),
+                        chunk,
+                    ).fetchall()
+                )
+            )
         if not counts:
             return []
         ids = sorted(counts)
         sizes: dict[int, int] = {}
         for k in range(0, len(ids), 500):
-            chunk = ids[k:k + 500]
-            sizes.update(self.db.execute(
-                "SELECT article_id, fingerprints FROM article_features WHERE article_id IN"
-                f" ({','.join('?' * len(chunk))})", chunk).fetchall())
-        return [(aid, counts[aid]) for aid in ids
-                if neardup.is_candidate(counts[aid], n_new, sizes.get(aid, 0))]
+            chunk = ids[k : k + 500]
+            sizes.update(
+                self.db.execute(
+                    "SELECT article_id, fingerprints FROM article_features WHERE article_id IN"
+                    f" ({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+            )
+        return [
+            (aid, counts[aid])
+            for aid in ids
+            if neardup.is_candidate(counts[aid], n_new, sizes.get(aid, 0))
+        ]
 
     def hold(self, url: str, sk: Sketch, published: str | None) -> None:
         """Remember an article that waits to be written (for copies in the same batch)."""
@@ -278,8 +327,9 @@ class StoryIndex:
 
     # --- writing articles ---------------------------------------------------------
 
-    def assign_story(self, row: dict[str, Any], story_id: int | None = None,
-                     tf: dict[str, float] | None = None) -> tuple[int, dict[str, float]]:
+    def assign_story(
+        self, row: dict[str, Any], story_id: int | None = None, tf: dict[str, float] | None = None
+    ) -> tuple[int, dict[str, float]]:
         """The story a new article (not yet inserted) joins; creates one if needed.
 
         ``story_id`` imposes the story (an earlier copy replacing a stored article
@@ -295,8 +345,9 @@ class StoryIndex:
         if story_id is not None:
             return story_id, tf
         day = _day(row)
-        decision = stories.choose_story(tf, day, self._candidates(keys, day), self.stats,
-                                        weighed=vec)
+        decision = stories.choose_story(
+            tf, day, self._candidates(keys, day), self.stats, weighed=vec
+        )
         if decision.story_id is not None:
             self._joined[row["url"]] = decision.neighbour
             return decision.story_id, tf
@@ -304,8 +355,7 @@ class StoryIndex:
         self._fresh_stories.add(story_id)
         return story_id, tf
 
-    def _keys(self, row: dict[str, Any], tf: dict[str, float],
-              vec: dict[str, float]) -> list[str]:
+    def _keys(self, row: dict[str, Any], tf: dict[str, float], vec: dict[str, float]) -> list[str]:
         """The article's key terms and stored weights (kept for :meth:`add`), from
         its weighed terms ``vec``."""
         keys, stored = stories.key_and_stored_terms(tf, self.stats, vec)
@@ -315,7 +365,8 @@ class StoryIndex:
     def new_story(self, row: dict[str, Any]) -> int:
         cur = self.db.execute(
             "INSERT INTO stories (title, first_published, article_count) VALUES (?, ?, 0)",
-            [row.get("title"), row.get("published")])
+            [row.get("title"), row.get("published")],
+        )
         return cur.lastrowid
 
     def _candidates(self, keys: list[str], day: int | None) -> list[stories.Candidate]:
@@ -325,17 +376,22 @@ class StoryIndex:
         # counted per article in SQLite; the articles sharing the most key
         # terms first (the newest first on ties).
         hashes = sorted({stories.term_hash(t) for t in keys})
-        hits = dict(self.db.execute(
-            _capped_counts_sql("story_terms", "term", len(hashes), STORY_POSTING_LIMIT)
-            + f" ORDER BY n DESC, article_id DESC LIMIT {stories.MAX_CANDIDATES * 3}",
-            hashes).fetchall())
+        hits = dict(
+            self.db.execute(
+                _capped_counts_sql("story_terms", "term", len(hashes), STORY_POSTING_LIMIT)
+                + f" ORDER BY n DESC, article_id DESC LIMIT {stories.MAX_CANDIDATES * 3}",
+                hashes,
+            ).fetchall()
+        )
         if not hits:
             return []
         chosen = list(hits)
         rows = self.db.execute(
             "SELECT f.article_id, a.story_id, f.day FROM article_features f "
             f"JOIN articles a ON a.id = f.article_id WHERE f.article_id IN "
-            f"({','.join('?' * len(chosen))})", chosen).fetchall()
+            f"({','.join('?' * len(chosen))})",
+            chosen,
+        ).fetchall()
         picked = []
         for aid, story_id, cday in sorted(rows, key=lambda r: (-hits[r[0]], -r[0])):
             if story_id is None or not stories.same_time(day, cday):
@@ -344,8 +400,11 @@ class StoryIndex:
             if len(picked) >= stories.MAX_CANDIDATES:
                 break
         weights = self._stored_weights([aid for aid, _, _ in picked])
-        return [stories.Candidate(aid, story_id, cday, weights[aid])
-                for aid, story_id, cday in picked if aid in weights]
+        return [
+            stories.Candidate(aid, story_id, cday, weights[aid])
+            for aid, story_id, cday in picked
+            if aid in weights
+        ]
 
     def _stored_weights(self, ids: list[int]) -> dict[int, dict[str, float]]:
         """The stored term weights of articles: from the cache of recent ones, or decoded."""
@@ -361,7 +420,9 @@ class StoryIndex:
         if missing:
             for aid, terms in self.db.execute(
                 "SELECT article_id, terms FROM article_features WHERE article_id IN"
-                f" ({','.join('?' * len(missing))})", missing):
+                f" ({','.join('?' * len(missing))})",
+                missing,
+            ):
                 found[aid] = json.loads(terms)
                 self._remember_weights(aid, found[aid])
         return found
@@ -371,8 +432,10 @@ class StoryIndex:
         ids of articles it inserted will be given again)."""
         self._weights_cache.clear()
         self._pairs.clear()
-        self._staged = {table: self.db.execute(f"SELECT count(*) FROM {table}_new").fetchone()[0]
-                        for table, _ in POSTINGS}
+        self._staged = {
+            table: self.db.execute(f"SELECT count(*) FROM {table}_new").fetchone()[0]
+            for table, _ in POSTINGS
+        }
         self._fresh_stories.clear()
         self._weighed.clear()
         self._joined.clear()
@@ -383,9 +446,15 @@ class StoryIndex:
         while len(self._weights_cache) > WEIGHTS_CACHE:
             self._weights_cache.popitem(last=False)
 
-    def add(self, article_id: int, row: dict[str, Any], story_id: int, tf: dict[str, float],
-            sk: Sketch | None = None,
-            sentences: list[tuple[str, str | None]] | None = None) -> None:
+    def add(
+        self,
+        article_id: int,
+        row: dict[str, Any],
+        story_id: int,
+        tf: dict[str, float],
+        sk: Sketch | None = None,
+        sentences: list[tuple[str, str | None]] | None = None,
+    ) -> None:
         """Index a written article: fingerprints, key terms, features, sentences.
 
         ``sk`` and ``sentences`` are the article's sketch and (sentence, key)
@@ -395,21 +464,31 @@ class StoryIndex:
         self.release(row["url"])
         self._staged["neardup_fingerprints"] += self.db.conn.executemany(
             "INSERT OR IGNORE INTO neardup_fingerprints_new (hash, article_id) VALUES (?, ?)",
-            [(fp, article_id) for fp in sorted(sk.fingerprints)]).rowcount
+            [(fp, article_id) for fp in sorted(sk.fingerprints)],
+        ).rowcount
         weighed = self._weighed.pop(row["url"], None)
         keys, stored = weighed or stories.key_and_stored_terms(tf, self.stats)
         self._remember_weights(article_id, stored)
         self._staged["story_terms"] += self.db.conn.executemany(
             "INSERT OR IGNORE INTO story_terms_new (term, article_id) VALUES (?, ?)",
-            [(stories.term_hash(k), article_id) for k in keys]).rowcount
+            [(stories.term_hash(k), article_id) for k in keys],
+        ).rowcount
         self.db.execute(
             "INSERT OR REPLACE INTO article_features (article_id, day, shingles, fingerprints,"
             " keys, terms) VALUES (?, ?, ?, ?, ?, ?)",
-            [article_id, _day(row), sk.size, len(sk.fingerprints),
-             json.dumps(keys, ensure_ascii=False), json.dumps(stored, ensure_ascii=False)])
+            [
+                article_id,
+                _day(row),
+                sk.size,
+                len(sk.fingerprints),
+                json.dumps(keys, ensure_ascii=False),
+                json.dumps(stored, ensure_ascii=False),
+            ],
+        )
         if sentences is None:
-            sentences = [(s, stories.sentence_key(s))
-                         for s in stories.sentences(row.get("text") or "")]
+            sentences = [
+                (s, stories.sentence_key(s)) for s in stories.sentences(row.get("text") or "")
+            ]
         self._add_sentences(article_id, story_id, row.get("site"), sentences)
         self._dirty_stories.add(story_id)
         if row["url"] in self._joined:
@@ -422,16 +501,24 @@ class StoryIndex:
         labels: dict[int, int] = {}
         for sid in (story_id, neighbour):
             if sid is not None:
-                labels.update(self.db.execute(
-                    "SELECT id, story_id FROM articles WHERE story_id = ? ORDER BY id DESC LIMIT ?",
-                    [sid, stories.RECLUSTER_MEMBERS]).fetchall())
+                labels.update(
+                    self.db.execute(
+                        "SELECT id, story_id FROM articles WHERE story_id = ? ORDER BY id DESC LIMIT ?",
+                        [sid, stories.RECLUSTER_MEMBERS],
+                    ).fetchall()
+                )
         ids = sorted(labels)
         if neighbour is None and len(ids) < 2 * stories.SPLIT_MIN:
             return
         weights = self._stored_weights(ids)
         ids = [a for a in ids if a in weights]
-        moves = stories.regrouped(ids, [labels[a] for a in ids], [weights[a] for a in ids],
-                                  self._pairs, merge=neighbour is not None)
+        moves = stories.regrouped(
+            ids,
+            [labels[a] for a in ids],
+            [weights[a] for a in ids],
+            self._pairs,
+            merge=neighbour is not None,
+        )
         changed: set[int] = set()
         moved_all: list[int] = []
         for group, target in moves:
@@ -445,28 +532,40 @@ class StoryIndex:
             self.articles_moved += len(moved)
             moved_all += moved
             for k in range(0, len(moved), 500):
-                chunk = moved[k:k + 500]
+                chunk = moved[k : k + 500]
                 marks = ",".join("?" * len(chunk))
-                self.db.execute(f"UPDATE articles SET story_id = ? WHERE id IN ({marks})",
-                                [target, *chunk])
+                self.db.execute(
+                    f"UPDATE articles SET story_id = ? WHERE id IN ({marks})", [target, *chunk]
+                )
                 self.db.execute(
                     f"UPDATE story_sentences SET story_id = ? WHERE article_id IN ({marks})",
-                    [target, *chunk])
+                    [target, *chunk],
+                )
         if not moved_all:
             return
         # only the sentences the moved articles have can change their counts
         keys: set[str] = set()
         for k in range(0, len(moved_all), 500):
-            chunk = moved_all[k:k + 500]
-            keys.update(key for (key,) in self.db.execute(
-                "SELECT DISTINCT key FROM story_sentences WHERE key IS NOT NULL AND article_id IN"
-                f" ({','.join('?' * len(chunk))})", chunk))
+            chunk = moved_all[k : k + 500]
+            keys.update(
+                key
+                for (key,) in self.db.execute(
+                    "SELECT DISTINCT key FROM story_sentences WHERE key IS NOT NULL AND article_id IN"
+                    f" ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            )
         for sid in sorted(changed):
             self.recount_sentences(sid, sorted(keys))
         self._dirty_stories.update(changed)
 
-    def _add_sentences(self, article_id: int, story_id: int, site: str | None,
-                       sentences: list[tuple[str, str | None]]) -> None:
+    def _add_sentences(
+        self,
+        article_id: int,
+        story_id: int,
+        site: str | None,
+        sentences: list[tuple[str, str | None]],
+    ) -> None:
         """Store the article's sentences, each with how many other outlets of the
         story have it, and count this outlet in the other articles' sentences.
 
@@ -481,7 +580,7 @@ class StoryIndex:
         if keys and not fresh:
             # one query per 500 keys (a story created for this article has none yet)
             for k in range(0, len(keys), 500):
-                chunk = keys[k:k + 500]
+                chunk = keys[k : k + 500]
                 for key, others, mine in self.db.execute(
                     "SELECT key, count(DISTINCT CASE WHEN site IS ? THEN NULL"
                     " ELSE coalesce(site, '') END), max(site IS ?) FROM story_sentences"
@@ -495,17 +594,22 @@ class StoryIndex:
                     if not mine:
                         bump.append(key)
         for k in range(0, len(bump), 500):
-            chunk = bump[k:k + 500]
+            chunk = bump[k : k + 500]
             self.db.execute(
                 "UPDATE story_sentences SET outlets = outlets + 1 WHERE story_id = ? AND key IN"
                 f" ({','.join('?' * len(chunk))}) AND article_id != ?",
-                [story_id, *chunk, article_id])
-        rows = [(story_id, article_id, site, pos, sentence, key, outlets.get(key, 0) if key else 0)
-                for pos, (sentence, key) in enumerate(sentences)]
+                [story_id, *chunk, article_id],
+            )
+        rows = [
+            (story_id, article_id, site, pos, sentence, key, outlets.get(key, 0) if key else 0)
+            for pos, (sentence, key) in enumerate(sentences)
+        ]
         if rows:
             self.db.conn.executemany(
                 "INSERT INTO story_sentences (story_id, article_id, site, position, sentence,"
-                " key, outlets) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                " key, outlets) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
 
     def remove(self, article_id: int) -> None:
         """Forget a stored article's index entries (before it is deleted or re-indexed)."""
@@ -513,20 +617,24 @@ class StoryIndex:
         self._pairs.forget(article_id)
         row = self.db.execute(
             "SELECT a.title, a.text, a.story_id, f.keys FROM articles a LEFT JOIN"
-            " article_features f ON f.article_id = a.id WHERE a.id = ?", [article_id]).fetchone()
+            " article_features f ON f.article_id = a.id WHERE a.id = ?",
+            [article_id],
+        ).fetchone()
         if row is None:
             return
         title, text, story_id, keys = row
         sk = neardup.sketch(text or "")
         postings = {
             "neardup_fingerprints": [(fp, article_id) for fp in sk.fingerprints],
-            "story_terms": [(stories.term_hash(k), article_id) for k in json.loads(keys or "[]")]}
+            "story_terms": [(stories.term_hash(k), article_id) for k in json.loads(keys or "[]")],
+        }
         for table, key in POSTINGS:
             self.db.conn.executemany(
-                f"DELETE FROM {table} WHERE {key} = ? AND article_id = ?", postings[table])
+                f"DELETE FROM {table} WHERE {key} = ? AND article_id = ?", postings[table]
+            )
             self._staged[table] -= self.db.conn.executemany(
-                f"DELETE FROM {table}_new WHERE {key} = ? AND article_id = ?",
-                postings[table]).rowcount
+                f"DELETE FROM {table}_new WHERE {key} = ? AND article_id = ?", postings[table]
+            ).rowcount
         self.db.execute("DELETE FROM article_features WHERE article_id = ?", [article_id])
         self.db.execute("DELETE FROM story_sentences WHERE article_id = ?", [article_id])
         if keys is not None:
@@ -541,10 +649,13 @@ class StoryIndex:
         update): index its new text, keep its story."""
         row = self.db.execute(
             "SELECT url, title, text, published, site, story_id FROM articles WHERE id = ?",
-            [article_id]).fetchone()
+            [article_id],
+        ).fetchone()
         if row is None:
             return
-        data = dict(zip(("url", "title", "text", "published", "site", "story_id"), row))
+        data = dict(
+            zip(("url", "title", "text", "published", "site", "story_id"), row, strict=False)
+        )
         story_id = data["story_id"]
         if story_id is None:
             story_id = self.new_story(data)
@@ -555,21 +666,32 @@ class StoryIndex:
         self.add(article_id, data, story_id, tf)
         self.recount_sentences(story_id)
 
-    def demote(self, old_id: int, new_id: int, similarity: float, crawl_id: int | None,
-               seen_at: str, kind: str = "near") -> None:
+    def demote(
+        self,
+        old_id: int,
+        new_id: int,
+        similarity: float,
+        crawl_id: int | None,
+        seen_at: str,
+        kind: str = "near",
+    ) -> None:
         """A stored article turned out to be a later copy of ``new_id``: make it a duplicate."""
         old = self.db.execute(
-            "SELECT url, fetched_url, site FROM articles WHERE id = ?", [old_id]).fetchone()
+            "SELECT url, fetched_url, site FROM articles WHERE id = ?", [old_id]
+        ).fetchone()
         if old is None:
             return
         self.remove(old_id)
-        self.db.execute("UPDATE duplicates SET article_id = ? WHERE article_id = ?", [new_id, old_id])
+        self.db.execute(
+            "UPDATE duplicates SET article_id = ? WHERE article_id = ?", [new_id, old_id]
+        )
         self.db.execute(
             "INSERT INTO duplicates (url, fetched_url, article_id, kind, similarity, site,"
             " crawl_id, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE"
             " SET article_id = excluded.article_id, kind = excluded.kind,"
             " similarity = excluded.similarity",
-            [old[0], old[1], new_id, kind, similarity, old[2], crawl_id, seen_at])
+            [old[0], old[1], new_id, kind, similarity, old[2], crawl_id, seen_at],
+        )
         # its earlier texts stay, with the kept article (versions.url says whose they were)
         self.db.execute("UPDATE versions SET article_id = ? WHERE article_id = ?", [new_id, old_id])
         self.db.execute("DELETE FROM articles WHERE id = ?", [old_id])
@@ -577,15 +699,17 @@ class StoryIndex:
     def recount_sentences(self, story_id: int, keys: list[str] | None = None) -> None:
         """Recompute, for one story, how many other outlets share each sentence
         (only the sentences with one of ``keys``, if given)."""
-        sql = ("UPDATE story_sentences SET outlets = (SELECT count(DISTINCT coalesce(o.site, ''))"
-               " FROM story_sentences o WHERE o.story_id = story_sentences.story_id AND"
-               " o.key = story_sentences.key AND o.site IS NOT story_sentences.site)"
-               " WHERE story_id = ? AND key IS NOT NULL")
+        sql = (
+            "UPDATE story_sentences SET outlets = (SELECT count(DISTINCT coalesce(o.site, ''))"
+            " FROM story_sentences o WHERE o.story_id = story_sentences.story_id AND"
+            " o.key = story_sentences.key AND o.site IS NOT story_sentences.site)"
+            " WHERE story_id = ? AND key IS NOT NULL"
+        )
         if keys is None:
             self.db.execute(sql, [story_id])
             return
         for k in range(0, len(keys), 500):
-            chunk = keys[k:k + 500]
+            chunk = keys[k : k + 500]
             self.db.execute(sql + f" AND key IN ({','.join('?' * len(chunk))})", [story_id, *chunk])
 
     # --- end of a transaction -------------------------------------------------------
@@ -595,7 +719,7 @@ class StoryIndex:
         if self._dirty_stories:
             ids = sorted(self._dirty_stories)
             for k in range(0, len(ids), 500):
-                chunk = ids[k:k + 500]
+                chunk = ids[k : k + 500]
                 marks = ",".join("?" * len(chunk))
                 self.db.execute(
                     "UPDATE stories SET"
@@ -604,10 +728,14 @@ class StoryIndex:
                     "   WHERE a.story_id = stories.id),"
                     " title = coalesce((SELECT title FROM articles a WHERE a.story_id = stories.id"
                     "   ORDER BY a.published IS NULL, a.published, a.id LIMIT 1), title)"
-                    f" WHERE id IN ({marks})", chunk)
+                    f" WHERE id IN ({marks})",
+                    chunk,
+                )
                 self.db.execute(
                     f"DELETE FROM stories WHERE id IN ({marks}) AND article_count = 0 AND NOT"
-                    " EXISTS (SELECT 1 FROM articles a WHERE a.story_id = stories.id)", chunk)
+                    " EXISTS (SELECT 1 FROM articles a WHERE a.story_id = stories.id)",
+                    chunk,
+                )
             self._dirty_stories.clear()
         self._fresh_stories.clear()
         self._weighed.clear()
@@ -617,7 +745,8 @@ class StoryIndex:
             self.db.execute(
                 "INSERT INTO corpus_state (name, docs, blob) VALUES ('df', ?, ?) ON CONFLICT(name)"
                 " DO UPDATE SET docs = excluded.docs, blob = excluded.blob",
-                [self.stats.docs, self.stats.to_bytes()])
+                [self.stats.docs, self.stats.to_bytes()],
+            )
             self._stats_dirty = False
 
     def fold(self, everything: bool = False) -> int:
@@ -634,7 +763,8 @@ class StoryIndex:
             if staged <= 0 and not everything:
                 # (the count is kept as rows come and go: look again only if it says none)
                 staged = self._staged[table] = self.db.execute(
-                    f"SELECT count(*) FROM {table}_new").fetchone()[0]
+                    f"SELECT count(*) FROM {table}_new"
+                ).fetchone()[0]
                 if not staged:
                     continue
             size = max(1, staged // FOLD_SLICES, staged - STAGED_MAX)
@@ -646,20 +776,26 @@ class StoryIndex:
                     # the last key of this slice: FOLD_SLICES slices per sweep
                     row = self.db.execute(
                         f"SELECT {key} FROM {table}_new WHERE {key} >= ? ORDER BY {key}"
-                        f" LIMIT 1 OFFSET ?", [lo, size - 1]).fetchone()
+                        f" LIMIT 1 OFFSET ?",
+                        [lo, size - 1],
+                    ).fetchone()
                     hi = row[0] if row else None
-                where, args = (f"{key} >= ?", [lo]) if hi is None else (
-                    f"{key} >= ? AND {key} <= ?", [lo, hi])
+                where, args = (
+                    (f"{key} >= ?", [lo])
+                    if hi is None
+                    else (f"{key} >= ? AND {key} <= ?", [lo, hi])
+                )
                 self.db.execute(
                     f"INSERT OR IGNORE INTO {table} ({key}, article_id) SELECT {key}, article_id"
-                    f" FROM {table}_new WHERE {where} ORDER BY {key}, article_id", args)
+                    f" FROM {table}_new WHERE {where} ORDER BY {key}, article_id",
+                    args,
+                )
                 n = self.db.execute(f"DELETE FROM {table}_new WHERE {where}", args).rowcount
                 moved += n
                 staged = 0 if whole else max(0, staged - n)
                 self._staged[table] = staged
                 # the next slice starts after this one; past the last key, from the start
-                self._fold_from[table] = (_KEY_MIN if hi is None or hi == -_KEY_MIN - 1
-                                          else hi + 1)
+                self._fold_from[table] = _KEY_MIN if hi is None or hi == -_KEY_MIN - 1 else hi + 1
                 size -= n
                 if whole or hi is not None or size <= 0 or not staged:
                     break
@@ -667,8 +803,9 @@ class StoryIndex:
 
     # --- offline -------------------------------------------------------------------
 
-    def rebuild(self, known: Mapping[int, tuple[str | None, str, Features]] | None = None
-                ) -> tuple[int, int]:
+    def rebuild(
+        self, known: Mapping[int, tuple[str | None, str, Features]] | None = None
+    ) -> tuple[int, int]:
         """Recompute every story (and the story index) from the stored articles.
 
         ``known``: article id -> (title, text, their :mod:`crawler.features`),
@@ -680,7 +817,8 @@ class StoryIndex:
         """
         rows = self.db.execute(
             "SELECT id, url, title, text, published, site, published_guessed FROM articles"
-            " ORDER BY id").fetchall()
+            " ORDER BY id"
+        ).fetchall()
         docs, data = [], {}
         for aid, url, title, text, published, site, guessed in rows:
             feats = (known or {}).get(aid)
@@ -689,13 +827,26 @@ class StoryIndex:
             tf = dict(feats[2].terms) if feats else dict(stories.terms(title, text or ""))
             # a date guessed from the text does not count for the window, as online
             docs.append(stories.Doc(aid, stories.day_of(published, bool(guessed)), tf))
-            data[aid] = {"url": url, "title": title, "text": text, "published": published,
-                         "site": site, "tf": tf, "features": feats[2] if feats else None}
+            data[aid] = {
+                "url": url,
+                "title": title,
+                "text": text,
+                "published": published,
+                "site": site,
+                "tf": tf,
+                "features": feats[2] if feats else None,
+            }
         story_of = stories.regroup(docs)
         self._weights_cache.clear()
         self._pairs.clear()  # every stored weight is computed again
-        for table in ("story_sentences", "story_terms", "neardup_fingerprints", "article_features",
-                      "story_terms_new", "neardup_fingerprints_new"):
+        for table in (
+            "story_sentences",
+            "story_terms",
+            "neardup_fingerprints",
+            "article_features",
+            "story_terms_new",
+            "neardup_fingerprints_new",
+        ):
             self.db.execute(f"DELETE FROM {table}")
         self._staged = dict.fromkeys(self._staged, 0)
         self.db.execute("UPDATE articles SET story_id = NULL")
@@ -713,8 +864,9 @@ class StoryIndex:
             sid = ids[group]
             self.db.execute("UPDATE articles SET story_id = ? WHERE id = ?", [sid, doc.article_id])
             f = d["features"]
-            self.add(doc.article_id, d, sid, d["tf"], f.sketch if f else None,
-                     f.sentences if f else None)
+            self.add(
+                doc.article_id, d, sid, d["tf"], f.sketch if f else None, f.sentences if f else None
+            )
         self.fold(everything=True)
         self.finish()
         return len(docs), len(ids)

@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
+#: the real redis-server fixtures (tests/redis_server.py)
+pytest_plugins = ["tests.redis_server"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 FIXTURES = ROOT / "fixtures"
@@ -25,12 +28,17 @@ def _shared_dir() -> Path:
     if beside.is_dir():
         return beside
     try:
-        origin = subprocess.run(["git", "config", "--get", "remote.origin.url"], cwd=ROOT,
-                                capture_output=True, text=True, timeout=10).stdout.strip()
+        origin = subprocess.run(
+            ["git", "config", "--get", "remote.origin.url"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         origin = ""
     if origin.startswith("file://"):
-        origin = origin[len("file://"):]
+        origin = origin[len("file://") :]
     if origin and "://" not in origin and ":" not in origin.split("/")[0] and Path(origin).is_dir():
         cloned_from = Path(origin).resolve().parent / "shared"
         if cloned_from.is_dir():
@@ -62,11 +70,17 @@ def run_scrapy(*args: str, cwd: Path = ROOT, timeout: int = 180) -> subprocess.C
     env = dict(os.environ, PYTHONWARNINGS="error::DeprecationWarning:scrapy")
     return subprocess.run(
         [sys.executable, "-m", "scrapy", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
     )
 
 
-def crawl(spider: str, db_path: Path, *, settings: dict | None = None, **spider_args: str) -> CrawlResult:
+def crawl(
+    spider: str, db_path: Path, *, settings: dict | None = None, **spider_args: str
+) -> CrawlResult:
     cmd = ["crawl", spider, "-s", f"CORPUS_DB={db_path}"]
     for key, value in (settings or {}).items():
         cmd += ["-s", f"{key}={value}"]

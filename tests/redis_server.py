@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 
-INSTALL_HINT = ("redis-server is not installed: the distributed tests need a real one "
-                "(Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis)")
+INSTALL_HINT = (
+    "redis-server is not installed: the distributed tests need a real one "
+    "(Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis)"
+)
 
 
 def free_port() -> int:
@@ -44,17 +46,35 @@ class RedisServer:
     def start(self) -> RedisServer:
         log = Path(self._dir.name) / "redis.log"
         self.proc = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
-             "--dir", self._dir.name, "--save", "", "--appendonly", "no",
-             "--daemonize", "no", "--logfile", str(log)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                self._dir.name,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--logfile",
+                str(log),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
-                pytest.fail(f"redis-server exited at start ({self.proc.returncode}): {err}"
-                            f"{log.read_text() if log.exists() else ''}", pytrace=False)
+                pytest.fail(
+                    f"redis-server exited at start ({self.proc.returncode}): {err}"
+                    f"{log.read_text() if log.exists() else ''}",
+                    pytrace=False,
+                )
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
                     sock.sendall(b"PING\r\n")

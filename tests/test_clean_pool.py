@@ -18,19 +18,29 @@ from crawler.processing import clean_page
 
 
 def page(i: int, paragraphs: int) -> Page:
-    body = (f"<html><head><title>Harbour story {i}</title></head><body><nav>Home | News</nav>"
-            f"<article><h1>Harbour story {i}</h1>"
-            + "".join(f"<p>Paragraph {k} of story {i}: the council met on Tuesday to discuss the"
-                      " harbour budget, the ferry timetable and the winter repairs.</p>"
-                      for k in range(paragraphs))
-            + "</article></body></html>")
-    return Page(url=f"https://news.test/{i}", body=body.encode(), content_type="text/html",
-                http_status=200)
+    body = (
+        f"<html><head><title>Harbour story {i}</title></head><body><nav>Home | News</nav>"
+        f"<article><h1>Harbour story {i}</h1>"
+        + "".join(
+            f"<p>Paragraph {k} of story {i}: the council met on Tuesday to discuss the"
+            " harbour budget, the ferry timetable and the winter repairs.</p>"
+            for k in range(paragraphs)
+        )
+        + "</article></body></html>"
+    )
+    return Page(
+        url=f"https://news.test/{i}", body=body.encode(), content_type="text/html", http_status=200
+    )
 
 
 def pipeline(tmp_path) -> tuple[ExtractPipeline, object]:
-    crawler = get_crawler(settings_dict={
-        "CLEAN_WORKERS": 2, "CLEAN_SITE_PROFILES": False, "CORPUS_DB": str(tmp_path / "c.db")})
+    crawler = get_crawler(
+        settings_dict={
+            "CLEAN_WORKERS": 2,
+            "CLEAN_SITE_PROFILES": False,
+            "CORPUS_DB": str(tmp_path / "c.db"),
+        }
+    )
     crawler.stats.open_spider()
     pipe = ExtractPipeline.from_crawler(crawler)
     pipe.open_spider()
@@ -120,5 +130,6 @@ async def test_pages_still_queued_when_the_pool_closes_become_failures(tmp_path)
     assert len(results) == 12
     assert all(isinstance(r, (Article, Failure)) for r in results)
     stopped = [r for r in results if isinstance(r, Failure)]
-    assert stopped and all(r.reason == "the crawl stopped before this page was cleaned"
-                           for r in stopped)
+    assert stopped and all(
+        r.reason == "the crawl stopped before this page was cleaned" for r in stopped
+    )

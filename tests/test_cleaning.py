@@ -52,8 +52,12 @@ def test_seed_004_loses_trailing_chrome_keeps_first_and_last_paragraph():
     raw = _seed("004")
     out = clean_text(raw)
     lines = out.text.split("\n")
-    for chrome in ("G4 Protest Special - Evening (12\\')", "Talk Show", "Share your story",
-                   "Send your Videos and Photos to us"):
+    for chrome in (
+        "G4 Protest Special - Evening (12\\')",
+        "Talk Show",
+        "Share your story",
+        "Send your Videos and Photos to us",
+    ):
         assert chrome not in lines, chrome
     paras = _paragraphs(raw)
     assert lines[0] == paras[0]
@@ -64,10 +68,13 @@ def test_seed_004_loses_trailing_chrome_keeps_first_and_last_paragraph():
 
 # --- chrome lines, worded differently from the seeds -------------------------------
 
-BODY_START = ("The city council voted on Tuesday to extend the tram line to the airport, "
-              "a project that has been debated for more than a decade.")
-BODY_END = ("Construction is expected to begin next spring and to last about three years, "
-            "officials said.")
+BODY_START = (
+    "The city council voted on Tuesday to extend the tram line to the airport, "
+    "a project that has been debated for more than a decade."
+)
+BODY_END = (
+    "Construction is expected to begin next spring and to last about three years, officials said."
+)
 
 CHROME_AT_END = [
     "Share this:",
@@ -87,7 +94,7 @@ CHROME_AT_END = [
     "Related: Ten things to know about the airport expansion",
     "Evening Bulletin (25')",
     "We use cookies to improve your experience. By continuing you accept our cookie policy.",
-    "[button link=\"https://example.org/tips\" style=\"big\"]Send a tip[/button]",
+    '[button link="https://example.org/tips" style="big"]Send a tip[/button]',
     "This gallery requires JavaScript.",
 ]
 
@@ -149,15 +156,23 @@ def test_short_lines_in_the_middle_stay(line):
 
 
 def test_list_at_the_end_is_content_not_chrome():
-    dates = ["June 3 – Lyon, Halle Tony Garnier", "June 5 – Paris, Accor Arena",
-             "June 8 – Lille, Zénith", "June 9 – Brussels, Forest National"]
+    dates = [
+        "June 3 – Lyon, Halle Tony Garnier",
+        "June 5 – Paris, Accor Arena",
+        "June 8 – Lille, Zénith",
+        "June 9 – Brussels, Forest National",
+    ]
     out = clean_text("\n".join([BODY_START, BODY_END, "Tour dates:"] + dates))
     assert out.text.split("\n")[-4:] == dates
 
 
 def test_imperative_list_items_stay():
-    steps = ["- Preheat the oven to 200C.", "- Get your baking tray ready",
-             "- Check the cake with a skewer after 20 minutes", "- Serve warm"]
+    steps = [
+        "- Preheat the oven to 200C.",
+        "- Get your baking tray ready",
+        "- Check the cake with a skewer after 20 minutes",
+        "- Serve warm",
+    ]
     out = clean_text("\n".join([BODY_START] + steps + [BODY_END]))
     for step in steps:
         assert step in out.text.split("\n")
@@ -206,15 +221,18 @@ def test_looks_like_headline_rejects_chrome_and_sentences():
 
 def test_derive_title_for_seed_004():
     title = derive_title(_seed("004"))
-    assert title == ("US State Department Thursday voiced concern over expanding ties "
-                     "between Russia and Iran")
+    assert title == (
+        "US State Department Thursday voiced concern over expanding ties between Russia and Iran"
+    )
     assert len(title.split()) <= 18
 
 
 def test_derive_title_short_and_long():
     assert derive_title("Rain is expected. More later.") == "Rain is expected"
-    long = ("The regional transport authority announced on Monday, after months of talks "
-            "with unions and local businesses, that the night buses will run again")
+    long = (
+        "The regional transport authority announced on Monday, after months of talks "
+        "with unions and local businesses, that the night buses will run again"
+    )
     t = derive_title(long)
     assert len(t.split()) <= 18 and long.startswith(t.rstrip("…"))
 
@@ -223,12 +241,14 @@ def test_derive_title_short_and_long():
 
 
 def _page(i: int) -> str:
-    return "\n".join([
-        f"Story number {i} starts with its own lead paragraph about topic {i}.",
-        f"A second paragraph, unique to story {i}, explains the details.",
-        "Get the best of our journalism in your inbox every morning.",
-        "Our reporters are independent and supported by readers like you.",
-    ])
+    return "\n".join(
+        [
+            f"Story number {i} starts with its own lead paragraph about topic {i}.",
+            f"A second paragraph, unique to story {i}, explains the details.",
+            "Get the best of our journalism in your inbox every morning.",
+            "Our reporters are independent and supported by readers like you.",
+        ]
+    )
 
 
 def test_learn_and_apply_site_profile():

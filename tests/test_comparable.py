@@ -15,18 +15,22 @@ from tests.conftest import SEEDS, crawl, run_scrapy
 
 SEED = SEEDS / "000_105da86cbff68d84.txt"
 OTHER_TAKE = (SEEDS / "004_34f1da6f3df793cf.txt").read_text(encoding="utf-8")
-FLOOD = ("The river rose two metres overnight and the town council opened three shelters for the "
-         "families of the lower streets. Firefighters pumped water out of the old mill until dawn, "
-         "and the school on the hill stayed closed. The weather service expects more rain on "
-         "Thursday and asked people to keep away from the banks until the water falls again.")
+FLOOD = (
+    "The river rose two metres overnight and the town council opened three shelters for the "
+    "families of the lower streets. Firefighters pumped water out of the old mill until dawn, "
+    "and the school on the hill stayed closed. The weather service expects more rain on "
+    "Thursday and asked people to keep away from the banks until the water falls again."
+)
 
 
 def article_page(title: str, text: str, site: str, published: str) -> bytes:
     paras = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n") if p.strip())
-    return (f"<html><head><title>{html.escape(title)}</title>"
-            f'<meta property="og:site_name" content="{site}">'
-            f'<meta property="article:published_time" content="{published}"></head>'
-            f"<body><article><h1>{html.escape(title)}</h1>{paras}</article></body></html>").encode()
+    return (
+        f"<html><head><title>{html.escape(title)}</title>"
+        f'<meta property="og:site_name" content="{site}">'
+        f'<meta property="article:published_time" content="{published}"></head>'
+        f"<body><article><h1>{html.escape(title)}</h1>{paras}</article></body></html>"
+    ).encode()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -53,30 +57,51 @@ class Handler(BaseHTTPRequestHandler):
         if parts.path == "/robots.txt":
             return self.send(404, b"", "text/plain")
         if parts.path == "/gdelt":
-            body = {"articles": [
-                {"url": f"{base}/news/other-take.html", "title": "US concerned by Russia-Iran ties",
-                 "seendate": "20221209T120000Z", "domain": "127.0.0.1", "language": "English",
-                 "sourcecountry": "United States"},
-                {"url": f"{base}/go/flood", "title": "Flood", "seendate": "20221209T130000Z",
-                 "domain": "127.0.0.1"},
-            ]}
+            body = {
+                "articles": [
+                    {
+                        "url": f"{base}/news/other-take.html",
+                        "title": "US concerned by Russia-Iran ties",
+                        "seendate": "20221209T120000Z",
+                        "domain": "127.0.0.1",
+                        "language": "English",
+                        "sourcecountry": "United States",
+                    },
+                    {
+                        "url": f"{base}/go/flood",
+                        "title": "Flood",
+                        "seendate": "20221209T130000Z",
+                        "domain": "127.0.0.1",
+                    },
+                ]
+            }
             return self.send(200, json.dumps(body).encode(), "application/json")
         if parts.path == "/rss":
             items = "".join(
                 f"<item><title>{t}</title><link>{base}{p}</link>"
                 "<pubDate>Fri, 09 Dec 2022 12:00:00 GMT</pubDate></item>"
-                for t, p in (("Other take", "/news/other-take.html"), ("Gone", "/news/gone.html")))
+                for t, p in (("Other take", "/news/other-take.html"), ("Gone", "/news/gone.html"))
+            )
             body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Search</title>{items}</channel></rss>'
             return self.send(200, body.encode(), "application/rss+xml")
         if parts.path == "/news/other-take.html":
             title, _, text = OTHER_TAKE.partition("\n")
-            return self.send(200, article_page("US voices concern over Russia-Iran alliance",
-                                               OTHER_TAKE, "Other Outlet", "2022-12-09T10:00:00Z"))
+            return self.send(
+                200,
+                article_page(
+                    "US voices concern over Russia-Iran alliance",
+                    OTHER_TAKE,
+                    "Other Outlet",
+                    "2022-12-09T10:00:00Z",
+                ),
+            )
         if parts.path == "/go/flood":
             return self.send(302, b"", extra={"Location": f"{base}/news/flood.html"})
         if parts.path == "/news/flood.html":
-            return self.send(200, article_page("River floods the town", FLOOD, "Local Paper",
-                                               "2022-12-09T08:00:00Z"))
+            return self.send(
+                200,
+                article_page("River floods the town", FLOOD, "Local Paper", "2022-12-09T08:00:00Z"),
+            )
         return self.send(404, b"not found")
 
 
@@ -99,9 +124,21 @@ def test_query_from_a_seed_has_names_and_terms():
 
 
 def test_gdelt_and_rss_answers_are_read():
-    kind, entries = query.parse_results(json.dumps({"articles": [
-        {"url": "https://a.example/x", "title": "X", "seendate": "20240101T120000Z",
-         "domain": "a.example"}]}).encode(), "https://api.example/")
+    kind, entries = query.parse_results(
+        json.dumps(
+            {
+                "articles": [
+                    {
+                        "url": "https://a.example/x",
+                        "title": "X",
+                        "seendate": "20240101T120000Z",
+                        "domain": "a.example",
+                    }
+                ]
+            }
+        ).encode(),
+        "https://api.example/",
+    )
     assert kind == "gdelt" and entries[0].published.startswith("2024-01-01T12:00:00")
     assert query.parse_results(b"{}", "https://api.example/") == ("gdelt", [])
     with pytest.raises(query.QueryError, match="answered"):
@@ -111,17 +148,25 @@ def test_gdelt_and_rss_answers_are_read():
 @pytest.mark.e2e
 def test_comparable_finds_coverage_and_grouping_decides(server, db_path):
     search = f"{server}/gdelt?query={{query}}&mode=ArtList&format=json&startdatetime={{start}}&enddatetime={{end}},{server}/rss?q={{query}}+after:{{start_date}}"
-    result = crawl("comparable", db_path, settings={"ALLOW_PRIVATE_NETWORKS": True,
-                                                    "AUTOTHROTTLE_ENABLED": False},
-                   seed=str(SEED), search=search, days="3")
+    result = crawl(
+        "comparable",
+        db_path,
+        settings={"ALLOW_PRIVATE_NETWORKS": True, "AUTOTHROTTLE_ENABLED": False},
+        seed=str(SEED),
+        search=search,
+        days="3",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     searched = [p for p in Handler.log if p.startswith(("/gdelt", "/rss"))]
     assert len(searched) == 2
     gdelt = parse_qs(urlsplit(next(p for p in searched if p.startswith("/gdelt"))).query)
     assert gdelt["query"][0].strip() and len(gdelt["startdatetime"][0]) == 14
-    rows = {r["site"]: r for r in result.rows("select id, site, story_id, fetched_url from articles")}
-    assert set(rows) == {"Other Outlet", "Local Paper"} | {r for r in rows if r not in
-                                                           ("Other Outlet", "Local Paper")}
+    rows = {
+        r["site"]: r for r in result.rows("select id, site, story_id, fetched_url from articles")
+    }
+    assert set(rows) == {"Other Outlet", "Local Paper"} | {
+        r for r in rows if r not in ("Other Outlet", "Local Paper")
+    }
     assert len(rows) == 3
     seed = next(r for s, r in rows.items() if s not in ("Other Outlet", "Local Paper"))
     assert rows["Other Outlet"]["story_id"] == seed["story_id"]
@@ -132,12 +177,15 @@ def test_comparable_finds_coverage_and_grouping_decides(server, db_path):
     assert fails[0]["url"].endswith("/news/gone.html")
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    ([], "give the seed"),
-    (["-a", "seed=/no/such/file.txt"], "neither a file"),
-    (["-a", f"seed={SEED}", "-a", "search=https://x.example/search"], "no {query}"),
-    (["-a", f"seed={SEED}", "-a", "days=many"], "whole number"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "give the seed"),
+        (["-a", "seed=/no/such/file.txt"], "neither a file"),
+        (["-a", f"seed={SEED}", "-a", "search=https://x.example/search"], "no {query}"),
+        (["-a", f"seed={SEED}", "-a", "days=many"], "whole number"),
+    ],
+)
 def test_bad_arguments_are_one_line(args, message):
     proc = run_scrapy("crawl", "comparable", *args)
     assert proc.returncode != 0

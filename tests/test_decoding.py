@@ -21,14 +21,19 @@ def test_charset_declared_only_in_meta_tag():
 
 
 def test_wrong_transport_charset_falls_back_to_meta():
-    body = '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1251">' \
-           "</head><body><p>Новости дня</p></body></html>"
+    body = (
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1251">'
+        "</head><body><p>Новости дня</p></body></html>"
+    )
     out = decode(body.encode("cp1251"), declared_encoding="utf-8", is_html=True)
     assert "Новости дня" in out.text
 
 
 def test_gzip_is_unpacked():
-    assert decode(gzip.compress(b"<p>compressed page</p>"), is_html=True).text == "<p>compressed page</p>"
+    assert (
+        decode(gzip.compress(b"<p>compressed page</p>"), is_html=True).text
+        == "<p>compressed page</p>"
+    )
 
 
 def test_gzip_bomb_is_refused():

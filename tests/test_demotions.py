@@ -16,14 +16,14 @@ def broken(path) -> list[tuple[str, list]]:
     db = sqlite3.connect(path)
     rules = {
         "duplicate of a missing article": "SELECT url FROM duplicates WHERE article_id IS NOT NULL"
-                                          " AND article_id NOT IN (SELECT id FROM articles)",
+        " AND article_id NOT IN (SELECT id FROM articles)",
         "duplicate of no article": "SELECT url FROM duplicates WHERE article_id IS NULL",
         "both an article and a duplicate": "SELECT d.url FROM duplicates d JOIN articles a"
-                                           " ON a.url = d.url",
+        " ON a.url = d.url",
         "version of a missing article": "SELECT id FROM versions WHERE article_id NOT IN"
-                                        " (SELECT id FROM articles)",
+        " (SELECT id FROM articles)",
         "story count": "SELECT id FROM stories s WHERE article_count !="
-                       " (SELECT count(*) FROM articles a WHERE a.story_id = s.id)",
+        " (SELECT count(*) FROM articles a WHERE a.story_id = s.id)",
         "foreign keys": "PRAGMA foreign_key_check",
     }
     out = [(name, rows) for name, sql in rules.items() if (rows := db.execute(sql).fetchall())]
@@ -40,17 +40,24 @@ def rows(path, sql: str) -> list[tuple]:
 
 
 @pytest.mark.parametrize("copy", [WIRE, WIRE + " Photo: agency."], ids=["exact", "near"])
-def test_a_copy_waiting_in_the_batch_follows_the_article_it_copies_to_its_replacement(tmp_path, copy):
+def test_a_copy_waiting_in_the_batch_follows_the_article_it_copies_to_its_replacement(
+    tmp_path, copy
+):
     path = tmp_path / "c.db"
     crawl(path, art("https://a.test/1", WIRE, "2024-05-02T09:00:00Z"))
-    later, earlier = crawl(path, art("https://d.test/1", copy, "2024-05-03T09:00:00Z"),
-                           art("https://b.test/1", "Updated. " + WIRE, "2024-05-01T09:00:00Z"))
+    later, earlier = crawl(
+        path,
+        art("https://d.test/1", copy, "2024-05-03T09:00:00Z"),
+        art("https://b.test/1", "Updated. " + WIRE, "2024-05-01T09:00:00Z"),
+    )
     assert (later.status, earlier.status) == ("duplicate", "stored")
     assert broken(path) == []
     kept = rows(path, "SELECT id, url FROM articles")
     assert [u for _, u in kept] == ["https://b.test/1"]
     assert sorted(rows(path, "SELECT url, article_id FROM duplicates")) == [
-        ("https://a.test/1", kept[0][0]), ("https://d.test/1", kept[0][0])]
+        ("https://a.test/1", kept[0][0]),
+        ("https://d.test/1", kept[0][0]),
+    ]
 
 
 @pytest.mark.parametrize("variant_first", [True, False])
@@ -64,7 +71,8 @@ def test_another_address_of_a_replaced_article_points_at_its_replacement(tmp_pat
     assert broken(path) == []
     kept = rows(path, "SELECT id FROM articles WHERE url = 'https://b.test/1'")[0][0]
     assert rows(path, "SELECT article_id, kind FROM duplicates WHERE url LIKE '%utm_source%'") == [
-        (kept, "url")]
+        (kept, "url")
+    ]
 
 
 def test_an_address_that_is_an_article_waiting_in_the_batch_is_no_variant(tmp_path):
@@ -75,7 +83,9 @@ def test_an_address_that_is_an_article_waiting_in_the_batch_is_no_variant(tmp_pa
     crawl(path, first, art("https://a.test/2", OTHER), again)
     assert broken(path) == []
     assert sorted(u for (u,) in rows(path, "SELECT url FROM articles")) == [
-        "https://a.test/1", "https://a.test/2"]
+        "https://a.test/1",
+        "https://a.test/2",
+    ]
 
 
 def test_an_exact_copy_that_is_itself_a_near_copy_of_an_earlier_article(tmp_path):
@@ -83,20 +93,32 @@ def test_an_exact_copy_that_is_itself_a_near_copy_of_an_earlier_article(tmp_path
     date, so not later): it is X's duplicate, A stays, and A's update in the
     same batch is written."""
     path = tmp_path / "c.db"
-    crawl(path, art("https://a.test/1", WIRE, "2024-05-03T09:00:00Z"),
-          art("https://x.test/1", OTHER, None))
+    crawl(
+        path,
+        art("https://a.test/1", WIRE, "2024-05-03T09:00:00Z"),
+        art("https://x.test/1", OTHER, None),
+    )
     crawl(path, art("https://x.test/1", WIRE + " Photo: agency.", None))  # X now carries the wire
     copy, again, update = crawl(
-        path, art("https://e.test/1", WIRE, "2024-05-01T09:00:00Z"),
+        path,
+        art("https://e.test/1", WIRE, "2024-05-01T09:00:00Z"),
         art("https://f.test/1", WIRE, "2024-05-04T09:00:00Z"),  # a later exact copy of A
-        art("https://a.test/1", WIRE + " This story was corrected on Friday.", "2024-05-03T09:00:00Z"))
+        art(
+            "https://a.test/1",
+            WIRE + " This story was corrected on Friday.",
+            "2024-05-03T09:00:00Z",
+        ),
+    )
     assert (copy.status, copy.kind, update.status) == ("duplicate", "near", "updated")
     a = rows(path, "SELECT id FROM articles WHERE url = 'https://a.test/1'")[0][0]
     assert (again.status, again.kind, again.article_id) == ("duplicate", "exact", a)
     assert broken(path) == []
-    assert rows(path, "SELECT text LIKE '%corrected on Friday.' FROM articles"
-                      " WHERE url = 'https://a.test/1'") == [(1,)]
+    assert rows(
+        path,
+        "SELECT text LIKE '%corrected on Friday.' FROM articles WHERE url = 'https://a.test/1'",
+    ) == [(1,)]
     x = rows(path, "SELECT id FROM articles WHERE url = 'https://x.test/1'")[0][0]
     assert rows(path, "SELECT url, article_id FROM duplicates ORDER BY url") == [
-        ("https://e.test/1", x), ("https://f.test/1", a)]
-
+        ("https://e.test/1", x),
+        ("https://f.test/1", a),
+    ]

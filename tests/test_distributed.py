@@ -39,19 +39,29 @@ from crawler.distributed import (
 from crawler.items import Article, Failure
 from crawler.storage import Corpus
 from tests.conftest import ROOT
-from tests.redis_server import redis_client, redis_server  # noqa: F401 - fixtures
 
 # --- the codec ------------------------------------------------------------------
 
 ARTICLE = Article(
-    url="https://news.example/2024/05/budget", title="Budget passes — narrowly",
-    text="Το κείμενο. " * 30, content_hash="ab12", author="Ana Ruiz",
-    published="2024-05-02T10:00:00+00:00", site="news.example", language="el",
-    description="A close vote", word_count=60, canonical_url=None,
+    url="https://news.example/2024/05/budget",
+    title="Budget passes — narrowly",
+    text="Το κείμενο. " * 30,
+    content_hash="ab12",
+    author="Ana Ruiz",
+    published="2024-05-02T10:00:00+00:00",
+    site="news.example",
+    language="el",
+    description="A close vote",
+    word_count=60,
+    canonical_url=None,
     fetched_url="https://news.example/2024/05/budget?utm=x",
 )
-FAILURE = Failure(url="https://news.example/gone", stage="download",
-                  reason="the server answered HTTP 410 (Gone)", http_status=410)
+FAILURE = Failure(
+    url="https://news.example/gone",
+    stage="download",
+    reason="the server answered HTTP 410 (Gone)",
+    http_status=410,
+)
 
 
 @pytest.mark.parametrize("item", [ARTICLE, FAILURE, Article("u", "t", "x", "h")])
@@ -65,27 +75,41 @@ def test_items_round_trip_as_tagged_json(item):
 
 def test_crawl_messages_round_trip():
     stats = {"start_time": datetime(2024, 5, 2, tzinfo=UTC), "item_scraped_count": 3}
-    msg = decode_message(encode_message(Message("crawl_finish", "w", 9, "feeds",
-                                                 data={"reason": "finished", "stats": stats})))
-    assert msg.data == {"reason": "finished",
-                        "stats": {"start_time": "2024-05-02 00:00:00+00:00",
-                                  "item_scraped_count": 3}}
+    msg = decode_message(
+        encode_message(
+            Message("crawl_finish", "w", 9, "feeds", data={"reason": "finished", "stats": stats})
+        )
+    )
+    assert msg.data == {
+        "reason": "finished",
+        "stats": {"start_time": "2024-05-02 00:00:00+00:00", "item_scraped_count": 3},
+    }
 
 
 def test_unknown_item_fields_from_a_newer_worker_are_ignored():
-    raw = json.dumps({"type": "failure", "worker": "w", "seq": 1, "spider": "s",
-                      "item": {"url": "u", "stage": "parse", "reason": "r", "new_field": 1}})
+    raw = json.dumps(
+        {
+            "type": "failure",
+            "worker": "w",
+            "seq": 1,
+            "spider": "s",
+            "item": {"url": "u", "stage": "parse", "reason": "r", "new_field": 1},
+        }
+    )
     assert decode_message(raw).item == Failure("u", "parse", "r")
 
 
-@pytest.mark.parametrize("raw, why", [
-    (b"\x80not json", "not JSON"),
-    (b"[1, 2]", "not a JSON object"),
-    (b'{"type": "pickle", "worker": "w", "seq": 1}', "unknown message type"),
-    (b'{"type": "article", "seq": 1}', "missing worker"),
-    (b'{"type": "article", "worker": "w", "seq": 1, "item": {"url": "u"}}', "article:"),
-    (b'{"type": "failure", "worker": "w", "seq": 1, "item": "x"}', "not an object"),
-])
+@pytest.mark.parametrize(
+    "raw, why",
+    [
+        (b"\x80not json", "not JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'{"type": "pickle", "worker": "w", "seq": 1}', "unknown message type"),
+        (b'{"type": "article", "seq": 1}', "missing worker"),
+        (b'{"type": "article", "worker": "w", "seq": 1, "item": {"url": "u"}}', "article:"),
+        (b'{"type": "failure", "worker": "w", "seq": 1, "item": "x"}', "not an object"),
+    ],
+)
 def test_invalid_messages_say_why(raw, why):
     with pytest.raises(InvalidMessage, match=why):
         decode_message(raw)
@@ -93,10 +117,17 @@ def test_invalid_messages_say_why(raw, why):
 
 def test_requests_round_trip_without_pickle():
     request = Request(
-        "https://news.example/a?b=1,2", method="POST", body=b"\x00\xffbody",
-        headers={"Accept": "text/html", "X-Bin": b"\xfe"}, priority=-3, dont_filter=True,
-        meta={"is_start_request": True, "when": datetime(2024, 1, 2, tzinfo=UTC),
-              "$odd": {1: (2, 3)}},
+        "https://news.example/a?b=1,2",
+        method="POST",
+        body=b"\x00\xffbody",
+        headers={"Accept": "text/html", "X-Bin": b"\xfe"},
+        priority=-3,
+        dont_filter=True,
+        meta={
+            "is_start_request": True,
+            "when": datetime(2024, 1, 2, tzinfo=UTC),
+            "$odd": {1: (2, 3)},
+        },
         cb_kwargs={"hints": {"title": "Budget", "published": "2024-05-02"}},
     )
     data = CODEC.dumps(request.to_dict())
@@ -149,10 +180,13 @@ def test_one_setting_turns_scale_out_on():
     assert "crawler.distributed.SharedQueueIdle" in settings.getdict("EXTENSIONS")
 
 
-@pytest.mark.parametrize("overrides, why", [
-    ({"CORPUS_REDIS_URL": "10.0.0.5:6379"}, "must start with redis://"),
-    ({"CORPUS_REDIS_URL": "redis://h", "CORPUS_REDIS_KEY": "50%"}, "must not contain"),
-])
+@pytest.mark.parametrize(
+    "overrides, why",
+    [
+        ({"CORPUS_REDIS_URL": "10.0.0.5:6379"}, "must start with redis://"),
+        ({"CORPUS_REDIS_URL": "redis://h", "CORPUS_REDIS_KEY": "50%"}, "must not contain"),
+    ],
+)
 def test_a_mistyped_setting_is_an_error_not_a_local_crawl(overrides, why):
     with pytest.raises(DistributedError, match=why):
         _settings(**overrides)
@@ -166,14 +200,23 @@ def _push_crawl(client, keys: Keys, worker: str, items: list) -> Outbox:
     out.push("crawl_start", args={"file": "list.txt"}, at="2024-05-02T10:00:00+00:00")
     for item in items:
         out.push("article" if isinstance(item, Article) else "failure", item)
-    out.push("crawl_finish", reason="finished", stats={"item_scraped_count": len(items)},
-             at="2024-05-02T10:05:00+00:00")
+    out.push(
+        "crawl_finish",
+        reason="finished",
+        stats={"item_scraped_count": len(items)},
+        at="2024-05-02T10:05:00+00:00",
+    )
     return out
 
 
 def _article(n: int) -> Article:
-    return Article(f"https://news.example/{n}", f"Story {n}", f"Text of story {n}. " * 30,
-                   f"hash{n}", word_count=120)
+    return Article(
+        f"https://news.example/{n}",
+        f"Story {n}",
+        f"Text of story {n}. " * 30,
+        f"hash{n}",
+        word_count=120,
+    )
 
 
 def test_drain_writes_crawls_and_items_in_batches(redis_client, tmp_path):
@@ -190,7 +233,8 @@ def test_drain_writes_crawls_and_items_in_batches(redis_client, tmp_path):
     db = sqlite_utils.Database(tmp_path / "c.db")
     crawls = list(db.query("select * from crawls order by id"))
     assert [(c["spider"], c["args"], c["finish_reason"]) for c in crawls] == [
-        ("urls", '{"file": "list.txt"}', "finished")] * 2
+        ("urls", '{"file": "list.txt"}', "finished")
+    ] * 2
     assert crawls[0]["started_at"] == "2024-05-02T10:00:00+00:00"  # the worker's times
     assert crawls[0]["finished_at"] == "2024-05-02T10:05:00+00:00"
     stats = json.loads(crawls[0]["stats"])
@@ -199,8 +243,10 @@ def test_drain_writes_crawls_and_items_in_batches(redis_client, tmp_path):
     assert stats["item_scraped_count"] == 4
     rows = list(db.query("select url, crawl_id from articles order by url"))
     assert [(r["url"], r["crawl_id"]) for r in rows] == [
-        ("https://news.example/1", crawls[0]["id"]), ("https://news.example/2", crawls[0]["id"]),
-        ("https://news.example/3", crawls[1]["id"])]
+        ("https://news.example/1", crawls[0]["id"]),
+        ("https://news.example/2", crawls[0]["id"]),
+        ("https://news.example/3", crawls[1]["id"]),
+    ]
     assert db["failures"].count == 1
 
 
@@ -259,8 +305,9 @@ def test_drain_waits_for_a_live_worker_then_stops(redis_client, tmp_path):
 
     clock = iter(float(i) for i in range(10_000))
     corpus = Corpus(tmp_path / "c.db")
-    report = drain(redis_client, corpus, keys, idle=1, poll=0, clock=lambda: next(clock),
-                   sleep=sleep)
+    report = drain(
+        redis_client, corpus, keys, idle=1, poll=0, clock=lambda: next(clock), sleep=sleep
+    )
     corpus.close()
     assert finished and report.crawls_finished == 1
 
@@ -287,8 +334,18 @@ def test_last_worker_out_clears_the_frontier(redis_client):
 # --- two real workers and one drain ---------------------------------------------------------
 
 PAGES = 30
-TOPICS = ["harbour", "railway", "library", "hospital", "school", "bridge", "market", "theatre",
-          "stadium", "airport"]
+TOPICS = [
+    "harbour",
+    "railway",
+    "library",
+    "hospital",
+    "school",
+    "bridge",
+    "market",
+    "theatre",
+    "stadium",
+    "airport",
+]
 
 
 def article_html(n: int, base: str) -> bytes:
@@ -358,8 +415,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _scrapy(*args: str, log: Path) -> subprocess.Popen:
     env = dict(os.environ, PYTHONWARNINGS="error::DeprecationWarning:scrapy")
-    return subprocess.Popen([sys.executable, "-m", "scrapy", *args], cwd=ROOT, env=env,
-                            stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "scrapy", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _wait(proc: subprocess.Popen, log: Path, deadline: float) -> str:
@@ -372,8 +434,11 @@ def _wait(proc: subprocess.Popen, log: Path, deadline: float) -> str:
 
 
 @pytest.mark.e2e
-def test_two_workers_share_the_frontier_and_one_drain_writes(redis_server, redis_client,  # noqa: F811
-                                                             tmp_path):
+def test_two_workers_share_the_frontier_and_one_drain_writes(
+    redis_server,
+    redis_client,  # noqa: F811
+    tmp_path,
+):
     server = _Site()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     urls = [f"{server.base}/news/story-{n}.html" for n in range(PAGES)]
@@ -383,34 +448,65 @@ def test_two_workers_share_the_frontier_and_one_drain_writes(redis_server, redis
     keys = Keys(key)
     db_path = tmp_path / "corpus.db"
     worker_args = [
-        "crawl", "urls", "-a", f"file={url_file}",
-        "-s", f"CORPUS_REDIS_URL={redis_server.url}", "-s", f"CORPUS_REDIS_KEY={key}",
-        "-s", "ALLOW_PRIVATE_NETWORKS=True", "-s", "AUTOTHROTTLE_ENABLED=False",
-        "-s", "CORPUS_REDIS_IDLE_CLOSE=1", "-s", "CLEAN_WORKERS=0",
-        "-s", "CONCURRENT_REQUESTS=4",
+        "crawl",
+        "urls",
+        "-a",
+        f"file={url_file}",
+        "-s",
+        f"CORPUS_REDIS_URL={redis_server.url}",
+        "-s",
+        f"CORPUS_REDIS_KEY={key}",
+        "-s",
+        "ALLOW_PRIVATE_NETWORKS=True",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+        "-s",
+        "CORPUS_REDIS_IDLE_CLOSE=1",
+        "-s",
+        "CLEAN_WORKERS=0",
+        "-s",
+        "CONCURRENT_REQUESTS=4",
     ]
     deadline = time.monotonic() + 60
     logs = [tmp_path / f"worker{i}.log" for i in (1, 2)]
     try:
         # Workers never write SQLite, but `scrapy crawl` checks that CORPUS_DB
         # opens: one file each (on many machines, each has its own anyway).
-        workers = [_scrapy(*worker_args, "-s", f"CORPUS_DB={log.with_suffix('.db')}", log=log)
-                   for log in logs]
+        workers = [
+            _scrapy(*worker_args, "-s", f"CORPUS_DB={log.with_suffix('.db')}", log=log)
+            for log in logs
+        ]
         # The drain starts once both workers have said hello: with --idle 3 it
         # would otherwise stop before a slow-starting worker pushed anything.
-        while (redis_client.llen(keys.items) < 2 and time.monotonic() < deadline
-               and all(w.poll() is None for w in workers)):
+        while (
+            redis_client.llen(keys.items) < 2
+            and time.monotonic() < deadline
+            and all(w.poll() is None for w in workers)
+        ):
             time.sleep(0.1)
         drain_log = tmp_path / "drain.log"
-        drainer = _scrapy("corpus", "drain", "--db", str(db_path), "--redis", redis_server.url,
-                          "--key", key, "--idle", "3", "--batch", "7", log=drain_log)
-        outputs = [_wait(w, log, deadline) for w, log in zip(workers, logs)]
+        drainer = _scrapy(
+            "corpus",
+            "drain",
+            "--db",
+            str(db_path),
+            "--redis",
+            redis_server.url,
+            "--key",
+            key,
+            "--idle",
+            "3",
+            "--batch",
+            "7",
+            log=drain_log,
+        )
+        outputs = [_wait(w, log, deadline) for w, log in zip(workers, logs, strict=False)]
         drain_out = _wait(drainer, drain_log, deadline)
     finally:
         server.shutdown()
         server.server_close()
 
-    for proc, out in zip(workers, outputs):
+    for proc, out in zip(workers, outputs, strict=False):
         assert proc.returncode == 0, out[-3000:]
         assert "Traceback" not in out and "DeprecationWarning" not in out, out[-3000:]
     assert drainer.returncode == 0, drain_out[-3000:]
@@ -439,15 +535,22 @@ def test_two_workers_share_the_frontier_and_one_drain_writes(redis_server, redis
     assert all(s["response_received_count"] > 1 for s in stats)
     assert sum(s.get("distributed/start_claimed_elsewhere", 0) for s in stats) == PAGES
     # Each article row names the crawl of the worker that fetched it.
-    per_crawl = {r["crawl_id"]: r["n"] for r in
-                 db.query("select crawl_id, count(*) n from articles group by crawl_id")}
-    assert per_crawl == {c["id"]: share for c, share in zip(crawls, shares)}
+    per_crawl = {
+        r["crawl_id"]: r["n"]
+        for r in db.query("select crawl_id, count(*) n from articles group by crawl_id")
+    }
+    assert per_crawl == {c["id"]: share for c, share in zip(crawls, shares, strict=False)}
 
     # Nothing left behind in Redis: the last worker out cleared the frontier.
     assert redis_client.llen(keys.items) == 0
-    assert not redis_client.exists(keys.requests("urls"), keys.dupefilter("urls"),
-                                   keys.workers("urls"), keys.drain_lock)
+    assert not redis_client.exists(
+        keys.requests("urls"), keys.dupefilter("urls"), keys.workers("urls"), keys.drain_lock
+    )
     # The scheduler's health check reads the drained crawls like local ones.
-    check = subprocess.run([sys.executable, "-m", "scrapy", "corpus", "check", "--db",
-                            str(db_path)], cwd=ROOT, capture_output=True, text=True)
+    check = subprocess.run(
+        [sys.executable, "-m", "scrapy", "corpus", "check", "--db", str(db_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert check.returncode == 0, check.stdout

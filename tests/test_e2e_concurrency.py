@@ -35,9 +35,25 @@ def two_sites(tmp_path_factory):
 
 def _start(folder, db_path, *extra):
     return subprocess.Popen(
-        [sys.executable, "-m", "scrapy", "crawl", "files", "-a", f"path={folder}",
-         "-s", f"CORPUS_DB={db_path}", "-s", "LOG_LEVEL=WARNING", *extra],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "files",
+            "-a",
+            f"path={folder}",
+            "-s",
+            f"CORPUS_DB={db_path}",
+            "-s",
+            "LOG_LEVEL=WARNING",
+            *extra,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_two_crawls_at_once_lose_no_rows(two_sites, tmp_path):
@@ -49,8 +65,10 @@ def test_two_crawls_at_once_lose_no_rows(two_sites, tmp_path):
         assert result.returncode == 0
         alone[name] = result.rows("select count(*) n from articles")[0]["n"]
     together = tmp_path / "both.db"
-    procs = [_start(site_a, together, "-s", "CORPUS_BATCH_SIZE=10"),
-             _start(site_b, together, "-s", "CORPUS_BATCH_SIZE=10")]
+    procs = [
+        _start(site_a, together, "-s", "CORPUS_BATCH_SIZE=10"),
+        _start(site_b, together, "-s", "CORPUS_BATCH_SIZE=10"),
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=240)
         assert proc.returncode == 0, err[-2000:]

@@ -12,8 +12,13 @@ from tests.conftest import FIXTURES, SEEDS, crawl, crawl_stats, run_scrapy
 
 pytestmark = pytest.mark.e2e
 
-SEED_CHROME = ["Share:", "G4 Protest Special", "Talk Show", "Share your story",
-               "Send your Videos and Photos to us"]
+SEED_CHROME = [
+    "Share:",
+    "G4 Protest Special",
+    "Talk Show",
+    "Share your story",
+    "Send your Videos and Photos to us",
+]
 
 
 def test_seeds_become_two_clean_articles(db_path):
@@ -44,11 +49,15 @@ def test_writing_on_the_reactor_stores_the_same_corpus(db_path, tmp_path):
     folder = tmp_path / "in"
     shutil.copytree(FIXTURES / "text", folder)
     other = tmp_path / "thread.db"
-    off = crawl("files", db_path, path=str(folder),
-                settings={"CORPUS_WRITER_THREAD": False, "CLEAN_WORKERS": 0,
-                          "CONCURRENT_REQUESTS": 1})
-    on = crawl("files", other, path=str(folder),
-               settings={"CLEAN_WORKERS": 0, "CONCURRENT_REQUESTS": 1})
+    off = crawl(
+        "files",
+        db_path,
+        path=str(folder),
+        settings={"CORPUS_WRITER_THREAD": False, "CLEAN_WORKERS": 0, "CONCURRENT_REQUESTS": 1},
+    )
+    on = crawl(
+        "files", other, path=str(folder), settings={"CLEAN_WORKERS": 0, "CONCURRENT_REQUESTS": 1}
+    )
     assert off.returncode == 0 and on.returncode == 0, off.stderr[-1000:] + on.stderr[-1000:]
     query = "select url, title, text, story_id from articles order by url"
     assert off.rows(query) == on.rows(query)
@@ -77,10 +86,15 @@ def test_same_text_under_another_name_is_an_exact_duplicate(db_path, tmp_path):
     result = crawl("files", db_path, path=str(folder))
     assert result.returncode == 0
     assert result.rows("select count(*) n from articles")[0]["n"] == 1
-    dups = result.rows("select d.fetched_url url, d.kind, a.fetched_url kept"
-                       " from duplicates d join articles a on a.id = d.article_id")
+    dups = result.rows(
+        "select d.fetched_url url, d.kind, a.fetched_url kept"
+        " from duplicates d join articles a on a.id = d.article_id"
+    )
     assert len(dups) == 1 and dups[0]["kind"] == "exact"
-    assert {dups[0]["url"], dups[0]["kept"]} == {(folder / "a.txt").as_uri(), (folder / "b-copy.txt").as_uri()}
+    assert {dups[0]["url"], dups[0]["kept"]} == {
+        (folder / "a.txt").as_uri(),
+        (folder / "b-copy.txt").as_uri(),
+    }
 
 
 @pytest.mark.parametrize(
@@ -127,29 +141,38 @@ def _article(result, path: Path) -> dict | None:
     return rows[0] if rows else None
 
 
-PAGE_CASES = sorted(load_expectations(FIXTURES / "pages").items()) if (FIXTURES / "pages").exists() else []
-TEXT_CASES = sorted(load_expectations(FIXTURES / "text").items()) if (FIXTURES / "text").exists() else []
+PAGE_CASES = (
+    sorted(load_expectations(FIXTURES / "pages").items()) if (FIXTURES / "pages").exists() else []
+)
+TEXT_CASES = (
+    sorted(load_expectations(FIXTURES / "text").items()) if (FIXTURES / "text").exists() else []
+)
 
 
 def test_fixture_set_is_present():
     assert len(PAGE_CASES) >= 12 and len(TEXT_CASES) >= 8
 
 
-@pytest.mark.parametrize(("path", "expected"), PAGE_CASES + TEXT_CASES,
-                         ids=[p.name for p, _ in PAGE_CASES + TEXT_CASES])
+@pytest.mark.parametrize(
+    ("path", "expected"), PAGE_CASES + TEXT_CASES, ids=[p.name for p, _ in PAGE_CASES + TEXT_CASES]
+)
 def test_fixture(fixture_corpus, path, expected):
     if expected.get("duplicate_of"):
-        dup = fixture_corpus.rows("select * from duplicates where fetched_url = ?",
-                                  [path.resolve().as_uri()])
+        dup = fixture_corpus.rows(
+            "select * from duplicates where fetched_url = ?", [path.resolve().as_uri()]
+        )
         assert dup and dup[0]["kind"] == "exact", f"{path.name} should be a duplicate"
-        kept = fixture_corpus.rows("select fetched_url from articles where id = ?", [dup[0]["article_id"]])
+        kept = fixture_corpus.rows(
+            "select fetched_url from articles where id = ?", [dup[0]["article_id"]]
+        )
         assert kept[0]["fetched_url"].rsplit("/", 1)[1].startswith(expected["duplicate_of"])
         return
     row = _article(fixture_corpus, path)
     if row is None:
         # Maybe the other copy of a duplicate pair was kept; anything else is a failure.
-        fails = fixture_corpus.rows("select reason from failures where url = ?",
-                                    [path.resolve().as_uri()])
+        fails = fixture_corpus.rows(
+            "select reason from failures where url = ?", [path.resolve().as_uri()]
+        )
         pytest.fail(f"{path.name} is not an article: {fails}")
     text = row["text"]
     for snippet in expected["must_contain"]:
@@ -206,10 +229,26 @@ def test_progress_lines(tmp_path):
     from tests.conftest import ROOT
 
     proc = subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "files", "-a", f"path={FIXTURES}",
-         "-s", f"CORPUS_DB={tmp_path / 'c.db'}", "-s", "CORPUS_PROGRESS_INTERVAL=0.05",
-         "-s", "CLEAN_WORKERS=0"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "files",
+            "-a",
+            f"path={FIXTURES}",
+            "-s",
+            f"CORPUS_DB={tmp_path / 'c.db'}",
+            "-s",
+            "CORPUS_PROGRESS_INTERVAL=0.05",
+            "-s",
+            "CLEAN_WORKERS=0",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0
     progress = [line for line in proc.stderr.splitlines() if "[crawler.extensions]" in line]
     assert progress, proc.stderr[-2000:]
@@ -220,9 +259,11 @@ def test_progress_lines(tmp_path):
 
 def _dated_page(title: str, body: str, published: str) -> str:
     paragraphs = "".join(f"<p>{p}</p>" for p in body.split("\n"))
-    return (f"<html><head><title>{title}</title>"
-            f'<meta property="article:published_time" content="{published}"></head>'
-            f"<body><article><h1>{title}</h1>{paragraphs}</article></body></html>")
+    return (
+        f"<html><head><title>{title}</title>"
+        f'<meta property="article:published_time" content="{published}"></head>'
+        f"<body><article><h1>{title}</h1>{paragraphs}</article></body></html>"
+    )
 
 
 def test_an_article_replaced_by_an_earlier_copy_is_counted_as_a_duplicate(tmp_path):
@@ -240,21 +281,43 @@ def test_an_article_replaced_by_an_earlier_copy_is_counted_as_a_duplicate(tmp_pa
     (folder / "a.html").write_text(_dated_page("Talks", text, "2024-05-03T09:00:00Z"))
     (folder / "b.html").write_text(_dated_page("Talks", text, "2024-05-02T09:00:00Z"))
     (folder / "c.html").write_text(
-        _dated_page("Talks", text + "\nReporting by the wire desk.", "2024-05-01T09:00:00Z"))
+        _dated_page("Talks", text + "\nReporting by the wire desk.", "2024-05-01T09:00:00Z")
+    )
     db = tmp_path / "c.db"
     proc = subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "files", "-a", f"path={folder}",
-         "-s", f"CORPUS_DB={db}", "-s", "CLEAN_WORKERS=0", "-s", "CONCURRENT_REQUESTS=1",
-         "-s", "CORPUS_PROGRESS_INTERVAL=30"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "files",
+            "-a",
+            f"path={folder}",
+            "-s",
+            f"CORPUS_DB={db}",
+            "-s",
+            "CLEAN_WORKERS=0",
+            "-s",
+            "CONCURRENT_REQUESTS=1",
+            "-s",
+            "CORPUS_PROGRESS_INTERVAL=30",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     import sqlite_utils
 
     corpus = sqlite_utils.Database(db)
     assert [r["fetched_url"] for r in corpus.query("select fetched_url from articles")] == [
-        (folder / "c.html").as_uri()]
+        (folder / "c.html").as_uri()
+    ]
     assert {(r["fetched_url"], r["kind"]) for r in corpus.query("select * from duplicates")} == {
-        ((folder / "a.html").as_uri(), "exact"), ((folder / "b.html").as_uri(), "near")}
+        ((folder / "a.html").as_uri(), "exact"),
+        ((folder / "b.html").as_uri(), "near"),
+    }
     stats = json.loads(next(corpus.query("select stats from crawls"))["stats"])
     assert stats["corpus/articles/stored"] == 3
     assert stats["corpus/replaced/exact"] == 1 and stats["corpus/replaced/near"] == 1
@@ -280,16 +343,37 @@ def test_a_later_crawl_replacing_a_stored_article_counts_only_what_it_wrote(tmp_
         folder = tmp_path / name
         folder.mkdir()
         (folder / f"{name}.html").write_text(_dated_page("Talks", text, published))
-        runs.append(subprocess.run(
-            [sys.executable, "-m", "scrapy", "crawl", "files", "-a", f"path={folder}",
-             "-s", f"CORPUS_DB={db}", "-s", "CLEAN_WORKERS=0"],
-            cwd=ROOT, capture_output=True, text=True, timeout=120))
+        runs.append(
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "scrapy",
+                    "crawl",
+                    "files",
+                    "-a",
+                    f"path={folder}",
+                    "-s",
+                    f"CORPUS_DB={db}",
+                    "-s",
+                    "CLEAN_WORKERS=0",
+                ],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+        )
         assert runs[-1].returncode == 0, runs[-1].stderr[-2000:]
     corpus = sqlite_utils.Database(db)
-    rows = {r["crawl_id"]: r for r in corpus.query(
-        "select crawl_id, count(*) n from articles group by crawl_id")}
-    dups = {r["crawl_id"]: r["n"] for r in corpus.query(
-        "select crawl_id, count(*) n from duplicates group by crawl_id")}
+    rows = {
+        r["crawl_id"]: r
+        for r in corpus.query("select crawl_id, count(*) n from articles group by crawl_id")
+    }
+    dups = {
+        r["crawl_id"]: r["n"]
+        for r in corpus.query("select crawl_id, count(*) n from duplicates group by crawl_id")
+    }
     assert rows[2]["n"] == 1 and dups == {2: 1} and 1 not in rows
     stats = json.loads(next(corpus.query("select stats from crawls where id = 2"))["stats"])
     assert stats["corpus/replaced/exact"] == 1 and "corpus/replaced_in_crawl" not in stats

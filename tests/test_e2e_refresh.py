@@ -19,8 +19,10 @@ PARAS = [
     "Fishing boats that normally land their catch at the quay will use the ferry terminal instead, "
     "and the authority said it would waive berthing fees for the duration of the work.",
 ]
-UPDATE = ("Update: the authority later said the work would start a week early because the "
-          "forecast for the coming fortnight was calm.")
+UPDATE = (
+    "Update: the authority later said the work would start a week early because the "
+    "forecast for the coming fortnight was calm."
+)
 
 
 class Page:
@@ -31,9 +33,11 @@ class Page:
 
     def html(self) -> bytes:
         body = "".join(f"<p>{p}</p>" for p in self.paras)
-        return (f"<html lang='en'><head><title>North quay to close for repairs</title></head>"
-                f"<body><article><h1>North quay to close for repairs</h1>{body}</article>"
-                f"</body></html>").encode()
+        return (
+            f"<html lang='en'><head><title>North quay to close for repairs</title></head>"
+            f"<body><article><h1>North quay to close for repairs</h1>{body}</article>"
+            f"</body></html>"
+        ).encode()
 
 
 @pytest.fixture

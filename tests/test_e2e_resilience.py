@@ -51,8 +51,9 @@ def _places(db_path):
     conn = sqlite3.connect(db_path)
     try:
         places = {}
-        for (url,) in conn.execute("select fetched_url from articles union all "
-                                   "select fetched_url from duplicates"):
+        for (url,) in conn.execute(
+            "select fetched_url from articles union all select fetched_url from duplicates"
+        ):
             assert url not in places, f"{url} is in two places"
             places[url] = "stored"
         for url, stage in conn.execute("select url, stage from failures"):
@@ -64,8 +65,18 @@ def _places(db_path):
 
 
 def _crawl_cmd(spider, db_path, *extra):
-    return [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"CORPUS_DB={db_path}",
-            "-s", "LOG_LEVEL=INFO", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        spider,
+        "-s",
+        f"CORPUS_DB={db_path}",
+        "-s",
+        "LOG_LEVEL=INFO",
+        *extra,
+    ]
 
 
 def _wait_for(db_path, n, proc, timeout=120):
@@ -81,12 +92,15 @@ def test_sigkill_then_restart_loses_and_duplicates_nothing(site, tmp_path):
     assert reference.returncode == 0
     # Which of two identical copies is kept depends on arrival order, so
     # compare what must not vary: the texts kept, and where every URL ended.
-    expected = sorted(r["content_hash"] for r in reference.rows("select content_hash from articles"))
+    expected = sorted(
+        r["content_hash"] for r in reference.rows("select content_hash from articles")
+    )
     expected_places = _places(reference.db_path)
 
     db_path = tmp_path / "corpus.db"
-    cmd = _crawl_cmd("files", db_path, "-a", f"path={site}", "-s", "CORPUS_BATCH_SIZE=5",
-                     "-s", "CLEAN_WORKERS=0")
+    cmd = _crawl_cmd(
+        "files", db_path, "-a", f"path={site}", "-s", "CORPUS_BATCH_SIZE=5", "-s", "CLEAN_WORKERS=0"
+    )
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait_for(db_path, 20, proc)
     proc.send_signal(signal.SIGKILL)
@@ -116,12 +130,27 @@ def test_pause_and_resume_with_jobdir(site, tmp_path):
     try:
         db_path = tmp_path / "corpus.db"
         jobdir = tmp_path / "job"
-        cmd = _crawl_cmd("sitemaps", db_path, "-a", f"sitemaps={server.base}/sitemap.xml",
-                         "-s", f"JOBDIR={jobdir}", "-s", "ALLOW_PRIVATE_NETWORKS=True",
-                         "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.03",
-                         "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "CORPUS_BATCH_SIZE=5")
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                text=True)
+        cmd = _crawl_cmd(
+            "sitemaps",
+            db_path,
+            "-a",
+            f"sitemaps={server.base}/sitemap.xml",
+            "-s",
+            f"JOBDIR={jobdir}",
+            "-s",
+            "ALLOW_PRIVATE_NETWORKS=True",
+            "-s",
+            "AUTOTHROTTLE_ENABLED=False",
+            "-s",
+            "DOWNLOAD_DELAY=0.03",
+            "-s",
+            "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+            "-s",
+            "CORPUS_BATCH_SIZE=5",
+        )
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
         _wait_for(db_path, 15, proc)
         proc.send_signal(signal.SIGINT)  # what Ctrl-C does: a graceful stop
         _, err = proc.communicate(timeout=120)
@@ -150,8 +179,16 @@ def test_a_locked_database_is_a_clear_error_not_corruption(site, tmp_path):
     locker = sqlite3.connect(db_path, timeout=1)
     locker.execute("BEGIN EXCLUSIVE")
     try:
-        proc = run_scrapy("crawl", "files", "-a", f"path={site}", "-s", f"CORPUS_DB={db_path}",
-                          "-s", "CORPUS_BUSY_TIMEOUT=1")
+        proc = run_scrapy(
+            "crawl",
+            "files",
+            "-a",
+            f"path={site}",
+            "-s",
+            f"CORPUS_DB={db_path}",
+            "-s",
+            "CORPUS_BUSY_TIMEOUT=1",
+        )
     finally:
         locker.rollback()
         locker.close()
@@ -177,11 +214,19 @@ def test_a_full_disk_stops_the_crawl_cleanly_and_a_rerun_completes(site, tmp_pat
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     cmd = _crawl_cmd("files", db_path, "-a", f"path={site}", "-s", "CORPUS_BATCH_SIZE=20")
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          preexec_fn=small_disk, env=dict(os.environ))
+    proc = subprocess.run(
+        cmd,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=small_disk,
+        env=dict(os.environ),
+    )
     errors = [line for line in proc.stderr.splitlines() if " ERROR: " in line]
-    assert any("Cannot write to the corpus" in line and "full" in line for line in errors), \
+    assert any("Cannot write to the corpus" in line and "full" in line for line in errors), (
         proc.stderr[-3000:]
+    )
     assert "Traceback" not in proc.stderr
     conn = sqlite3.connect(db_path)
     assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"

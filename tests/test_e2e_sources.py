@@ -86,8 +86,10 @@ def test_one_source_alone_then_all_then_nothing_new(server, setup):
 
     again, paths = run(server, db, cfg)
     assert again.rows("select count(*) n from articles")[0]["n"] == total
-    assert again.rows("select count(*) n from duplicates")[0]["n"] == \
-        everything.rows("select count(*) n from duplicates")[0]["n"]
+    assert (
+        again.rows("select count(*) n from duplicates")[0]["n"]
+        == everything.rows("select count(*) n from duplicates")[0]["n"]
+    )
     articles = {r["url"].split("/", 3)[-1] for r in again.rows("select url from articles")}
     refetched = [p for p in paths if p.lstrip("/") in articles]
     assert refetched == [], f"known articles downloaded again: {refetched}"

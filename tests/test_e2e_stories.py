@@ -31,7 +31,8 @@ def test_the_two_seeds_share_one_story_and_are_not_duplicates(seeds_corpus):
 def test_the_seeds_share_some_sentences_and_not_others(seeds_corpus):
     rows = seeds_corpus.rows(
         "select article_id, sum(outlets > 0) shared, sum(outlets = 0) only_here"
-        " from story_sentences group by article_id")
+        " from story_sentences group by article_id"
+    )
     assert len(rows) == 2
     assert all(r["only_here"] > 0 for r in rows)
 
@@ -53,8 +54,9 @@ def test_a_wire_copy_inside_a_longer_page_is_a_near_duplicate(tmp_path):
     (folder / "b-embedded.txt").write_text(longer, encoding="utf-8")
     db_path = tmp_path / "c.db"
     # The original must reach the writer first: one file at a time, cleaned in order.
-    result = crawl("files", db_path, path=str(folder),
-                   settings={"CONCURRENT_REQUESTS": 1, "CLEAN_WORKERS": 0})
+    result = crawl(
+        "files", db_path, path=str(folder), settings={"CONCURRENT_REQUESTS": 1, "CLEAN_WORKERS": 0}
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.rows("select count(*) n from articles")[0]["n"] == 1
     dups = result.rows("select kind, similarity, fetched_url from duplicates")

@@ -44,7 +44,9 @@ class WebCrawl:
         """Everything the corpus holds, as one string (to look for leaks)."""
         parts = []
         for table in ("articles", "duplicates", "failures"):
-            parts += [json.dumps(r, ensure_ascii=False) for r in self.rows(f"select * from {table}")]
+            parts += [
+                json.dumps(r, ensure_ascii=False) for r in self.rows(f"select * from {table}")
+            ]
         return "\n".join(parts)
 
 
@@ -80,22 +82,37 @@ BAD = [
     ("/bad/to-file", "download", None, "never followed"),
     (PRIVATE, "download", None, "disallowed by robots.txt"),
 ]
-GOOD = [HARBOUR, HARBOUR + "?utm_source=newsletter&utm_medium=email",
-        "/amp" + HARBOUR, "/ru/novosti.html", "/news/sitemap-story.html"]
+GOOD = [
+    HARBOUR,
+    HARBOUR + "?utm_source=newsletter&utm_medium=email",
+    "/amp" + HARBOUR,
+    "/ru/novosti.html",
+    "/news/sitemap-story.html",
+]
 
 
 @pytest.fixture(scope="module")
 def urls_crawl(server, tmp_path_factory) -> WebCrawl:
     urls = [server.url(p) for p in GOOD] + [server.url(p) for p, *_ in BAD] + ["file:///etc/passwd"]
-    return run(server, tmp_path_factory, "urls", urls=",".join(urls),
-               settings={"DOWNLOAD_TIMEOUT": 2, "RETRY_TIMES": 1, "DOWNLOAD_MAXSIZE": 100_000,
-                         "CORPUS_CONTACT_URL": CONTACT})
+    return run(
+        server,
+        tmp_path_factory,
+        "urls",
+        urls=",".join(urls),
+        settings={
+            "DOWNLOAD_TIMEOUT": 2,
+            "RETRY_TIMES": 1,
+            "DOWNLOAD_MAXSIZE": 100_000,
+            "CORPUS_CONTACT_URL": CONTACT,
+        },
+    )
 
 
 @pytest.mark.parametrize(("path", "stage", "status", "words"), BAD, ids=[b[0] for b in BAD])
 def test_each_bad_url_is_one_failure_row(urls_crawl, server, path, stage, status, words):
-    rows = urls_crawl.rows("select stage, http_status, reason from failures where url = ?",
-                           [server.url(path)])
+    rows = urls_crawl.rows(
+        "select stage, http_status, reason from failures where url = ?", [server.url(path)]
+    )
     assert len(rows) == 1, rows
     assert rows[0]["stage"] == stage and rows[0]["http_status"] == status
     assert words in rows[0]["reason"], rows[0]
@@ -108,9 +125,13 @@ def test_crawl_with_bad_urls_finishes_normally(urls_crawl):
 
 
 def test_every_given_url_ends_in_exactly_one_place(urls_crawl, server):
-    given = {server.url(p) for p in GOOD} | {server.url(p) for p, *_ in BAD} | {"file:///etc/passwd"}
+    given = (
+        {server.url(p) for p in GOOD} | {server.url(p) for p, *_ in BAD} | {"file:///etc/passwd"}
+    )
     # an article is found under its canonical URL or the URL it was fetched from
-    stored = {u for r in urls_crawl.rows("select url, fetched_url from articles") for u in r.values()}
+    stored = {
+        u for r in urls_crawl.rows("select url, fetched_url from articles") for u in r.values()
+    }
     dups = [r["url"] for r in urls_crawl.rows("select url from duplicates")]
     failed = [r["url"] for r in urls_crawl.rows("select url from failures")]
     for url in given:
@@ -127,14 +148,17 @@ def test_retries_and_robots(urls_crawl):
 
 def test_local_files_are_never_read(urls_crawl):
     row = urls_crawl.rows("select stage, reason from failures where url = 'file:///etc/passwd'")
-    assert row == [{"stage": "validate", "reason": row[0]["reason"]}] and "http(s)" in row[0]["reason"]
+    assert (
+        row == [{"stage": "validate", "reason": row[0]["reason"]}] and "http(s)" in row[0]["reason"]
+    )
     assert "root:" not in urls_crawl.dump()
     assert urls_crawl.stats["netsafety/refused/redirect_scheme"] == 1
 
 
 def test_tracking_and_amp_variants_are_stored_once(urls_crawl, server):
-    articles = urls_crawl.rows("select id, url, fetched_url from articles where url = ?",
-                               [server.url(HARBOUR)])
+    articles = urls_crawl.rows(
+        "select id, url, fetched_url from articles where url = ?", [server.url(HARBOUR)]
+    )
     assert len(articles) == 1
     # Whichever variant arrived first is the article's fetched_url (the AMP page
     # names the canonical URL, so the article's url is the canonical one).
@@ -145,47 +169,66 @@ def test_tracking_and_amp_variants_are_stored_once(urls_crawl, server):
 
 
 def test_meta_charset_windows_1251_is_readable(urls_crawl, server):
-    row = urls_crawl.rows("select title, text from articles where url = ?",
-                          [server.url("/ru/novosti.html")])[0]
+    row = urls_crawl.rows(
+        "select title, text from articles where url = ?", [server.url("/ru/novosti.html")]
+    )[0]
     assert row["title"] == "В порту открылся новый пассажирский терминал"
     assert "два тысяч" not in row["text"] and "пассажиров в час" in row["text"]
 
 
 def test_user_agent_carries_contact_url(urls_crawl):
-    assert urls_crawl.agents and all(CONTACT in ua and ua.startswith("newscorpus-crawler/")
-                                     for ua in urls_crawl.agents)
+    assert urls_crawl.agents and all(
+        CONTACT in ua and ua.startswith("newscorpus-crawler/") for ua in urls_crawl.agents
+    )
 
 
 def test_page_alone_has_no_date_or_headline(urls_crawl, server):
     # The same page the news sitemap describes: without the sitemap's hints
     # nothing on it gives its date or headline (see test_news_sitemap_metadata).
-    row = urls_crawl.rows("select title, published from articles where url = ?",
-                          [server.url("/news/sitemap-story.html")])[0]
+    row = urls_crawl.rows(
+        "select title, published from articles where url = ?",
+        [server.url("/news/sitemap-story.html")],
+    )[0]
     assert row["published"] is None
     assert row["title"] != "Night trains return to the northern line"
 
 
 # --- feeds ------------------------------------------------------------------------
 
-BAD_FEEDS = {"/bad/broken-feed.xml": "not well-formed", "/bad/bomb.xml": "entities",
-             "/bad/xxe.xml": "entities", "/": "HTML page"}
+BAD_FEEDS = {
+    "/bad/broken-feed.xml": "not well-formed",
+    "/bad/bomb.xml": "entities",
+    "/bad/xxe.xml": "entities",
+    "/": "HTML page",
+}
 
 
 @pytest.fixture(scope="module")
 def feeds_crawl(server, tmp_path_factory) -> WebCrawl:
     feeds = ["/feeds/main", "/feeds/atom.rss", "/feeds/world.xml", *BAD_FEEDS]
-    return run(server, tmp_path_factory, "feeds", since="2024-01-01",
-               feeds=",".join(server.url(f) for f in feeds))
+    return run(
+        server,
+        tmp_path_factory,
+        "feeds",
+        since="2024-01-01",
+        feeds=",".join(server.url(f) for f in feeds),
+    )
 
 
 def test_feeds_of_three_formats_become_articles(feeds_crawl, server):
     stats = feeds_crawl.stats
     assert stats["feeds/read/rss"] == stats["feeds/read/atom"] == stats["feeds/read/jsonfeed"] == 1
     urls = {r["url"] for r in feeds_crawl.rows("select url from articles")}
-    assert urls == {server.url(p) for p in (
-        HARBOUR, "/news/feed-only-story.html", "/2024/05/13/council-budget-vote-delayed.html",
-        "/2024/05/12/museum-reopens-after-renovation.html",
-        "/world/rail-strike-talks-resume-after-weekend")}
+    assert urls == {
+        server.url(p)
+        for p in (
+            HARBOUR,
+            "/news/feed-only-story.html",
+            "/2024/05/13/council-budget-vote-delayed.html",
+            "/2024/05/12/museum-reopens-after-renovation.html",
+            "/world/rail-strike-talks-resume-after-weekend",
+        )
+    }
 
 
 def test_since_filters_before_download(feeds_crawl):
@@ -194,8 +237,10 @@ def test_since_filters_before_download(feeds_crawl):
 
 
 def test_feed_metadata_fills_what_the_page_lacks(feeds_crawl, server):
-    row = feeds_crawl.rows("select author, published, title from articles where url = ?",
-                           [server.url("/news/feed-only-story.html")])[0]
+    row = feeds_crawl.rows(
+        "select author, published, title from articles where url = ?",
+        [server.url("/news/feed-only-story.html")],
+    )[0]
     assert row["author"] == "Tomás Ferreira"
     assert row["published"] == "2024-05-13T15:45:00+02:00"
     # the page's own metadata wins where it has some
@@ -210,15 +255,23 @@ def test_bad_feeds_are_one_parse_failure(feeds_crawl, server, path, words):
 
 
 def test_hostile_feeds_leak_nothing(feeds_crawl):
-    assert feeds_crawl.count("/news/bomb-entry.html") == feeds_crawl.count("/news/xxe-entry.html") == 0
+    assert (
+        feeds_crawl.count("/news/bomb-entry.html") == feeds_crawl.count("/news/xxe-entry.html") == 0
+    )
     assert "root:" not in feeds_crawl.dump() and "lollol" not in feeds_crawl.dump()
     assert feeds_crawl.stats["feeds/skipped_not_web"] == 1  # the file:///etc/passwd item
     assert feeds_crawl.rows("select count(*) n from failures")[0]["n"] == len(BAD_FEEDS)
 
 
 def test_second_feed_crawl_downloads_no_known_article(feeds_crawl, server, tmp_path_factory):
-    again = run(server, tmp_path_factory, "feeds", db=feeds_crawl.result.db_path,
-                since="2024-01-01", feeds=server.url("/feeds/main") + "," + server.url("/feeds/world.xml"))
+    again = run(
+        server,
+        tmp_path_factory,
+        "feeds",
+        db=feeds_crawl.result.db_path,
+        since="2024-01-01",
+        feeds=server.url("/feeds/main") + "," + server.url("/feeds/world.xml"),
+    )
     assert again.paths and all(p.startswith(("/feeds/", "/robots.txt")) for p in again.paths)
     assert again.stats["corpus/skipped/known_unfetched"] == 4
     assert again.rows("select count(*) n from articles")[0]["n"] == 5
@@ -226,22 +279,34 @@ def test_second_feed_crawl_downloads_no_known_article(feeds_crawl, server, tmp_p
 
 # --- sitemaps ------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def sitemaps_crawl(server, tmp_path_factory) -> WebCrawl:
     # One request at a time, so that the server sees the scheduler's order.
-    return run(server, tmp_path_factory, "sitemaps", since="2024-01-01",
-               settings={"CONCURRENT_REQUESTS": 1},
-               sitemaps=server.url("/robots.txt") + "," + server.url("/bad/broken-sitemap.xml"))
+    return run(
+        server,
+        tmp_path_factory,
+        "sitemaps",
+        since="2024-01-01",
+        settings={"CONCURRENT_REQUESTS": 1},
+        sitemaps=server.url("/robots.txt") + "," + server.url("/bad/broken-sitemap.xml"),
+    )
 
 
 def test_robots_index_news_and_gzipped_sitemaps(sitemaps_crawl, server):
     for path in ("/sitemaps/index.xml", "/sitemaps/news.xml", "/sitemaps/pages.xml.gz"):
         assert sitemaps_crawl.count(path) == 1, path
     urls = {r["url"] for r in sitemaps_crawl.rows("select url from articles")}
-    assert urls == {server.url(p) for p in (
-        HARBOUR, "/news/sitemap-story.html", "/2024/05/13/council-budget-vote-delayed.html",
-        "/2024/05/12/museum-reopens-after-renovation.html",
-        "/world/rail-strike-talks-resume-after-weekend")}
+    assert urls == {
+        server.url(p)
+        for p in (
+            HARBOUR,
+            "/news/sitemap-story.html",
+            "/2024/05/13/council-budget-vote-delayed.html",
+            "/2024/05/12/museum-reopens-after-renovation.html",
+            "/world/rail-strike-talks-resume-after-weekend",
+        )
+    }
 
 
 def test_sitemap_since_filters_before_download(sitemaps_crawl):
@@ -253,8 +318,10 @@ def test_sitemap_since_filters_before_download(sitemaps_crawl):
 
 
 def test_news_sitemap_metadata(sitemaps_crawl, server):
-    row = sitemaps_crawl.rows("select title, published, language, text from articles where url = ?",
-                              [server.url("/news/sitemap-story.html")])[0]
+    row = sitemaps_crawl.rows(
+        "select title, published, language, text from articles where url = ?",
+        [server.url("/news/sitemap-story.html")],
+    )[0]
     assert row["title"] == "Night trains return to the northern line"
     assert row["published"] == "2024-05-14T06:00:00+02:00"
     assert row["language"] == "en"
@@ -263,8 +330,10 @@ def test_news_sitemap_metadata(sitemaps_crawl, server):
 
 def test_sitemap_articles_newest_first(sitemaps_crawl):
     order = [p for p in sitemaps_crawl.paths if p.startswith(("/2024/", "/news/"))]
-    museum, council = order.index("/2024/05/12/museum-reopens-after-renovation.html"), \
-        order.index("/2024/05/13/council-budget-vote-delayed.html")
+    museum, council = (
+        order.index("/2024/05/12/museum-reopens-after-renovation.html"),
+        order.index("/2024/05/13/council-budget-vote-delayed.html"),
+    )
     assert council < museum, order
 
 
@@ -278,6 +347,7 @@ def test_sitemap_failures(sitemaps_crawl, server):
 
 # --- site ------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def site_crawl(server, tmp_path_factory) -> WebCrawl:
     return run(server, tmp_path_factory, "site", start=server.url("/"))
@@ -285,10 +355,15 @@ def site_crawl(server, tmp_path_factory) -> WebCrawl:
 
 def test_site_stores_only_articles(site_crawl, server):
     urls = {r["url"] for r in site_crawl.rows("select url from articles")}
-    assert urls == {server.url(p) for p in (
-        HARBOUR, "/2024/05/13/council-budget-vote-delayed.html",
-        "/2024/05/12/museum-reopens-after-renovation.html",
-        "/world/rail-strike-talks-resume-after-weekend")}
+    assert urls == {
+        server.url(p)
+        for p in (
+            HARBOUR,
+            "/2024/05/13/council-budget-vote-delayed.html",
+            "/2024/05/12/museum-reopens-after-renovation.html",
+            "/world/rail-strike-talks-resume-after-weekend",
+        )
+    }
     assert site_crawl.count("/world/") == site_crawl.count("/tag/climate/") == 1
     assert site_crawl.stats["site/skipped_non_article"] >= 3
 
@@ -315,12 +390,14 @@ def test_site_never_follows_non_http_or_offsite_links(site_crawl):
 
 # --- private networks -----------------------------------------------------------------
 
+
 def test_loopback_refused_without_allow_private_networks(server, tmp_path):
     port = server.base.rsplit(":", 1)[1]
     urls = [server.url(HARBOUR), f"http://localhost:{port}{HARBOUR}"]
     before = len(server.log)
-    result = crawl("urls", tmp_path / "c.db", settings={"AUTOTHROTTLE_ENABLED": False},
-                   urls=",".join(urls))
+    result = crawl(
+        "urls", tmp_path / "c.db", settings={"AUTOTHROTTLE_ENABLED": False}, urls=",".join(urls)
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert server.log[before:] == []  # not even robots.txt
     rows = {r["url"]: r["reason"] for r in result.rows("select url, reason from failures")}
@@ -339,10 +416,16 @@ def test_connection_time_resolver_refuses_a_name_the_request_check_let_through(s
     url = f"http://localhost:{port}{HARBOUR}"
     before = len(server.log)
     no_request_check = json.dumps({"crawler.middlewares.WebSafetyMiddleware": None})
-    result = crawl("urls", tmp_path / "c.db",
-                   settings={"AUTOTHROTTLE_ENABLED": False, "ROBOTSTXT_OBEY": False,
-                             "DOWNLOADER_MIDDLEWARES": no_request_check},
-                   urls=url)
+    result = crawl(
+        "urls",
+        tmp_path / "c.db",
+        settings={
+            "AUTOTHROTTLE_ENABLED": False,
+            "ROBOTSTXT_OBEY": False,
+            "DOWNLOADER_MIDDLEWARES": no_request_check,
+        },
+        urls=url,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert server.log[before:] == []  # never connected
     rows = result.rows("select url, stage, reason from failures")
@@ -353,6 +436,7 @@ def test_connection_time_resolver_refuses_a_name_the_request_check_let_through(s
 
 
 # --- arguments ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("args", "message"),

@@ -34,8 +34,10 @@ def test_rss_entries_with_metadata_and_relative_links():
     assert ferry.published == "2024-05-13T15:45:00+02:00"
     assert ferry.hints() == {
         "title": "Ferry timetable changes for the summer season",
-        "published": "2024-05-13T15:45:00+02:00", "author": "Tomás Ferreira",
-        "language": "en", "site": "Harbour Gazette",
+        "published": "2024-05-13T15:45:00+02:00",
+        "author": "Tomás Ferreira",
+        "language": "en",
+        "site": "Harbour Gazette",
     }
 
 
@@ -56,9 +58,11 @@ def test_json_feed_detected_from_content_not_name():
 
 
 def test_rss_guid_permalink_and_gzip():
-    rss = (b'<rss version="2.0"><channel><title>T</title><item><title>A</title>'
-           b'<guid>https://n.example/a</guid></item><item><title>no link</title>'
-           b'<guid isPermaLink="false">x1</guid></item></channel></rss>')
+    rss = (
+        b'<rss version="2.0"><channel><title>T</title><item><title>A</title>'
+        b"<guid>https://n.example/a</guid></item><item><title>no link</title>"
+        b'<guid isPermaLink="false">x1</guid></item></channel></rss>'
+    )
     feed = parse_feed(gzip.compress(rss), "https://n.example/feed")
     assert [e.url for e in feed.entries] == ["https://n.example/a"]
 
@@ -92,14 +96,17 @@ def test_entity_declarations_are_refused(name):
 def test_entities_are_never_expanded_even_unannounced():
     # An external entity in a UTF-16 document slips past the byte pre-scan;
     # the parser neither resolves it nor accepts the declaration.
-    doc = ('<?xml version="1.0" encoding="utf-16"?>'
-           '<!DOCTYPE rss [<!ENTITY s SYSTEM "file:///etc/passwd">]>'
-           '<rss version="2.0"><channel><title>&s;</title></channel></rss>').encode("utf-16")
+    doc = (
+        '<?xml version="1.0" encoding="utf-16"?>'
+        '<!DOCTYPE rss [<!ENTITY s SYSTEM "file:///etc/passwd">]>'
+        '<rss version="2.0"><channel><title>&s;</title></channel></rss>'
+    ).encode("utf-16")
     with pytest.raises(FeedError, match="entities"):
         parse_feed(doc, "https://n.example/feed")
 
 
 # --- dates, since, order ------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("text", "iso"),

@@ -4,9 +4,15 @@ from crawler.health import Thresholds, check
 
 
 def crawl(i, stats=None, reason="finished", finished=True, spider="feeds", args=None):
-    return {"id": i, "spider": spider, "args": json.dumps(args or {"feeds": "https://a.test/rss"}),
-            "started_at": f"2026-01-0{i}T00:00:00", "finished_at": "x" if finished else None,
-            "finish_reason": reason if finished else None, "stats": json.dumps(stats or {})}
+    return {
+        "id": i,
+        "spider": spider,
+        "args": json.dumps(args or {"feeds": "https://a.test/rss"}),
+        "started_at": f"2026-01-0{i}T00:00:00",
+        "finished_at": "x" if finished else None,
+        "finish_reason": reason if finished else None,
+        "stats": json.dumps(stats or {}),
+    }
 
 
 GOOD = {"corpus/articles/stored": 5, "corpus/failures/download": 1}
@@ -57,5 +63,8 @@ def test_workers_of_one_scale_out_run_are_judged_together():
     # Alone, the idle worker's row would be a problem.
     assert "handled no URL" in check([b])[0].reason
     # Two runs that did not overlap stay separate.
-    later = crawl(3, idle) | {"started_at": "2026-01-01T11:00:00", "finished_at": "2026-01-01T11:01:00"}
+    later = crawl(3, idle) | {
+        "started_at": "2026-01-01T11:00:00",
+        "finished_at": "2026-01-01T11:01:00",
+    }
     assert "handled no URL" in check([a, later])[0].reason

@@ -20,8 +20,15 @@ OTHER = (
 
 
 def art(url: str, text: str, published: str | None = None) -> Article:
-    return Article(url=url, title="Flood warning", text=text, content_hash=content_hash(text),
-                   word_count=len(text.split()), published=published, site=url.split("/")[2])
+    return Article(
+        url=url,
+        title="Flood warning",
+        text=text,
+        content_hash=content_hash(text),
+        word_count=len(text.split()),
+        published=published,
+        site=url.split("/")[2],
+    )
 
 
 def crawl(path, *articles: Article, batch_size: int = 200) -> list:
@@ -64,10 +71,15 @@ def test_near_copy_against_the_stored_corpus_and_in_the_same_batch(tmp_path):
     later = corpus.add_article(art("https://c.test/1", "Reporting by our staff. " + WIRE))
     assert (later.status, later.kind) == ("duplicate", "near") and later.article_id == 1
     corpus.close()
-    rows = list(corpus.db.__class__(tmp_path / "c.db").query(
-        "select url, article_id, kind, similarity from duplicates order by id"))
+    rows = list(
+        corpus.db.__class__(tmp_path / "c.db").query(
+            "select url, article_id, kind, similarity from duplicates order by id"
+        )
+    )
     assert [r["url"] for r in rows] == ["https://b.test/1", "https://c.test/1"]
-    assert all(r["article_id"] == 1 and r["kind"] == "near" and r["similarity"] >= 0.8 for r in rows)
+    assert all(
+        r["article_id"] == 1 and r["kind"] == "near" and r["similarity"] >= 0.8 for r in rows
+    )
 
 
 def test_an_earlier_published_copy_becomes_the_kept_article(tmp_path):
@@ -80,12 +92,14 @@ def test_an_earlier_published_copy_becomes_the_kept_article(tmp_path):
     corpus.close()
     corpus = Corpus(tmp_path / "c.db")
     corpus.start_crawl("files", {})
-    first = corpus.add_article(art("https://early.test/1", WIRE + " Photo: agency.",
-                                   "2024-05-01T18:00:00Z"))
+    first = corpus.add_article(
+        art("https://early.test/1", WIRE + " Photo: agency.", "2024-05-01T18:00:00Z")
+    )
     assert first.status == "stored"
     # pending in the same batch: an even earlier one replaces it
-    earliest = corpus.add_article(art("https://earliest.test/1", "Updated. " + WIRE,
-                                      "2024-05-01T08:00:00Z"))
+    earliest = corpus.add_article(
+        art("https://earliest.test/1", "Updated. " + WIRE, "2024-05-01T08:00:00Z")
+    )
     assert earliest.status == "stored"
     corpus.close()
     db = sqlite_utils.Database(tmp_path / "c.db")
@@ -98,8 +112,12 @@ def test_an_earlier_published_copy_becomes_the_kept_article(tmp_path):
     assert story["id"] == kept["story_id"] and story["article_count"] == 1
     assert db["stories"].count == 1
     for table in ("neardup_fingerprints", "neardup_fingerprints_new"):
-        assert db.execute(f"select count(*) from {table} where article_id != ?",
-                          [kept["id"]]).fetchone()[0] == 0
+        assert (
+            db.execute(
+                f"select count(*) from {table} where article_id != ?", [kept["id"]]
+            ).fetchone()[0]
+            == 0
+        )
 
 
 def test_an_earlier_published_exact_copy_is_kept_whatever_the_arrival_order(tmp_path):
@@ -108,12 +126,16 @@ def test_an_earlier_published_exact_copy_is_kept_whatever_the_arrival_order(tmp_
     corpus = Corpus(tmp_path / "c.db")
     corpus.start_crawl("files", {})
     corpus.add_article(art("https://republisher.test/1", WIRE, "2024-08-19T16:02:00+01:00"))
-    assert corpus.add_article(art("https://wire.test/1", WIRE, "2024-08-19T12:31:00Z")).status == "stored"
+    assert (
+        corpus.add_article(art("https://wire.test/1", WIRE, "2024-08-19T12:31:00Z")).status
+        == "stored"
+    )
     corpus.close()
     db = sqlite_utils.Database(tmp_path / "c.db")
     assert [r["url"] for r in db.query("select url from articles")] == ["https://wire.test/1"]
     assert [(r["url"], r["kind"]) for r in db.query("select url, kind from duplicates")] == [
-        ("https://republisher.test/1", "exact")]
+        ("https://republisher.test/1", "exact")
+    ]
 
 
 def test_an_earlier_copy_takes_over_the_story_its_original_has_when_written(tmp_path):
@@ -125,17 +147,22 @@ def test_an_earlier_copy_takes_over_the_story_its_original_has_when_written(tmp_
     corpus.close()
     corpus = Corpus(tmp_path / "c.db", batch_size=100)
     corpus.start_crawl("files", {})
-    corpus.add_article(art("https://early.test/1", WIRE + " Photo: agency.", "2024-05-01T18:00:00Z"))
+    corpus.add_article(
+        art("https://early.test/1", WIRE + " Photo: agency.", "2024-05-01T18:00:00Z")
+    )
     # before the batch is written, the stored original changes story (as the
     # re-partitioning of an article written earlier in the same batch may do)
     moved_to = corpus.db.execute(
-        "INSERT INTO stories (title, article_count) VALUES ('other', 1)").lastrowid
-    corpus.db.execute("UPDATE articles SET story_id = ? WHERE url = 'https://late.test/1'",
-                      [moved_to])
+        "INSERT INTO stories (title, article_count) VALUES ('other', 1)"
+    ).lastrowid
+    corpus.db.execute(
+        "UPDATE articles SET story_id = ? WHERE url = 'https://late.test/1'", [moved_to]
+    )
     corpus.close()
     db = sqlite_utils.Database(tmp_path / "c.db")
     assert [(r["url"], r["story_id"]) for r in db.query("select url, story_id from articles")] == [
-        ("https://early.test/1", moved_to)]
+        ("https://early.test/1", moved_to)
+    ]
 
 
 def test_an_earlier_copy_replaces_an_updated_article_and_every_copy_it_matches(tmp_path):
@@ -144,19 +171,28 @@ def test_an_earlier_copy_replaces_an_updated_article_and_every_copy_it_matches(t
     and the version moves to the kept article with the URL it came from."""
     import sqlite_utils
 
-    crawl(tmp_path / "c.db", art("https://a.test/1", WIRE, "2024-05-03T09:00:00Z"),
-          art("https://b.test/1", OTHER, "2024-05-04T09:00:00Z"))
+    crawl(
+        tmp_path / "c.db",
+        art("https://a.test/1", WIRE, "2024-05-03T09:00:00Z"),
+        art("https://b.test/1", OTHER, "2024-05-04T09:00:00Z"),
+    )
     [update] = crawl(tmp_path / "c.db", art("https://b.test/1", WIRE, "2024-05-04T09:00:00Z"))
     assert update.status == "updated"
     [outcome] = crawl(tmp_path / "c.db", art("https://wire.test/1", WIRE, "2024-05-01T09:00:00Z"))
-    assert (outcome.status, outcome.replaced, outcome.replaced_in_crawl) == ("stored", ("exact", "near"), 0)
+    assert (outcome.status, outcome.replaced, outcome.replaced_in_crawl) == (
+        "stored",
+        ("exact", "near"),
+        0,
+    )
     db = sqlite_utils.Database(tmp_path / "c.db")
     kept = next(db.query("select id, url from articles"))
     assert kept["url"] == "https://wire.test/1" and db["articles"].count == 1
-    assert {(r["url"], r["article_id"]) for r in db.query("select url, article_id from duplicates")} == {
-        ("https://a.test/1", kept["id"]), ("https://b.test/1", kept["id"])}
+    assert {
+        (r["url"], r["article_id"]) for r in db.query("select url, article_id from duplicates")
+    } == {("https://a.test/1", kept["id"]), ("https://b.test/1", kept["id"])}
     assert [(r["article_id"], r["url"], r["text"]) for r in db.query("select * from versions")] == [
-        (kept["id"], "https://b.test/1", OTHER)]
+        (kept["id"], "https://b.test/1", OTHER)
+    ]
 
 
 def test_an_article_updated_and_replaced_in_the_same_batch(tmp_path):
@@ -168,8 +204,10 @@ def test_an_article_updated_and_replaced_in_the_same_batch(tmp_path):
     crawl(tmp_path / "c.db", art("https://late.test/1", WIRE, "2024-05-03T09:00:00Z"))
     rewritten = OTHER + " " + OTHER.replace("council", "assembly")
     update, outcome = crawl(
-        tmp_path / "c.db", art("https://late.test/1", rewritten, "2024-05-03T09:00:00Z"),
-        art("https://early.test/1", "Photo: agency. " + WIRE, "2024-05-01T09:00:00Z"))
+        tmp_path / "c.db",
+        art("https://late.test/1", rewritten, "2024-05-03T09:00:00Z"),
+        art("https://early.test/1", "Photo: agency. " + WIRE, "2024-05-01T09:00:00Z"),
+    )
     assert update.status == "updated"
     assert (outcome.replaced, outcome.replaced_in_crawl) == (("near",), 1)
     db = sqlite_utils.Database(tmp_path / "c.db")

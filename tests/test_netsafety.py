@@ -48,7 +48,9 @@ def test_non_public_addresses_are_refused_with_how_to_allow(host, addresses, kin
     assert "ALLOW_PRIVATE_NETWORKS=True" in reason
 
 
-@pytest.mark.parametrize("addresses", [["93.184.216.34"], ["2606:2800:220:1::"], ["8.8.8.8", "1.1.1.1"]])
+@pytest.mark.parametrize(
+    "addresses", [["93.184.216.34"], ["2606:2800:220:1::"], ["8.8.8.8", "1.1.1.1"]]
+)
 def test_public_addresses_pass(addresses):
     assert address_refusal("news.example", addresses) is None
 
@@ -57,5 +59,6 @@ def test_user_agent_gets_contact_url():
     base = "newscorpus-crawler/0.1 (+https://github.com/newscorpus/crawler)"
     assert user_agent(base, "") == base
     assert user_agent(base, "https://me.example/crawler") == (
-        "newscorpus-crawler/0.1 (+https://github.com/newscorpus/crawler; +https://me.example/crawler)")
+        "newscorpus-crawler/0.1 (+https://github.com/newscorpus/crawler; +https://me.example/crawler)"
+    )
     assert user_agent("mybot/1", "mailto:me@example.org") == "mybot/1 (+mailto:me@example.org)"

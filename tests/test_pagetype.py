@@ -10,10 +10,26 @@ from tests.webserver import SITE
 BASE = "http://news.example"
 
 PAGES = [
-    ("2024/05/14/harbour-flood-defences-approved.html", "/2024/05/14/harbour-flood-defences-approved.html", True),
-    ("2024/05/13/council-budget-vote-delayed.html", "/2024/05/13/council-budget-vote-delayed.html", True),
-    ("world/rail-strike-talks-resume-after-weekend.html", "/world/rail-strike-talks-resume-after-weekend", True),
-    ("2024/05/12/museum-reopens-after-renovation.html", "/2024/05/12/museum-reopens-after-renovation.html", True),
+    (
+        "2024/05/14/harbour-flood-defences-approved.html",
+        "/2024/05/14/harbour-flood-defences-approved.html",
+        True,
+    ),
+    (
+        "2024/05/13/council-budget-vote-delayed.html",
+        "/2024/05/13/council-budget-vote-delayed.html",
+        True,
+    ),
+    (
+        "world/rail-strike-talks-resume-after-weekend.html",
+        "/world/rail-strike-talks-resume-after-weekend",
+        True,
+    ),
+    (
+        "2024/05/12/museum-reopens-after-renovation.html",
+        "/2024/05/12/museum-reopens-after-renovation.html",
+        True,
+    ),
     ("index.html", "/", False),
     ("world/index.html", "/world/", False),
     ("tag/climate/index.html", "/tag/climate/", False),
@@ -47,10 +63,15 @@ def test_links_are_http_absolute_without_fragments_or_media():
 
 
 def test_base_href_and_fragments():
-    html = ('<html><head><base href="https://cdn.example/x/"></head><body>'
-            '<a href="a.html#top">a</a><a href="#top">top</a><a href="mailto:x@y">m</a>'
-            '<a href="javascript:void(0)">j</a><a href=" /b ">b</a></body></html>')
-    assert analyse(html, BASE + "/").links == ["https://cdn.example/x/a.html", "https://cdn.example/b"]
+    html = (
+        '<html><head><base href="https://cdn.example/x/"></head><body>'
+        '<a href="a.html#top">a</a><a href="#top">top</a><a href="mailto:x@y">m</a>'
+        '<a href="javascript:void(0)">j</a><a href=" /b ">b</a></body></html>'
+    )
+    assert analyse(html, BASE + "/").links == [
+        "https://cdn.example/x/a.html",
+        "https://cdn.example/b",
+    ]
 
 
 @pytest.mark.parametrize(

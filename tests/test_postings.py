@@ -15,9 +15,11 @@ from crawler.items import Article
 from crawler.storage import Corpus, open_database
 from crawler.storyindex import POSTINGS, _capped_counts_sql
 
-WORDS = ("harbour council budget ferry strike court ruling flood river bridge school teachers "
-         "election mayor vote hospital nurses train delay station storm power outage farmers "
-         "drought prices fuel airport runway police inquiry museum fire library tax").split()
+WORDS = (
+    "harbour council budget ferry strike court ruling flood river bridge school teachers "
+    "election mayor vote hospital nurses train delay station storm power outage farmers "
+    "drought prices fuel airport runway police inquiry museum fire library tax"
+).split()
 TOWNS = ["Kelso", "Ardmore", "Brenna", "Tulloch", "Maybole", "Dunrae", "Corran", "Lissan"]
 
 
@@ -37,10 +39,17 @@ def articles(n: int, seed: int = 3) -> list[Article]:
                 body = rng.sample(words, 5) + rng.sample(WORDS, 6)
                 sentences.append(f"In {town} {name} said the " + " ".join(body) + ".")
             text = "\n".join(sentences)
-        out.append(Article(
-            url=f"https://site{i % 5}.test/{i}", title=text.split(".")[0][:60], text=text,
-            content_hash=content_hash(text), word_count=len(text.split()),
-            published=f"2026-03-{1 + i // 10:02d}T08:00:00Z", site=f"site{i % 5}.test"))
+        out.append(
+            Article(
+                url=f"https://site{i % 5}.test/{i}",
+                title=text.split(".")[0][:60],
+                text=text,
+                content_hash=content_hash(text),
+                word_count=len(text.split()),
+                published=f"2026-03-{1 + i // 10:02d}T08:00:00Z",
+                site=f"site{i % 5}.test",
+            )
+        )
     return out
 
 
@@ -80,14 +89,18 @@ def test_capped_counts_read_both_parts_as_one_table(tmp_path):
 
 
 def parts(corpus: Corpus, table: str, key: str) -> tuple[set, set]:
-    return tuple({tuple(r) for r in corpus.db.execute(f"SELECT {key}, article_id FROM {t}")}
-                 for t in (table, table + "_new"))
+    return tuple(
+        {tuple(r) for r in corpus.db.execute(f"SELECT {key}, article_id FROM {t}")}
+        for t in (table, table + "_new")
+    )
 
 
 def test_staged_postings_are_folded_and_each_lives_in_one_part(tmp_path):
     corpus = ingest(tmp_path / "c.db", articles(120))
     stored = dict(corpus.db.execute("SELECT id, text FROM articles").fetchall())
-    expected = {(fp, aid) for aid, text in stored.items() for fp in neardup.sketch(text).fingerprints}
+    expected = {
+        (fp, aid) for aid, text in stored.items() for fp in neardup.sketch(text).fingerprints
+    }
     large, staged = parts(corpus, "neardup_fingerprints", "hash")
     assert large and staged, "some postings folded, the newest still staged"
     assert not large & staged
@@ -109,7 +122,7 @@ def test_folding_everything_empties_the_staged_part(tmp_path):
     corpus = ingest(tmp_path / "c.db", articles(40))
     before = [set().union(*parts(corpus, table, key)) for table, key in POSTINGS]
     assert corpus.index.fold(everything=True) > 0
-    for (table, key), rows in zip(POSTINGS, before):
+    for (table, key), rows in zip(POSTINGS, before, strict=False):
         large, staged = parts(corpus, table, key)
         assert not staged and large == rows
     corpus.close()
@@ -122,12 +135,14 @@ def test_stories_and_duplicates_do_not_depend_on_where_postings_live(tmp_path, m
 
     def outcome(path):
         corpus = ingest(path, items)
-        staged = sum(corpus.db.execute(f"SELECT count(*) FROM {t}_new").fetchone()[0]
-                     for t, _ in POSTINGS)
+        staged = sum(
+            corpus.db.execute(f"SELECT count(*) FROM {t}_new").fetchone()[0] for t, _ in POSTINGS
+        )
         stories_ = corpus.db.execute("SELECT url, story_id FROM articles ORDER BY id").fetchall()
         dups = corpus.db.execute(
             "SELECT d.url, a.url, d.kind FROM duplicates d JOIN articles a ON a.id = d.article_id"
-            " ORDER BY d.url").fetchall()
+            " ORDER BY d.url"
+        ).fetchall()
         corpus.close()
         return staged, stories_, dups
 

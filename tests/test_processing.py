@@ -9,8 +9,10 @@ from tests.conftest import SEEDS
 SEED_000 = SEEDS / "000_105da86cbff68d84.txt"
 SEED_004 = SEEDS / "004_34f1da6f3df793cf.txt"
 
-PARA = ("The council voted on Tuesday to rebuild the old harbour wall, after a winter of storms "
-        "left parts of the promenade closed to walkers and traders for almost three months.")
+PARA = (
+    "The council voted on Tuesday to rebuild the old harbour wall, after a winter of storms "
+    "left parts of the promenade closed to walkers and traders for almost three months."
+)
 
 
 def page(name: str, body: bytes, ctype: str | None = None) -> Page:
@@ -35,8 +37,12 @@ def test_seed_that_opens_with_its_lead():
     assert lines[0].startswith("US State Department Thursday voiced concern")
     assert result.title and lines[0].startswith(result.title.rstrip("…"))
     assert lines[-1].startswith("IAEA’s chief Rafael Grossi")
-    for chrome in ("G4 Protest Special", "Talk Show", "Share your story",
-                   "Send your Videos and Photos to us"):
+    for chrome in (
+        "G4 Protest Special",
+        "Talk Show",
+        "Share your story",
+        "Send your Videos and Photos to us",
+    ):
         assert chrome not in result.text
 
 
@@ -53,10 +59,15 @@ def test_html_page_metadata_and_text():
     <meta name="author" content="Mary Lane">
     <link rel="canonical" href="https://herald.test/news/harbour-wall"></head>
     <body><nav><a href="/">Home</a> <a href="/news">News</a></nav>
-    <article><h1>Harbour wall to be rebuilt</h1><p>{PARA}</p><p>{PARA.replace('Tuesday', 'Friday')}</p>
+    <article><h1>Harbour wall to be rebuilt</h1><p>{PARA}</p><p>{PARA.replace("Tuesday", "Friday")}</p>
     <p>Share:</p></article><footer>© 2024 The Coast Herald</footer></body></html>"""
-    result = process_page(Page("https://herald.test/news/harbour-wall?utm_source=x",
-                               html.encode(), "text/html; charset=utf-8"))
+    result = process_page(
+        Page(
+            "https://herald.test/news/harbour-wall?utm_source=x",
+            html.encode(),
+            "text/html; charset=utf-8",
+        )
+    )
     assert isinstance(result, Article)
     assert result.url == "https://herald.test/news/harbour-wall"
     assert result.title == "Harbour wall to be rebuilt"
@@ -70,7 +81,9 @@ def test_html_page_metadata_and_text():
 def test_bad_inputs_are_failures_with_reasons():
     empty = process_page(page("empty.html", b""))
     assert isinstance(empty, Failure) and empty.stage == "parse" and "empty" in empty.reason
-    nav_only = process_page(page("nav.html", b"<html><body><nav><a href='/'>Home</a></nav></body></html>"))
+    nav_only = process_page(
+        page("nav.html", b"<html><body><nav><a href='/'>Home</a></nav></body></html>")
+    )
     assert isinstance(nav_only, Failure) and nav_only.stage in ("extract", "validate")
     short = process_page(page("short.txt", b"Just a line.\nAnd another one."))
     assert isinstance(short, Failure) and short.stage == "validate" and "words" in short.reason
@@ -85,32 +98,56 @@ def test_min_words_is_an_option():
 def test_article_url_prefers_a_same_site_canonical_link():
     from crawler.processing import article_url
 
-    assert article_url("https://www.news.test/amp/story-1", "https://www.news.test/story-1") == \
-        "https://www.news.test/story-1"
-    assert article_url("https://amp.news.test/story-1", "https://news.test/story-1") == \
-        "https://news.test/story-1"
-    assert article_url("https://news.test/story-1?utm_source=x", "/story-1") == "https://news.test/story-1"
+    assert (
+        article_url("https://www.news.test/amp/story-1", "https://www.news.test/story-1")
+        == "https://www.news.test/story-1"
+    )
+    assert (
+        article_url("https://amp.news.test/story-1", "https://news.test/story-1")
+        == "https://news.test/story-1"
+    )
+    assert (
+        article_url("https://news.test/story-1?utm_source=x", "/story-1")
+        == "https://news.test/story-1"
+    )
     # Another site's URL is never taken over, nor a non-web scheme.
-    assert article_url("https://copycat.test/story", "https://news.test/story-1") == \
-        "https://copycat.test/story"
+    assert (
+        article_url("https://copycat.test/story", "https://news.test/story-1")
+        == "https://copycat.test/story"
+    )
     assert article_url("https://news.test/a", "file:///etc/passwd") == "https://news.test/a"
     assert article_url("file:///data/a.html", "https://news.test/a/") == "https://news.test/a"
     assert article_url("file:///data/a.html", "/a") == "file:///data/a.html"
 
 
 def test_listing_hints_beat_guesses_but_not_the_page_markup():
-    body = f"<html><body><article><h1>Quay reopens</h1><p>{PARA}</p>" \
-           f"<p>{PARA.replace('Tuesday', 'Monday')}</p>" \
-           "<p><a href='/files/report-2024-05-10.pdf'>Report (2024-05-10)</a></p></article></body></html>"
-    hints = {"published": "2024-05-14T09:00:00Z", "site": "Harbour Herald", "language": "en",
-             "title": "Quay reopens after storm repairs"}
+    body = (
+        f"<html><body><article><h1>Quay reopens</h1><p>{PARA}</p>"
+        f"<p>{PARA.replace('Tuesday', 'Monday')}</p>"
+        "<p><a href='/files/report-2024-05-10.pdf'>Report (2024-05-10)</a></p></article></body></html>"
+    )
+    hints = {
+        "published": "2024-05-14T09:00:00Z",
+        "site": "Harbour Herald",
+        "language": "en",
+        "title": "Quay reopens after storm repairs",
+    }
     result = process_page(Page("https://herald.test/quay", body.encode(), "text/html", hints=hints))
     assert isinstance(result, Article)
     # No date, site or language in the markup: the feed's metadata wins over guesses.
     assert result.published == "2024-05-14T09:00:00Z"
     assert result.site == "Harbour Herald"
-    marked = body.replace("<html>", '<html lang="de"><head><meta property="og:site_name" '
-                          'content="Hafenbote"><meta property="article:published_time" '
-                          'content="2024-05-13T08:00:00Z"></head>')
-    result = process_page(Page("https://herald.test/quay", marked.encode(), "text/html", hints=hints))
-    assert (result.published, result.site, result.language) == ("2024-05-13T08:00:00Z", "Hafenbote", "de")
+    marked = body.replace(
+        "<html>",
+        '<html lang="de"><head><meta property="og:site_name" '
+        'content="Hafenbote"><meta property="article:published_time" '
+        'content="2024-05-13T08:00:00Z"></head>',
+    )
+    result = process_page(
+        Page("https://herald.test/quay", marked.encode(), "text/html", hints=hints)
+    )
+    assert (result.published, result.site, result.language) == (
+        "2024-05-13T08:00:00Z",
+        "Hafenbote",
+        "de",
+    )

@@ -65,7 +65,7 @@ def quake_articles(per_event: int = 10, seed: int = 7) -> list[tuple[str, str]]:
 
 def stories_of(events: list[str], labels: list[int]) -> dict[str, set[int]]:
     found: dict[str, set[int]] = defaultdict(set)
-    for event, label in zip(events, labels):
+    for event, label in zip(events, labels, strict=False):
         found[event].add(label)
     return found
 
@@ -77,14 +77,24 @@ def test_a_single_pass_would_merge_the_two_quakes():
     tfs = [dict(stories.terms(None, text)) for _, text in arts]
     for tf in tfs:
         stats.add(tf)
-    qeshm = [stories.stored_terms(tf, stats) for (e, _), tf in zip(arts, tfs) if e == "qeshm"]
-    ercis = [stories.stored_terms(tf, stats) for (e, _), tf in zip(arts, tfs) if e == "ercis"]
+    qeshm = [
+        stories.stored_terms(tf, stats)
+        for (e, _), tf in zip(arts, tfs, strict=False)
+        if e == "qeshm"
+    ]
+    ercis = [
+        stories.stored_terms(tf, stats)
+        for (e, _), tf in zip(arts, tfs, strict=False)
+        if e == "ercis"
+    ]
     assert max(stories.cosine(a, b) for a in qeshm for b in ercis) >= stories.THRESHOLD
 
 
 def test_regroup_cuts_the_two_quakes_apart():
     arts = quake_articles()
-    docs = [stories.Doc(i, None, dict(stories.terms(None, text))) for i, (_, text) in enumerate(arts)]
+    docs = [
+        stories.Doc(i, None, dict(stories.terms(None, text))) for i, (_, text) in enumerate(arts)
+    ]
     groups = stories.regroup(docs)
     found = stories_of([e for e, _ in arts], [groups[i] for i in range(len(arts))])
     assert len(found["qeshm"]) == len(found["ercis"]) == 1
@@ -151,10 +161,17 @@ def corpus_with_quakes(path) -> tuple[list[str], sqlite3.Connection, Corpus]:
     corpus = Corpus(path, batch_size=7)
     corpus.start_crawl("files", {})
     for i, (event, text) in enumerate(arts):
-        corpus.add_article(Article(
-            url=f"https://outlet{i % 6}.test/{event}/{i}", title=None, text=text,
-            content_hash=content_hash(text), word_count=len(text.split()),
-            site=f"Outlet {i % 6}", published=f"2024-03-0{1 + i % 3}T10:00:00Z"))
+        corpus.add_article(
+            Article(
+                url=f"https://outlet{i % 6}.test/{event}/{i}",
+                title=None,
+                text=text,
+                content_hash=content_hash(text),
+                word_count=len(text.split()),
+                site=f"Outlet {i % 6}",
+                published=f"2024-03-0{1 + i % 3}T10:00:00Z",
+            )
+        )
     moved = corpus.index.articles_moved
     corpus.close()
     assert moved > 0
@@ -171,17 +188,24 @@ def test_the_writer_cuts_the_two_quakes_apart_and_keeps_the_tables_consistent(tm
     counts = dict(db.execute("SELECT story_id, count(*) FROM articles GROUP BY story_id"))
     assert dict(db.execute("SELECT id, article_count FROM stories")) == counts
     # the sentences moved with their articles
-    assert db.execute(
-        "SELECT count(*) FROM story_sentences s JOIN articles a ON a.id = s.article_id"
-        " WHERE s.story_id != a.story_id").fetchone()[0] == 0
+    assert (
+        db.execute(
+            "SELECT count(*) FROM story_sentences s JOIN articles a ON a.id = s.article_id"
+            " WHERE s.story_id != a.story_id"
+        ).fetchone()[0]
+        == 0
+    )
     # and each says how many other outlets of its (new) story have it
-    sentences = db.execute("SELECT story_id, site, key, outlets FROM story_sentences"
-                           " WHERE key IS NOT NULL").fetchall()
+    sentences = db.execute(
+        "SELECT story_id, site, key, outlets FROM story_sentences WHERE key IS NOT NULL"
+    ).fetchall()
     sites: dict[tuple[int, str], set[str]] = defaultdict(set)
     for story_id, site, key, _ in sentences:
         sites[(story_id, key)].add(site)
-    assert all(outlets == len(sites[(story_id, key)] - {site})
-               for story_id, site, key, outlets in sentences)
+    assert all(
+        outlets == len(sites[(story_id, key)] - {site})
+        for story_id, site, key, outlets in sentences
+    )
     # a sentence both quakes share is not counted across the two stories
     shared = {k for (s, k) in sites if s == rows[0][1]} & {k for (s, k) in sites if s == rows[1][1]}
     assert shared
@@ -191,15 +215,21 @@ def test_a_real_crawl_cuts_them_apart_and_counts_the_moves(tmp_path):
     folder = tmp_path / "pages"
     folder.mkdir()
     arts = quake_articles()
-    for i, (event, text) in enumerate(arts):
+    for i, (_event, text) in enumerate(arts):
         (folder / f"{i:02d}.html").write_text(
             f"<html><head><title>Earthquake report {i}</title>"
             f'<meta property="og:site_name" content="Outlet {i % 6}">'
             f'<meta property="article:published_time" content="2024-03-0{1 + i % 3}T10:00:00Z">'
             f"</head><body><article><h1>Earthquake report {i}</h1><p>{text}</p>"
-            "</article></body></html>", encoding="utf-8")
-    result = crawl("files", tmp_path / "c.db", path=str(folder),
-                   settings={"CONCURRENT_REQUESTS": 1, "CLEAN_WORKERS": 0})
+            "</article></body></html>",
+            encoding="utf-8",
+        )
+    result = crawl(
+        "files",
+        tmp_path / "c.db",
+        path=str(folder),
+        settings={"CONCURRENT_REQUESTS": 1, "CLEAN_WORKERS": 0},
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert crawl_stats(result)["corpus/stories/articles_moved"] > 0
     rows = result.rows("SELECT fetched_url, story_id FROM articles")
@@ -234,13 +264,24 @@ def test_rebuild_keeps_the_quakes_apart_and_the_tables_consistent(tmp_path):
 
 def _index_dump(path) -> dict[str, list]:
     db = sqlite3.connect(path)
-    out = {table: db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() for table in (
-        "neardup_fingerprints", "neardup_fingerprints_new", "story_terms", "story_terms_new")}
+    out = {
+        table: db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+        for table in (
+            "neardup_fingerprints",
+            "neardup_fingerprints_new",
+            "story_terms",
+            "story_terms_new",
+        )
+    }
     out["articles"] = db.execute("SELECT id, story_id FROM articles ORDER BY id").fetchall()
-    out["stories"] = db.execute("SELECT id, title, article_count FROM stories ORDER BY id").fetchall()
+    out["stories"] = db.execute(
+        "SELECT id, title, article_count FROM stories ORDER BY id"
+    ).fetchall()
     out["features"] = db.execute("SELECT * FROM article_features ORDER BY article_id").fetchall()
-    out["sentences"] = db.execute("SELECT story_id, article_id, position, sentence, key"
-                                  " FROM story_sentences ORDER BY article_id, position").fetchall()
+    out["sentences"] = db.execute(
+        "SELECT story_id, article_id, position, sentence, key"
+        " FROM story_sentences ORDER BY article_id, position"
+    ).fetchall()
     db.close()
     return out
 
@@ -272,11 +313,16 @@ def test_rebuild_with_the_features_known_gives_the_same_index(tmp_path):
     assert _rebuilt(tmp_path / "b.db", known) == computed
     # (and the entries are used: features for a matching text are taken as they come)
     known[first] = (title, text, features.compute(title, other))
-    assert _rebuilt(tmp_path / "c.db", known)["neardup_fingerprints"] != computed["neardup_fingerprints"]
+    assert (
+        _rebuilt(tmp_path / "c.db", known)["neardup_fingerprints"]
+        != computed["neardup_fingerprints"]
+    )
 
 
-BOILERPLATE = ("Our reporters cover the valley every day. Send tips to the newsroom desk. "
-               "Local journalism depends on readers like you, so subscribe to support our work.")
+BOILERPLATE = (
+    "Our reporters cover the valley every day. Send tips to the newsroom desk. "
+    "Local journalism depends on readers like you, so subscribe to support our work."
+)
 
 
 def test_rebuild_undoes_the_merges_of_a_new_corpus_first_articles():
@@ -285,10 +331,26 @@ def test_rebuild_undoes_the_merges_of_a_new_corpus_first_articles():
     telling and the crawl's first articles stick together; the rebuild, with
     the idf of the whole corpus, gives each topic its story."""
     rng = random.Random(3)
-    syllables = ["ka", "lo", "mi", "ren", "tu", "sa", "vo", "ne", "di", "par", "gel", "os",
-                 "tri", "bem", "cu"]
-    topics = [["".join(rng.choice(syllables) for _ in range(3)) for _ in range(8)]
-              for _ in range(20)]
+    syllables = [
+        "ka",
+        "lo",
+        "mi",
+        "ren",
+        "tu",
+        "sa",
+        "vo",
+        "ne",
+        "di",
+        "par",
+        "gel",
+        "os",
+        "tri",
+        "bem",
+        "cu",
+    ]
+    topics = [
+        ["".join(rng.choice(syllables) for _ in range(3)) for _ in range(8)] for _ in range(20)
+    ]
     docs, topic_of = [], {}
     for _ in range(3):
         for t, vocab in enumerate(topics):
@@ -297,8 +359,9 @@ def test_rebuild_undoes_the_merges_of_a_new_corpus_first_articles():
             docs.append(stories.Doc(n, None, dict(stories.terms(None, text))))
             topic_of[n] = t
     groups = stories.regroup(docs)
-    by_topic = stories_of([str(topic_of[d.article_id]) for d in docs],
-                          [groups[d.article_id] for d in docs])
+    by_topic = stories_of(
+        [str(topic_of[d.article_id]) for d in docs], [groups[d.article_id] for d in docs]
+    )
     assert all(len(labels) == 1 for labels in by_topic.values())
     assert len({groups[d.article_id] for d in docs}) == len(topics)
 
@@ -311,10 +374,30 @@ def _boilerplate_corpus(path, n_topics: int):
     """A crawl's worth of local news: ``n_topics`` topics of three articles,
     every page ending in the same boilerplate, written through the writer."""
     rng = random.Random(5)
-    syllables = ["ka", "lo", "mi", "ren", "tu", "sa", "vo", "ne", "di", "par", "gel", "os",
-                 "tri", "bem", "cu", "ja", "fe", "ho"]
-    topics = [["".join(rng.choice(syllables) for _ in range(3)) for _ in range(VOCAB)]
-              for _ in range(n_topics)]
+    syllables = [
+        "ka",
+        "lo",
+        "mi",
+        "ren",
+        "tu",
+        "sa",
+        "vo",
+        "ne",
+        "di",
+        "par",
+        "gel",
+        "os",
+        "tri",
+        "bem",
+        "cu",
+        "ja",
+        "fe",
+        "ho",
+    ]
+    topics = [
+        ["".join(rng.choice(syllables) for _ in range(3)) for _ in range(VOCAB)]
+        for _ in range(n_topics)
+    ]
     corpus = Corpus(path, batch_size=1000)
     corpus.start_crawl("files", {})
     topic_of = {}
@@ -324,9 +407,16 @@ def _boilerplate_corpus(path, n_topics: int):
             text = f"The {words[0]} happened. Then {words[1]} followed. Later {words[2]} came. {BOILERPLATE}"
             url = f"https://valley.test/{t}-{round_}"
             topic_of[url] = t
-            outcome = corpus.add_article(Article(
-                url=url, title=None, text=text, content_hash=content_hash(text),
-                word_count=len(text.split()), site="The Valley"))
+            outcome = corpus.add_article(
+                Article(
+                    url=url,
+                    title=None,
+                    text=text,
+                    content_hash=content_hash(text),
+                    word_count=len(text.split()),
+                    site="The Valley",
+                )
+            )
             assert outcome.status == "stored"
     corpus.flush()
     rows = corpus.db.execute("SELECT url, story_id FROM articles").fetchall()

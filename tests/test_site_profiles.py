@@ -18,7 +18,9 @@ PAGES = sorted(SITE.glob("*.html"))
 
 
 def texts(result):
-    return {r["url"].rsplit("/", 1)[1]: r["text"] for r in result.rows("select url, text from articles")}
+    return {
+        r["url"].rsplit("/", 1)[1]: r["text"] for r in result.rows("select url, text from articles")
+    }
 
 
 def test_learnt_profile_removes_standing_lines_from_earlier_and_later_pages(tmp_path):
@@ -31,8 +33,14 @@ def test_learnt_profile_removes_standing_lines_from_earlier_and_later_pages(tmp_
     db = tmp_path / "corpus.db"
 
     # The generic cleaner keeps these lines: they read like prose.
-    generic = texts(crawl("files", tmp_path / "generic.db", path=str(first),
-                          settings={"CLEAN_SITE_PROFILES": False}))
+    generic = texts(
+        crawl(
+            "files",
+            tmp_path / "generic.db",
+            path=str(first),
+            settings={"CLEAN_SITE_PROFILES": False},
+        )
+    )
     assert len(generic) == 4
     assert all(STANDING in t and PITCH in t for t in generic.values())
 
@@ -49,10 +57,14 @@ def test_learnt_profile_removes_standing_lines_from_earlier_and_later_pages(tmp_
     for name, text in generic.items():
         assert before[name].split("\n") == text.split("\n")[:-2]
     # The full-text index and the word counts follow.
-    hits = one.rows("select count(*) n from articles_fts where articles_fts match '\"reader-funded newsroom\"'")
+    hits = one.rows(
+        "select count(*) n from articles_fts where articles_fts match '\"reader-funded newsroom\"'"
+    )
     assert hits[0]["n"] == 0
-    assert all(r["word_count"] == len(r["text"].split())
-               for r in one.rows("select text, word_count from articles"))
+    assert all(
+        r["word_count"] == len(r["text"].split())
+        for r in one.rows("select text, word_count from articles")
+    )
 
     two = crawl("files", db, path=str(later))
     assert two.returncode == 0
@@ -80,7 +92,9 @@ def test_raw_pages_are_kept_compressed_unless_turned_off(tmp_path):
     kept = crawl("files", tmp_path / "a.db", path=str(SITE))
     rows = kept.rows("select length(body) n, fetched_url from pages")
     assert len(rows) == 5
-    assert all(0 < r["n"] < (SITE / r["fetched_url"].rsplit("/", 1)[1]).stat().st_size for r in rows)
+    assert all(
+        0 < r["n"] < (SITE / r["fetched_url"].rsplit("/", 1)[1]).stat().st_size for r in rows
+    )
     off = crawl("files", tmp_path / "b.db", path=str(SITE), settings={"CORPUS_KEEP_RAW": False})
     assert off.rows("select count(*) n from pages")[0]["n"] == 0
     proc = run_scrapy("reclean", "--db", str(tmp_path / "b.db"))
@@ -103,9 +117,11 @@ def test_reclean_reads_the_corpus_in_chunks(tmp_path):
     assert one_site.pages == 5
 
 
-WORDS = ("harbour council budget pension clinic bridge stadium rentals pollution nurses tram "
-         "flights turbines flooded steel curfew orchard library ferry quarry brewery museum "
-         "festival hospital reservoir railway cathedral vineyard lighthouse market").split()
+WORDS = (
+    "harbour council budget pension clinic bridge stadium rentals pollution nurses tram "
+    "flights turbines flooded steel curfew orchard library ferry quarry brewery museum "
+    "festival hospital reservoir railway cathedral vineyard lighthouse market"
+).split()
 
 
 def _article_page(i: int) -> str:
@@ -115,9 +131,11 @@ def _article_page(i: int) -> str:
     rng = random.Random(i)
     topic = rng.sample(WORDS, 3)
     paragraphs = [
-        " ".join(f"The {topic[k % 3]} plan number {i} was discussed by {rng.choice(WORDS)} "
-                 f"officials on day {k + 3 * p} of the {rng.choice(WORDS)} review."
-                 for k in range(3))
+        " ".join(
+            f"The {topic[k % 3]} plan number {i} was discussed by {rng.choice(WORDS)} "
+            f"officials on day {k + 3 * p} of the {rng.choice(WORDS)} review."
+            for k in range(3)
+        )
         for p in range(4)
     ]
     body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
@@ -145,10 +163,18 @@ def test_profile_learnt_during_the_crawl_cleans_later_pages_and_earlier_ones(tmp
     for i in range(n):
         (site / f"story-{i:02d}.html").write_text(_article_page(i), encoding="utf-8")
     db = tmp_path / "corpus.db"
-    result = crawl("files", db, path=str(site),
-                   settings={"CLEAN_WORKERS": workers, "CORPUS_BATCH_SIZE": 1,
-                             # one page at a time through the pipelines
-                             "CONCURRENT_REQUESTS": 1, "SCRAPER_SLOT_MAX_ACTIVE_SIZE": 1})
+    result = crawl(
+        "files",
+        db,
+        path=str(site),
+        settings={
+            "CLEAN_WORKERS": workers,
+            "CORPUS_BATCH_SIZE": 1,
+            # one page at a time through the pipelines
+            "CONCURRENT_REQUESTS": 1,
+            "SCRAPER_SLOT_MAX_ACTIVE_SIZE": 1,
+        },
+    )
     assert result.returncode == 0, result.stderr
     stored = texts(result)
     assert len(stored) == n
@@ -189,12 +215,18 @@ def test_reclean_dry_run_changes_nothing_and_a_real_one_keeps_the_indexes_in_ste
     assert all(STANDING not in t and PITCH not in t for t in after.values())
     conn = sqlite3.connect(db)
     for aid, text in conn.execute("select id, text from articles"):
-        stored = {h for (h,) in conn.execute(
-            "select hash from neardup_fingerprints where article_id = ? union all"
-            " select hash from neardup_fingerprints_new where article_id = ?", [aid, aid])}
+        stored = {
+            h
+            for (h,) in conn.execute(
+                "select hash from neardup_fingerprints where article_id = ? union all"
+                " select hash from neardup_fingerprints_new where article_id = ?",
+                [aid, aid],
+            )
+        }
         assert stored == neardup.sketch(text).fingerprints
-        count = conn.execute("select fingerprints from article_features where article_id = ?",
-                             [aid]).fetchone()[0]
+        count = conn.execute(
+            "select fingerprints from article_features where article_id = ?", [aid]
+        ).fetchone()[0]
         assert count == len(stored)
 
 
@@ -210,12 +242,22 @@ def test_pages_cleaned_before_a_lesson_lose_its_lines_when_they_are_written(tmp_
 
     def article(i: int, lessons: int | None = None) -> Article:
         text = "\n".join(
-            [f"The {w} report number {i} says the {w} budget rose for the {i}th time this year."
-             for w in WORDS[i % 7:i % 7 + 3]]
-            + [f"{STANDING} that has covered the three valley towns since 1998.",
-               f"{PITCH} a few pounds each month."])
-        a = Article(url=f"https://www.valleypost.test/news/{i}", title=f"Report {i}", text=text,
-                    content_hash=content_hash(text), word_count=len(text.split()))
+            [
+                f"The {w} report number {i} says the {w} budget rose for the {i}th time this year."
+                for w in WORDS[i % 7 : i % 7 + 3]
+            ]
+            + [
+                f"{STANDING} that has covered the three valley towns since 1998.",
+                f"{PITCH} a few pounds each month.",
+            ]
+        )
+        a = Article(
+            url=f"https://www.valleypost.test/news/{i}",
+            title=f"Report {i}",
+            text=text,
+            content_hash=content_hash(text),
+            word_count=len(text.split()),
+        )
         if lessons is not None:
             setattr(a, LESSONS_ATTR, lessons)
         return a
@@ -238,9 +280,14 @@ def test_pages_cleaned_before_a_lesson_lose_its_lines_when_they_are_written(tmp_
         assert STANDING not in text and PITCH not in text
         assert words == len(text.split()) and digest == content_hash(text)
     late_text = rows[-1][0]
-    stored = {h for (h,) in corpus.db.execute(
-        "select hash from neardup_fingerprints where article_id = ? union all"
-            " select hash from neardup_fingerprints_new where article_id = ?", [first + 1, first + 1])}
+    stored = {
+        h
+        for (h,) in corpus.db.execute(
+            "select hash from neardup_fingerprints where article_id = ? union all"
+            " select hash from neardup_fingerprints_new where article_id = ?",
+            [first + 1, first + 1],
+        )
+    }
     assert stored == features.compute("", late_text).sketch.fingerprints
     corpus.close()
 

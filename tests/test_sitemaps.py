@@ -19,7 +19,11 @@ def site_file(path: str) -> bytes:
 def test_index_lists_child_sitemaps_with_lastmod():
     sitemap = parse_sitemap(site_file("sitemaps/index.xml"), f"{BASE}/sitemaps/index.xml")
     assert sitemap.is_index
-    assert [e.url.rsplit("/", 1)[1] for e in sitemap.entries] == ["2018.xml", "news.xml", "pages.xml.gz"]
+    assert [e.url.rsplit("/", 1)[1] for e in sitemap.entries] == [
+        "2018.xml",
+        "news.xml",
+        "pages.xml.gz",
+    ]
     assert sitemap.entries[0].date.year == 2018
 
 
@@ -50,9 +54,13 @@ def test_gzip_bomb_is_bounded():
 
 
 def test_text_sitemap():
-    sitemap = parse_sitemap(b"https://n.example/a\n\nhttps://n.example/b\n", "https://n.example/s.txt")
+    sitemap = parse_sitemap(
+        b"https://n.example/a\n\nhttps://n.example/b\n", "https://n.example/s.txt"
+    )
     assert sitemap.kind == "text" and [e.url for e in sitemap.entries] == [
-        "https://n.example/a", "https://n.example/b"]
+        "https://n.example/a",
+        "https://n.example/b",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -73,10 +81,14 @@ def test_bad_sitemaps_say_why(body, words):
 
 
 def test_robots_sitemap_lines():
-    text = ("User-agent: *\nDisallow: /private/\n"
-            "Sitemap: https://n.example/a.xml\nsitemap:/relative.xml # comment\n"
-            "SITEMAP: https://n.example/a.xml\n")
+    text = (
+        "User-agent: *\nDisallow: /private/\n"
+        "Sitemap: https://n.example/a.xml\nsitemap:/relative.xml # comment\n"
+        "SITEMAP: https://n.example/a.xml\n"
+    )
     assert robots_sitemaps(text, "https://n.example/robots.txt") == [
-        "https://n.example/a.xml", "https://n.example/relative.xml"]
+        "https://n.example/a.xml",
+        "https://n.example/relative.xml",
+    ]
     assert is_robots_url("https://n.example/robots.txt")
     assert not is_robots_url("https://n.example/sitemap.xml")

@@ -13,9 +13,12 @@ def test_the_shipped_example_loads():
     herald, gazette = sources
     assert herald.download_delay == 1.0 and herald.concurrency == 2 and herald.since == "2026-01-01"
     assert gazette.download_delay == 2.0 and gazette.depth == 1
-    assert gazette.site_rules() == {"gazette.example.org": {
-        "prune": [".newsletter-signup", "//aside[contains(@class, 'related')]"],
-        "body": "div.article-body"}}
+    assert gazette.site_rules() == {
+        "gazette.example.org": {
+            "prune": [".newsletter-signup", "//aside[contains(@class, 'related')]"],
+            "body": "div.article-body",
+        }
+    }
     assert herald.site_rules() == {}
     # A disabled source runs when named.
     [wire] = load_sources(ROOT / "sources.toml", only=["example-wire"])
@@ -33,8 +36,10 @@ def test_the_shipped_example_loads():
         ("[sources.a]\nstart = ['https://x.test/']\nsince = 'yesterday'", "YYYY-MM-DD"),
         ("[sources.'a b']\nstart = ['https://x.test/']", "source name"),
         ("[source.a]\nstart = ['https://x.test/']", "unknown top-level table 'source'"),
-        ("[defaults]\nfeeds = ['https://x.test/rss']\n[sources.a]\nstart = ['https://x.test/']",
-         "per-source-only key 'feeds'"),
+        (
+            "[defaults]\nfeeds = ['https://x.test/rss']\n[sources.a]\nstart = ['https://x.test/']",
+            "per-source-only key 'feeds'",
+        ),
         ("not toml at all [", "not valid TOML"),
         ("", "no sources"),
     ],

@@ -10,8 +10,14 @@ from crawler.storage import Corpus, CorpusError, migrations, open_database
 
 
 def article(url: str, text: str, **kw) -> Article:
-    return Article(url=url, title=kw.pop("title", "A headline"), text=text,
-                   content_hash=content_hash(text), word_count=len(text.split()), **kw)
+    return Article(
+        url=url,
+        title=kw.pop("title", "A headline"),
+        text=text,
+        content_hash=content_hash(text),
+        word_count=len(text.split()),
+        **kw,
+    )
 
 
 TEXT = "The river rose two metres overnight and the town council opened three shelters."
@@ -20,8 +26,20 @@ TEXT = "The river rose two metres overnight and the town council opened three sh
 def test_schema_matches_the_interface(tmp_path):
     db = open_database(tmp_path / "c.db")
     expected = {
-        "articles": {"id", "url", "title", "text", "author", "published", "site", "language",
-                     "content_hash", "fetched_at", "crawl_id", "story_id"},
+        "articles": {
+            "id",
+            "url",
+            "title",
+            "text",
+            "author",
+            "published",
+            "site",
+            "language",
+            "content_hash",
+            "fetched_at",
+            "crawl_id",
+            "story_id",
+        },
         "duplicates": {"url", "article_id", "kind", "similarity", "crawl_id", "seen_at"},
         "failures": {"url", "stage", "reason", "http_status", "crawl_id", "at"},
         "crawls": {"id", "spider", "args", "started_at", "finished_at", "finish_reason", "stats"},
@@ -89,11 +107,17 @@ def test_every_article_gets_a_story(tmp_path):
     corpus.add_article(article("https://a.test/1", TEXT, published="2024-05-01T10:00:00Z"))
     corpus.close()
     db = open_database(tmp_path / "c.db")
-    row = next(db.query(
-        "select s.title, s.first_published, s.article_count from articles a"
-        " join stories s on s.id = a.story_id"))
-    assert row == {"title": "A headline", "first_published": "2024-05-01T10:00:00Z",
-                   "article_count": 1}
+    row = next(
+        db.query(
+            "select s.title, s.first_published, s.article_count from articles a"
+            " join stories s on s.id = a.story_id"
+        )
+    )
+    assert row == {
+        "title": "A headline",
+        "first_published": "2024-05-01T10:00:00Z",
+        "article_count": 1,
+    }
 
 
 def test_unusable_paths_are_clear_errors(tmp_path):
@@ -111,22 +135,32 @@ def test_one_failure_row_per_url_and_it_leaves_when_the_url_succeeds(tmp_path):
     corpus = Corpus(tmp_path / "c.db")
     corpus.start_crawl("urls", {})
     corpus.add_failure(Failure("https://a.test/flaky", "download", "timed out", None))
-    corpus.add_failure(Failure("https://a.test/gone", "download", "the server answered HTTP 410", 410))
+    corpus.add_failure(
+        Failure("https://a.test/gone", "download", "the server answered HTTP 410", 410)
+    )
     corpus.finish_crawl("finished", {})
     assert not corpus.is_known_url("https://a.test/flaky")  # transient: worth another try
     assert corpus.is_known_url("https://a.test/gone")  # permanent
     corpus.start_crawl("urls", {})
-    corpus.add_failure(Failure("https://a.test/flaky", "download", "the server answered HTTP 503", 503))
+    corpus.add_failure(
+        Failure("https://a.test/flaky", "download", "the server answered HTTP 503", 503)
+    )
     corpus.finish_crawl("finished", {})
-    rows = list(corpus.db.query("select url, reason, attempts, crawl_id from failures order by url"))
+    rows = list(
+        corpus.db.query("select url, reason, attempts, crawl_id from failures order by url")
+    )
     assert [(r["url"], r["attempts"], r["crawl_id"]) for r in rows] == [
-        ("https://a.test/flaky", 2, 2), ("https://a.test/gone", 1, 1)]
+        ("https://a.test/flaky", 2, 2),
+        ("https://a.test/gone", 1, 1),
+    ]
     assert "503" in rows[0]["reason"]
     # Third time lucky: the URL becomes an article and leaves the failures table.
     corpus.start_crawl("urls", {})
     corpus.add_article(article("https://a.test/flaky", TEXT))
     corpus.finish_crawl("finished", {})
-    assert [r["url"] for r in corpus.db.query("select url from failures")] == ["https://a.test/gone"]
+    assert [r["url"] for r in corpus.db.query("select url from failures")] == [
+        "https://a.test/gone"
+    ]
     corpus.close()
 
 
@@ -134,11 +168,25 @@ def test_host_range_takes_in_ports_but_not_longer_hosts(tmp_path):
     from crawler.storage import HOST_RANGE, host_range, open_database
 
     db = open_database(tmp_path / "h.db")
-    urls = ["http://127.0.0.1/a", "http://127.0.0.1:8080/b", "https://127.0.0.1:443/c",
-            "http://127.0.0.10/d", "http://127.0.0.1.example/e", "https://127.0.0.1/f"]
+    urls = [
+        "http://127.0.0.1/a",
+        "http://127.0.0.1:8080/b",
+        "https://127.0.0.1:443/c",
+        "http://127.0.0.10/d",
+        "http://127.0.0.1.example/e",
+        "https://127.0.0.1/f",
+    ]
     db.execute("CREATE TABLE t_urls (url TEXT PRIMARY KEY)")
     db.conn.executemany("INSERT INTO t_urls (url) VALUES (?)", [(u,) for u in urls])
-    found = [r[0] for r in db.execute(
-        f"SELECT url FROM t_urls WHERE {HOST_RANGE} ORDER BY url", host_range("127.0.0.1"))]
-    assert found == ["http://127.0.0.1/a", "http://127.0.0.1:8080/b", "https://127.0.0.1/f",
-                     "https://127.0.0.1:443/c"]
+    found = [
+        r[0]
+        for r in db.execute(
+            f"SELECT url FROM t_urls WHERE {HOST_RANGE} ORDER BY url", host_range("127.0.0.1")
+        )
+    ]
+    assert found == [
+        "http://127.0.0.1/a",
+        "http://127.0.0.1:8080/b",
+        "https://127.0.0.1/f",
+        "https://127.0.0.1:443/c",
+    ]

@@ -4,12 +4,18 @@ import pytest
 
 from crawler import stories
 
-QUAKE_1 = ("A magnitude 6.1 earthquake struck Qeshm island in southern Iran on Sunday, "
-           "destroying villages near Bandar Abbas and killing at least ten people.")
-QUAKE_2 = ("Rescuers searched the ruins of villages on Qeshm island after the earthquake near "
-           "Bandar Abbas killed ten people, Iranian state television said.")
-BOXING = ("Wladimir Klitschko stopped Tony Thompson in the sixth round in Bern to keep his "
-          "heavyweight title belts on Saturday night.")
+QUAKE_1 = (
+    "A magnitude 6.1 earthquake struck Qeshm island in southern Iran on Sunday, "
+    "destroying villages near Bandar Abbas and killing at least ten people."
+)
+QUAKE_2 = (
+    "Rescuers searched the ruins of villages on Qeshm island after the earthquake near "
+    "Bandar Abbas killed ten people, Iranian state television said."
+)
+BOXING = (
+    "Wladimir Klitschko stopped Tony Thompson in the sixth round in Bern to keep his "
+    "heavyweight title belts on Saturday night."
+)
 
 
 def doc(i: int, text: str, day: str | None = None) -> stories.Doc:
@@ -46,29 +52,38 @@ def test_term_stats_round_trip():
     assert again.idf("qeshm") == st.idf("qeshm") < again.idf("unseen")
 
 
-@pytest.mark.parametrize(("a", "b", "same"), [
-    ("He said: “The drones keep coming.”", "he said, \"the drones keep coming\"", True),
-    ("The drones keep coming.", "The drones keep flying.", False),
-])
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("He said: “The drones keep coming.”", 'he said, "the drones keep coming"', True),
+        ("The drones keep coming.", "The drones keep flying.", False),
+    ],
+)
 def test_sentence_keys_ignore_case_quotes_and_punctuation(a, b, same):
     assert (stories.sentence_key(a) == stories.sentence_key(b)) is same
 
 
 def test_sentences_split_paragraphs_and_sentences():
     assert stories.sentences("One two three. Four five six!\nSeven eight.") == [
-        "One two three.", "Four five six!", "Seven eight."]
+        "One two three.",
+        "Four five six!",
+        "Seven eight.",
+    ]
 
 
-@pytest.mark.parametrize(("published", "guessed", "known"), [
-    ("2012-08-11", False, True),
-    ("2012-08-11T09:30:00+02:00", False, True),
-    ("2012-01-01T09:30:00Z", False, True),  # a real timestamp on January 1st
-    ("2001-01-01", False, False),  # a bare year dressed up as a date
-    ("2001-01-01T00:00:00Z", False, False),
-    ("2012-08-11", True, False),  # read from the text by a heuristic
-    ("not a date", False, False),
-    (None, False, False),
-])
+@pytest.mark.parametrize(
+    ("published", "guessed", "known"),
+    [
+        ("2012-08-11", False, True),
+        ("2012-08-11T09:30:00+02:00", False, True),
+        ("2012-01-01T09:30:00Z", False, True),  # a real timestamp on January 1st
+        ("2001-01-01", False, False),  # a bare year dressed up as a date
+        ("2001-01-01T00:00:00Z", False, False),
+        ("2012-08-11", True, False),  # read from the text by a heuristic
+        ("not a date", False, False),
+        (None, False, False),
+    ],
+)
 def test_day_of_ignores_year_only_and_guessed_dates(published, guessed, known):
     assert (stories.day_of(published, guessed) is not None) is known
 

@@ -18,8 +18,10 @@ def corpus_db(tmp_path_factory):
     for seed in sorted(SEEDS.glob("*.txt")):
         (folder / seed.name).write_text(seed.read_text(encoding="utf-8"), encoding="utf-8")
     # A third outlet takes one sentence of seed 004 word for word (quotes and case aside).
-    quote = ("US State Department Thursday voiced concern over expanding ties between Russia and "
-             "Iran, calling it a \"deepening alliance\" after Tehran's drone supplies to Moscow.")
+    quote = (
+        "US State Department Thursday voiced concern over expanding ties between Russia and "
+        'Iran, calling it a "deepening alliance" after Tehran\'s drone supplies to Moscow.'
+    )
     (folder / "zz_other_outlet.html").write_text(
         "<html><head><title>Washington worried by Russia and Iran drone ties</title>"
         '<meta property="og:site_name" content="Other Outlet">'
@@ -30,7 +32,9 @@ def corpus_db(tmp_path_factory):
         "and Russia, as Iranian drones keep striking Ukrainian energy infrastructure.</p>"
         "<p>Analysts in Kyiv say the drones have hit power stations across the country this "
         "month and more deliveries from Iran to Russia are expected soon.</p>"
-        "</article></body></html>", encoding="utf-8")
+        "</article></body></html>",
+        encoding="utf-8",
+    )
     db_path = tmp_path_factory.mktemp("ds") / "corpus.db"
     result = crawl("files", db_path, path=str(folder))
     assert result.returncode == 0, result.stderr[-2000:]
@@ -47,29 +51,43 @@ async def ds(corpus_db):
 def test_new_tables_are_described(corpus_db):
     meta = yaml.safe_load(METADATA.read_text())["databases"]["corpus"]["tables"]
     db = sqlite_utils.Database(corpus_db)
-    for table in ("story_sentences", "neardup_fingerprints", "story_terms", "article_features",
-                  "corpus_state", "neardup_fingerprints_new", "story_terms_new"):
+    for table in (
+        "story_sentences",
+        "neardup_fingerprints",
+        "story_terms",
+        "article_features",
+        "corpus_state",
+        "neardup_fingerprints_new",
+        "story_terms_new",
+    ):
         assert set(db[table].columns_dict) <= set(meta[table]["columns"]), table
         assert meta[table]["description"]
 
 
 async def test_story_query_lists_the_articles_side_by_side(ds, corpus_db):
-    story_id = sqlite_utils.Database(corpus_db).execute(
-        "select story_id from articles group by story_id order by count(*) desc").fetchone()[0]
+    story_id = (
+        sqlite_utils.Database(corpus_db)
+        .execute("select story_id from articles group by story_id order by count(*) desc")
+        .fetchone()[0]
+    )
     r = await ds.client.get(f"/corpus/story.json?id={story_id}&_shape=array")
     assert r.status_code == 200
     rows = r.json()
     assert len(rows) == 3
-    assert {"outlet", "published", "title", "text", "shared_sentences", "own_sentences"} <= set(rows[0])
+    assert {"outlet", "published", "title", "text", "shared_sentences", "own_sentences"} <= set(
+        rows[0]
+    )
     other = next(row for row in rows if row["outlet"] == "Other Outlet")
     assert other["shared_sentences"] == 1 and other["own_sentences"] >= 3
 
 
 async def test_sentences_marked_shared_or_own(ds, corpus_db):
-    story_id = sqlite_utils.Database(corpus_db).execute(
-        "select story_id from articles where site = 'Other Outlet'").fetchone()[0]
-    r = await ds.client.get(
-        f"/corpus/story_sentences_side_by_side.json?id={story_id}&_shape=array")
+    story_id = (
+        sqlite_utils.Database(corpus_db)
+        .execute("select story_id from articles where site = 'Other Outlet'")
+        .fetchone()[0]
+    )
+    r = await ds.client.get(f"/corpus/story_sentences_side_by_side.json?id={story_id}&_shape=array")
     assert r.status_code == 200
     rows = r.json()
     shared = [row for row in rows if row["status"] == "shared"]

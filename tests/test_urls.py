@@ -12,8 +12,10 @@ from crawler.urls import canonical_url, host_of, is_web_url
         ("http://example.com:80/news/story", "http://example.com/news/story"),
         ("https://example.com/news/story/", "https://example.com/news/story"),
         ("https://example.com/news/story#comments", "https://example.com/news/story"),
-        ("https://example.com/news/story?utm_source=tw&utm_medium=social",
-         "https://example.com/news/story"),
+        (
+            "https://example.com/news/story?utm_source=tw&utm_medium=social",
+            "https://example.com/news/story",
+        ),
         ("https://example.com/news/story?fbclid=abc&gclid=def", "https://example.com/news/story"),
         ("https://example.com/a?b=2&a=1", "https://example.com/a?a=1&b=2"),
         ("https://example.com/article?id=5&utm_campaign=x", "https://example.com/article?id=5"),

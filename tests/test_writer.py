@@ -23,13 +23,21 @@ WIRE = (
 
 
 def article(url: str, text: str, **kw) -> Article:
-    return Article(url=url, title=kw.pop("title", "Reservoirs at a forty-year low"), text=text,
-                   content_hash=content_hash(text), word_count=len(text.split()), **kw)
+    return Article(
+        url=url,
+        title=kw.pop("title", "Reservoirs at a forty-year low"),
+        text=text,
+        content_hash=content_hash(text),
+        word_count=len(text.split()),
+        **kw,
+    )
 
 
 def test_clean_page_attaches_features_that_survive_pickling():
-    html = (f"<html><head><title>Reservoirs at a forty-year low</title></head><body>"
-            f"<article><h1>Reservoirs at a forty-year low</h1><p>{WIRE}</p></article></body></html>")
+    html = (
+        f"<html><head><title>Reservoirs at a forty-year low</title></head><body>"
+        f"<article><h1>Reservoirs at a forty-year low</h1><p>{WIRE}</p></article></body></html>"
+    )
     result = clean_page(Page("https://water.test/a", html.encode(), "text/html"))
     assert isinstance(result, Article)
     back = pickle.loads(pickle.dumps(result))  # the way back from a worker process
@@ -48,12 +56,12 @@ def test_shingles_roll_like_a_polynomial_over_word_hashes():
     expected = []
     for i in range(len(words) - 4):
         h = 0
-        for value in hs[i:i + 5]:
+        for value in hs[i : i + 5]:
             h = (h * neardup._BASE + value) % (1 << 63)
         expected.append(h)
     assert neardup.shingles(" ".join(words)) == expected
     short = [neardup._word_hash(w) for w in ("only", "three", "words")]
-    whole = (short[0] * neardup._BASE ** 2 + short[1] * neardup._BASE + short[2]) % (1 << 63)
+    whole = (short[0] * neardup._BASE**2 + short[1] * neardup._BASE + short[2]) % (1 << 63)
     assert neardup.shingles("only three words") == [whole]  # one hash of the whole text
     assert neardup.shingles("") == []
 
@@ -86,26 +94,32 @@ def test_sentence_outlets_kept_incrementally_match_a_full_recount(tmp_path):
         ("https://x.test/1", "X"): f"{shared}\n{other}\nOnly the first outlet has this line here.",
         ("https://y.test/1", "Y"): f"{shared}\nThe second outlet writes its own words on it.",
         ("https://x.test/2", "X"): f"{shared}\n{other}\n{shared}",  # same outlet, repeated line
-        ("https://z.test/1", "Z"): f"{other}\nA third outlet has the traffic line but not the quote.",
+        (
+            "https://z.test/1",
+            "Z",
+        ): f"{other}\nA third outlet has the traffic line but not the quote.",
         ("https://w.test/1", None): f"{other}\nAn article that names no outlet at all has it too.",
     }
     for (url, site), text in texts.items():
-        aid = db.execute("INSERT INTO articles (url, title, text, site, story_id) VALUES"
-                         " (?, 't', ?, ?, ?)", [url, text, site, story]).lastrowid
-        corpus.index.add(aid, {"url": url, "text": text, "site": site}, story,
-                         dict(stories.terms("t", text)))
-    incremental = db.execute(
-        "SELECT id, outlets FROM story_sentences ORDER BY id").fetchall()
+        aid = db.execute(
+            "INSERT INTO articles (url, title, text, site, story_id) VALUES (?, 't', ?, ?, ?)",
+            [url, text, site, story],
+        ).lastrowid
+        corpus.index.add(
+            aid, {"url": url, "text": text, "site": site}, story, dict(stories.terms("t", text))
+        )
+    incremental = db.execute("SELECT id, outlets FROM story_sentences ORDER BY id").fetchall()
     corpus.index.recount_sentences(story)
     recounted = db.execute("SELECT id, outlets FROM story_sentences ORDER BY id").fetchall()
     assert incremental == recounted
     by_site = {}
     for site, sentence, outlets in db.execute(
-            "SELECT site, sentence, outlets FROM story_sentences"):
+        "SELECT site, sentence, outlets FROM story_sentences"
+    ):
         by_site.setdefault((site, sentence), set()).add(outlets)
-    assert by_site[("X", shared)] == {1}   # Y has it too
-    assert by_site[("Y", shared)] == {1}   # X has it (twice, one outlet)
-    assert by_site[("Z", other)] == {2}    # X and the unnamed outlet besides Z
+    assert by_site[("X", shared)] == {1}  # Y has it too
+    assert by_site[("Y", shared)] == {1}  # X has it (twice, one outlet)
+    assert by_site[("Z", other)] == {2}  # X and the unnamed outlet besides Z
     corpus.close()
 
 
@@ -136,8 +150,10 @@ def test_opening_an_older_corpus_recomputes_its_fingerprints(tmp_path):
         conn.execute(f"INSERT INTO {table} SELECT * FROM {table}_new")
         conn.execute(f"DROP TABLE {table}_new")
     conn.execute("UPDATE neardup_fingerprints SET hash = -hash - 1")
-    conn.execute("DELETE FROM _sqlite_migrations WHERE name IN"
-                 " ('m006_rolling_shingle_hashes', 'm007_staged_postings')")
+    conn.execute(
+        "DELETE FROM _sqlite_migrations WHERE name IN"
+        " ('m006_rolling_shingle_hashes', 'm007_staged_postings')"
+    )
     conn.commit()
     conn.close()
     db = open_database(path)
@@ -183,5 +199,7 @@ def test_opening_an_older_corpus_gives_its_versions_their_urls(tmp_path):
     conn.commit()
     conn.close()
     db = open_database(path)
-    assert [tuple(r) for r in db.execute("SELECT url, text FROM versions")] == [("https://a.test/1", WIRE)]
+    assert [tuple(r) for r in db.execute("SELECT url, text FROM versions")] == [
+        ("https://a.test/1", WIRE)
+    ]
     db.close()

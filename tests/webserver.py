@@ -63,8 +63,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- helpers --------------------------------------------------------------
 
-    def send(self, status: int, body: bytes = b"", ctype: str | None = "text/html; charset=utf-8",
-             headers: dict[str, str] | None = None) -> None:
+    def send(
+        self,
+        status: int,
+        body: bytes = b"",
+        ctype: str | None = "text/html; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         if ctype:
             self.send_header("Content-Type", ctype)
@@ -95,7 +100,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send(200, self.templated(target), CONTENT_TYPES[suffix])
             return
         if target.suffix == ".gz" and target.with_suffix("").is_file():
-            self.send(200, gzip.compress(self.templated(target.with_suffix(""))), "application/gzip")
+            self.send(
+                200, gzip.compress(self.templated(target.with_suffix(""))), "application/gzip"
+            )
             return
         self.send(404, b"<html><body><h1>Not found</h1><p>No such page.</p></body></html>")
 
@@ -103,6 +110,7 @@ class _Handler(BaseHTTPRequestHandler):
 def _status(code: int) -> object:
     def route(h: _Handler) -> None:
         h.send(code, f"<html><body><h1>Error {code}</h1></body></html>".encode())
+
     return route
 
 
@@ -125,7 +133,11 @@ def _noise(h: _Handler) -> None:
 
 def _huge(h: _Handler) -> None:
     para = b"<p>" + b"The committee heard evidence all afternoon. " * 20 + b"</p>\n"
-    body = b"<html><body><article>" + para * (HUGE_BYTES // len(para) + 1) + b"</article></body></html>"
+    body = (
+        b"<html><body><article>"
+        + para * (HUGE_BYTES // len(para) + 1)
+        + b"</article></body></html>"
+    )
     h.send(200, body)
 
 
@@ -198,7 +210,9 @@ class SiteServer:
 
     def requested(self, path: str) -> int:
         """How many requests there were for ``path`` (query string ignored unless given)."""
-        return sum(1 for p in self.paths() if p == path or ("?" not in path and p.split("?")[0] == path))
+        return sum(
+            1 for p in self.paths() if p == path or ("?" not in path and p.split("?")[0] == path)
+        )
 
     def __enter__(self) -> SiteServer:
         self._thread.start()

@@ -33,30 +33,54 @@ class Command(ScrapyCommand):
     default_settings = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return ("summary|check|drain [--db PATH] [--max-error-rate R] [--stale-runs N] "
-                "[--redis URL] [--key KEY] [--idle SECONDS] [--batch N]")
+        return (
+            "summary|check|drain [--db PATH] [--max-error-rate R] [--stale-runs N] "
+            "[--redis URL] [--key KEY] [--idle SECONDS] [--batch N]"
+        )
 
     def short_desc(self) -> str:
-        return ("Summarise the corpus, check its crawls' health (for schedulers), "
-                "or drain distributed workers' items into it")
+        return (
+            "Summarise the corpus, check its crawls' health (for schedulers), "
+            "or drain distributed workers' items into it"
+        )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--db", help="corpus database (default: the CORPUS_DB setting)")
-        parser.add_argument("--max-error-rate", type=float, default=Thresholds.max_error_rate,
-                            help="check: failures/URLs in a source's last crawl above which it "
-                                 "fails (default %(default)s)")
-        parser.add_argument("--stale-runs", type=int, default=Thresholds.stale_runs,
-                            help="check: fail when a source's last N crawls brought no new "
-                                 "article; 0 turns this off (default %(default)s)")
-        parser.add_argument("--redis", metavar="URL",
-                            help="drain: Redis URL (default: the CORPUS_REDIS_URL setting)")
+        parser.add_argument(
+            "--max-error-rate",
+            type=float,
+            default=Thresholds.max_error_rate,
+            help="check: failures/URLs in a source's last crawl above which it "
+            "fails (default %(default)s)",
+        )
+        parser.add_argument(
+            "--stale-runs",
+            type=int,
+            default=Thresholds.stale_runs,
+            help="check: fail when a source's last N crawls brought no new "
+            "article; 0 turns this off (default %(default)s)",
+        )
+        parser.add_argument(
+            "--redis",
+            metavar="URL",
+            help="drain: Redis URL (default: the CORPUS_REDIS_URL setting)",
+        )
         parser.add_argument("--key", help="drain: Redis key prefix (default: CORPUS_REDIS_KEY)")
-        parser.add_argument("--idle", type=float, metavar="SECONDS",
-                            help="drain: stop after SECONDS with nothing to write and no "
-                                 "crawl still running (default: run until stopped)")
-        parser.add_argument("--batch", type=int, default=100, metavar="N",
-                            help="drain: messages written per transaction (default %(default)s)")
+        parser.add_argument(
+            "--idle",
+            type=float,
+            metavar="SECONDS",
+            help="drain: stop after SECONDS with nothing to write and no "
+            "crawl still running (default: run until stopped)",
+        )
+        parser.add_argument(
+            "--batch",
+            type=int,
+            default=100,
+            metavar="N",
+            help="drain: messages written per transaction (default %(default)s)",
+        )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1 or args[0] not in ("summary", "check", "drain"):
@@ -90,8 +114,10 @@ class Command(ScrapyCommand):
             print(f"FAIL: {problem}")
         if problems:
             return 1
-        print(f"OK: {len({(c['spider'], c['args']) for c in crawls})} sources, last crawl "
-              f"#{crawls[-1]['id']} finished {crawls[-1]['finished_at']}")
+        print(
+            f"OK: {len({(c['spider'], c['args']) for c in crawls})} sources, last crawl "
+            f"#{crawls[-1]['id']} finished {crawls[-1]['finished_at']}"
+        )
         return 0
 
     def summary(self, db, path: str) -> str:
@@ -99,8 +125,10 @@ class Command(ScrapyCommand):
         last = db.execute(
             "SELECT id, spider, finish_reason, started_at FROM crawls ORDER BY id DESC LIMIT 1"
         ).fetchone()
-        out = [f"Corpus {path}: {counts['articles']} articles in {counts['stories']} stories, "
-               f"{counts['duplicates']} duplicates, {counts['failures']} failures"]
+        out = [
+            f"Corpus {path}: {counts['articles']} articles in {counts['stories']} stories, "
+            f"{counts['duplicates']} duplicates, {counts['failures']} failures"
+        ]
         if last:
             out.append(f"Last crawl: #{last[0]} ({last[1]}) started {last[3]}, finished: {last[2]}")
         for row in db.execute(
@@ -108,7 +136,9 @@ class Command(ScrapyCommand):
             [last[0] if last else -1],
         ):
             out.append(f"  failure [{row[0]}] {row[2]}: {row[1]}")
-        out.append(f"Browse it: .venv/bin/datasette {path} -m crawler/metadata.yml  (or: make serve)")
+        out.append(
+            f"Browse it: .venv/bin/datasette {path} -m crawler/metadata.yml  (or: make serve)"
+        )
         return "\n".join(out)
 
     def drain(self, path: str, opts: argparse.Namespace) -> int:
@@ -118,8 +148,9 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         url = opts.redis or self.settings.get("CORPUS_REDIS_URL")
         if not url:
-            sys.stderr.write("scrapy corpus drain: error: give --redis URL "
-                             "(or set CORPUS_REDIS_URL)\n")
+            sys.stderr.write(
+                "scrapy corpus drain: error: give --redis URL (or set CORPUS_REDIS_URL)\n"
+            )
             return 2
         if (opts.idle is not None and opts.idle < 0) or opts.batch < 1:
             sys.stderr.write("scrapy corpus drain: error: --idle must be >= 0, --batch >= 1\n")
@@ -145,8 +176,14 @@ class Command(ScrapyCommand):
             sys.stderr.write(f"scrapy corpus drain: error: cannot reach Redis at {url}: {exc}\n")
             return 2
         try:
-            report = drain(client, corpus, keys, idle=opts.idle, batch_size=opts.batch,
-                           stop=lambda: bool(stopping))
+            report = drain(
+                client,
+                corpus,
+                keys,
+                idle=opts.idle,
+                batch_size=opts.batch,
+                stop=lambda: bool(stopping),
+            )
         except DistributedError as exc:
             sys.stderr.write(f"scrapy corpus drain: error: {exc}\n")
             return 2

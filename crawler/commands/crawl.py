@@ -48,11 +48,14 @@ class Command(ScrapyCrawl):
             except RulesError as exc:
                 return str(exc)
         # A scale-out worker (CORPUS_REDIS_URL) writes no corpus of its own.
-        if not self.settings.get("CORPUS_REDIS_URL") and \
-                "crawler.pipelines.CorpusPipeline" in self.settings.getdict("ITEM_PIPELINES"):
+        if not self.settings.get(
+            "CORPUS_REDIS_URL"
+        ) and "crawler.pipelines.CorpusPipeline" in self.settings.getdict("ITEM_PIPELINES"):
             try:
-                db = open_database(self.settings.get("CORPUS_DB"),
-                                   busy_timeout=self.settings.getfloat("CORPUS_BUSY_TIMEOUT", 30.0))
+                db = open_database(
+                    self.settings.get("CORPUS_DB"),
+                    busy_timeout=self.settings.getfloat("CORPUS_BUSY_TIMEOUT", 30.0),
+                )
                 try:
                     check_writable(db)
                 finally:

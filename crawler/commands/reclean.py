@@ -35,13 +35,21 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         settings = self.settings
         try:
-            rules = load_rules(settings.get("CLEAN_SITE_RULES")) if settings.get("CLEAN_SITE_RULES") else {}
+            rules = (
+                load_rules(settings.get("CLEAN_SITE_RULES"))
+                if settings.get("CLEAN_SITE_RULES")
+                else {}
+            )
             options = Options(min_words=settings.getint("CLEAN_MIN_WORDS", 25), site_rules=rules)
             workers = settings.getint("CLEAN_WORKERS", -1)
-            report = reclean(opts.db or settings.get("CORPUS_DB"), options, site=opts.site,
-                             dry_run=opts.dry_run,
-                             workers=default_workers() if workers < 0 else workers,
-                             learn=settings.getbool("CLEAN_SITE_PROFILES", True))
+            report = reclean(
+                opts.db or settings.get("CORPUS_DB"),
+                options,
+                site=opts.site,
+                dry_run=opts.dry_run,
+                workers=default_workers() if workers < 0 else workers,
+                learn=settings.getbool("CLEAN_SITE_PROFILES", True),
+            )
         except (CorpusError, RulesError) as exc:
             sys.stderr.write(f"scrapy reclean: error: {exc}\n")
             self.exitcode = 2

@@ -41,6 +41,8 @@ class Command(ScrapyCommand):
         t0 = time.perf_counter()
         with write_transaction(db):
             articles, stories = StoryIndex(db).rebuild()
-        print(f"Corpus {path}: {articles} articles grouped into {stories} stories "
-              f"in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"Corpus {path}: {articles} articles grouped into {stories} stories "
+            f"in {time.perf_counter() - t0:.1f} s"
+        )
         db.close()

@@ -46,6 +46,7 @@ class CorpusSpider(scrapy.Spider):
         ctype_s = ctype.decode("latin-1") if ctype else None
         if ctype_s and "charset=" in ctype_s.lower():
             declared = ctype_s.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'")
+
         def header(name: str) -> str | None:
             value = response.headers.get(name)
             return value.decode("latin-1") if value else None
@@ -73,7 +74,9 @@ class CorpusSpider(scrapy.Spider):
         status = response.status if response is not None else None
         reason = describe_error(failure)
         if request is not None and type(failure.value).__name__ in (
-                "DNSLookupError", "CannotResolveHostError"):
+            "DNSLookupError",
+            "CannotResolveHostError",
+        ):
             # refused at connection time (crawler.resolver): say why
             reason = refusal_for(urlsplit(request.url).hostname) or reason
         if is_robots_refusal(failure):
@@ -264,9 +267,13 @@ class WebSpider(CorpusSpider):
         """A request for a listed article, its listing's metadata as hints."""
         cond = self.conditional(entry.url)
         return scrapy.Request(
-            entry.url, callback=self.parse_article, errback=self.request_failed,
-            cb_kwargs={"hints": entry.hints()}, priority=priority(entry),
-            meta={**(meta or {}), **cond.get("meta", {})}, headers=cond.get("headers"),
+            entry.url,
+            callback=self.parse_article,
+            errback=self.request_failed,
+            cb_kwargs={"hints": entry.hints()},
+            priority=priority(entry),
+            meta={**(meta or {}), **cond.get("meta", {})},
+            headers=cond.get("headers"),
         )
 
     def parse_article(self, response: Response, hints: dict[str, Any] | None = None) -> Page | None:

@@ -72,11 +72,22 @@ def _seed_kind(seed: str | None) -> str:
 class ComparableSpider(WebSpider):
     name = "comparable"
 
-    def __init__(self, seed: str | None = None, search: str | None = None,
-                 days: str | int = 3, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        seed: str | None = None,
+        search: str | None = None,
+        days: str | int = 3,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.arguments.update({k: v for k, v in (("seed", seed), ("search", search),
-                                                 ("days", days)) if v not in (None, "")})
+        self.arguments.update(
+            {
+                k: v
+                for k, v in (("seed", seed), ("search", search), ("days", days))
+                if v not in (None, "")
+            }
+        )
         self.seed = seed or ""
         self.kind = _seed_kind(seed)
         self.templates = _templates(search)
@@ -101,23 +112,30 @@ class ComparableSpider(WebSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         if self.kind == "url":
-            yield scrapy.Request(self.seed, callback=self.parse_seed, errback=self.request_failed,
-                                 dont_filter=True)
+            yield scrapy.Request(
+                self.seed, callback=self.parse_seed, errback=self.request_failed, dont_filter=True
+            )
             return
         if self.kind == "id":
             article = self._stored(int(self.seed))
             if article is None:
                 self.logger.error("No article with id %s in the corpus", self.seed)
-                yield Failure(f"article:{self.seed}", "validate",
-                              f"no article with id {self.seed} in the corpus")
+                yield Failure(
+                    f"article:{self.seed}",
+                    "validate",
+                    f"no article with id {self.seed} in the corpus",
+                )
                 return
             for request in self.searches(article.title, article.text, article.published):
                 yield request
             return
         path = Path(self.seed).expanduser().resolve()
         name = path.name.lower()
-        page = Page(url=path.as_uri(), body=path.read_bytes(),
-                    content_type="text/plain" if name.endswith((".txt", ".txt.gz")) else "text/html")
+        page = Page(
+            url=path.as_uri(),
+            body=path.read_bytes(),
+            content_type="text/plain" if name.endswith((".txt", ".txt.gz")) else "text/html",
+        )
         result = process_page(page)
         yield page  # stored through the pipeline like any page
         if isinstance(result, Article):
@@ -130,7 +148,8 @@ class ComparableSpider(WebSpider):
             return None
         row = corpus.read(  # the spider's thread: not the writer's connection
             "SELECT url, title, text, published, content_hash FROM articles WHERE id = ?",
-            [article_id]).fetchone()
+            [article_id],
+        ).fetchone()
         if row is None:
             return None
         return Article(url=row[0], title=row[1], text=row[2], published=row[3], content_hash=row[4])
@@ -140,15 +159,22 @@ class ComparableSpider(WebSpider):
         index = getattr(corpus, "index", None)
         return getattr(index, "stats", None)
 
-    def searches(self, title: str | None, text: str, published: str | None) -> Iterator[scrapy.Request]:
+    def searches(
+        self, title: str | None, text: str, published: str | None
+    ) -> Iterator[scrapy.Request]:
         q = query.search_query(title, text, self._stats())
         start, end = query.window(published, self.days)
         self.logger.info("Searching for %s between %s and %s", q.text(), start.date(), end.date())
         self.crawler.stats.set_value("comparable/query", q.text())
         for url in query.search_urls(self.templates, q, start, end):
-            yield scrapy.Request(url, callback=self.parse_search, errback=self.request_failed,
-                                 dont_filter=True, priority=10,
-                                 meta={"download_slot": host_of(url) or url})
+            yield scrapy.Request(
+                url,
+                callback=self.parse_search,
+                errback=self.request_failed,
+                dont_filter=True,
+                priority=10,
+                meta={"download_slot": host_of(url) or url},
+            )
 
     def parse_seed(self, response: Response) -> Iterator[Any]:
         page = self.page_from(response)

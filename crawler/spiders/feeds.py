@@ -25,8 +25,9 @@ from crawler.spiders import WebSpider, since_argument, unknown_arguments, web_ur
 class FeedsSpider(WebSpider):
     name = "feeds"
 
-    def __init__(self, feeds: str | None = None, since: str | None = None,
-                 *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, feeds: str | None = None, since: str | None = None, *args: Any, **kwargs: Any
+    ) -> None:
         named = {k: v for k, v in (("feeds", feeds), ("since", since)) if v}
         super().__init__(*args, **kwargs)
         self.arguments.update(named)  # recorded, not set as attributes (``start`` is a method)
@@ -41,8 +42,13 @@ class FeedsSpider(WebSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.feeds:
-            yield scrapy.Request(url, callback=self.parse_feed, errback=self.request_failed,
-                                 priority=LISTING_PRIORITY, dont_filter=True)
+            yield scrapy.Request(
+                url,
+                callback=self.parse_feed,
+                errback=self.request_failed,
+                priority=LISTING_PRIORITY,
+                dont_filter=True,
+            )
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
         stats = self.crawler.stats
@@ -59,13 +65,21 @@ class FeedsSpider(WebSpider):
         entries, older = select(feed.entries, self.since_for(response))
         if older:
             stats.inc_value("feeds/skipped_old", older)
-        self.logger.info("Feed %s (%s): %d entries, %d before since", response.url, feed.kind,
-                         len(feed.entries), older)
+        self.logger.info(
+            "Feed %s (%s): %d entries, %d before since",
+            response.url,
+            feed.kind,
+            len(feed.entries),
+            older,
+        )
         for entry in entries:
             if not is_followable(entry.url):
                 stats.inc_value("feeds/skipped_not_web")
-                self.logger.warning("Not following %s from feed %s: only http(s) links are "
-                                    "followed", entry.url, response.url)
+                self.logger.warning(
+                    "Not following %s from feed %s: only http(s) links are followed",
+                    entry.url,
+                    response.url,
+                )
                 continue
             if self.skip_known(entry.url):
                 continue

@@ -40,9 +40,7 @@ class FilesSpider(CorpusSpider):
         if not root.exists():
             raise ArgumentError(f"path {path!r} does not exist")
         if root.is_file() and not supported(root):
-            raise ArgumentError(
-                f"path {path!r} is not a supported file ({', '.join(EXTENSIONS)})"
-            )
+            raise ArgumentError(f"path {path!r} is not a supported file ({', '.join(EXTENSIONS)})")
         if root.is_dir() and not list_files(root):
             raise ArgumentError(f"folder {path!r} holds no {', '.join(EXTENSIONS)} files")
         return root.resolve()

@@ -49,8 +49,9 @@ def _without_tracking(url: str) -> str:
 class SiteSpider(WebSpider):
     name = "site"
 
-    def __init__(self, start: str | None = None, depth: str | None = None,
-                 *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, start: str | None = None, depth: str | None = None, *args: Any, **kwargs: Any
+    ) -> None:
         named = {k: v for k, v in (("start", start), ("depth", depth)) if v}
         super().__init__(*args, **kwargs)
         self.arguments.update(named)  # recorded, not set as attributes (``start`` is a method)
@@ -65,8 +66,9 @@ class SiteSpider(WebSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.starts:
-            yield scrapy.Request(url, callback=self.parse_page, errback=self.request_failed,
-                                 meta={"site_depth": 0})
+            yield scrapy.Request(
+                url, callback=self.parse_page, errback=self.request_failed, meta={"site_depth": 0}
+            )
 
     def on_site(self, url: str) -> bool:
         return any(same_site(url, start) for start in self.starts)
@@ -85,8 +87,12 @@ class SiteSpider(WebSpider):
             yield self.page_from(response)
         else:
             stats.inc_value("site/skipped_non_article")
-            self.logger.debug("Not an article (score %d: %s): %s", analysis.score,
-                              ", ".join(analysis.signals), response.url)
+            self.logger.debug(
+                "Not an article (score %d: %s): %s",
+                analysis.score,
+                ", ".join(analysis.signals),
+                response.url,
+            )
         if analysis.unsafe_links:
             stats.inc_value("site/skipped_non_http_links", analysis.unsafe_links)
         if depth >= response.meta.get("site_max_depth", self.depth):
@@ -100,10 +106,13 @@ class SiteSpider(WebSpider):
             stats.inc_value("site/links_followed")
             link = _without_tracking(link)
             cond = self.conditional(link)
-            yield scrapy.Request(link, callback=self.parse_page, errback=self.link_failed,
-                                 headers=cond.get("headers"),
-                                 meta={**self.inherited(response), "site_depth": depth + 1,
-                                       **cond.get("meta", {})})
+            yield scrapy.Request(
+                link,
+                callback=self.parse_page,
+                errback=self.link_failed,
+                headers=cond.get("headers"),
+                meta={**self.inherited(response), "site_depth": depth + 1, **cond.get("meta", {})},
+            )
 
     def link_failed(self, failure: TwistedFailure) -> Failure | None:
         """A link robots.txt disallows is counted, not a failure; others are."""

@@ -30,8 +30,9 @@ MAX_SITEMAP_DEPTH = 5
 class SitemapsSpider(WebSpider):
     name = "sitemaps"
 
-    def __init__(self, sitemaps: str | None = None, since: str | None = None,
-                 *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, sitemaps: str | None = None, since: str | None = None, *args: Any, **kwargs: Any
+    ) -> None:
         named = {k: v for k, v in (("sitemaps", sitemaps), ("since", since)) if v}
         super().__init__(*args, **kwargs)
         self.arguments.update(named)  # recorded, not set as attributes (``start`` is a method)
@@ -47,24 +48,36 @@ class SitemapsSpider(WebSpider):
     async def start(self) -> AsyncIterator[Any]:
         for url in self.sitemaps:
             if is_robots_url(url):
-                yield scrapy.Request(url, callback=self.parse_robots, errback=self.request_failed,
-                                     priority=LISTING_PRIORITY, dont_filter=True,
-                                     meta={"dont_obey_robotstxt": True})
+                yield scrapy.Request(
+                    url,
+                    callback=self.parse_robots,
+                    errback=self.request_failed,
+                    priority=LISTING_PRIORITY,
+                    dont_filter=True,
+                    meta={"dont_obey_robotstxt": True},
+                )
             else:
                 yield self.sitemap_request(url, 0)
 
-    def sitemap_request(self, url: str, depth: int,
-                        meta: dict[str, Any] | None = None) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_sitemap, errback=self.request_failed,
-                              priority=LISTING_PRIORITY, cb_kwargs={"depth": depth},
-                              meta=meta or {})
+    def sitemap_request(
+        self, url: str, depth: int, meta: dict[str, Any] | None = None
+    ) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse_sitemap,
+            errback=self.request_failed,
+            priority=LISTING_PRIORITY,
+            cb_kwargs={"depth": depth},
+            meta=meta or {},
+        )
 
     def parse_robots(self, response: Response) -> Iterator[Any]:
         text = response.body.decode("utf-8", errors="replace")
         found = [u for u in robots_sitemaps(text, response.url) if is_followable(u)]
         if not found:
-            yield Failure(response.url, "parse", "robots.txt lists no Sitemap: lines",
-                          response.status)
+            yield Failure(
+                response.url, "parse", "robots.txt lists no Sitemap: lines", response.status
+            )
             return
         self.crawler.stats.inc_value("sitemaps/from_robots", len(found))
         for url in found:
@@ -88,8 +101,9 @@ class SitemapsSpider(WebSpider):
         entries, older = select(sitemap.entries, self.since_for(response))
         if older:
             stats.inc_value("sitemaps/skipped_old", older)
-        self.logger.info("Sitemap %s: %d URLs, %d before since", response.url,
-                         len(sitemap.entries), older)
+        self.logger.info(
+            "Sitemap %s: %d URLs, %d before since", response.url, len(sitemap.entries), older
+        )
         for entry in entries:
             if not is_followable(entry.url):
                 stats.inc_value("sitemaps/skipped_not_web")
@@ -102,8 +116,12 @@ class SitemapsSpider(WebSpider):
         stats = self.crawler.stats
         url, since, meta = response.url, self.since_for(response), self.inherited(response)
         if depth >= MAX_SITEMAP_DEPTH:
-            yield Failure(url, "parse", f"sitemap indexes nested more than {MAX_SITEMAP_DEPTH} "
-                          "deep; the rest is not followed")
+            yield Failure(
+                url,
+                "parse",
+                f"sitemap indexes nested more than {MAX_SITEMAP_DEPTH} "
+                "deep; the rest is not followed",
+            )
             return
         for entry in entries:
             if not is_followable(entry.url):

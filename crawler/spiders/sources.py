@@ -36,8 +36,9 @@ def _only(value: str | None) -> list[str]:
 class SourcesSpider(FeedsSpider, SitemapsSpider, SiteSpider):
     name = "sources"
 
-    def __init__(self, config: str = "sources.toml", only: str | None = None,
-                 *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, config: str = "sources.toml", only: str | None = None, *args: Any, **kwargs: Any
+    ) -> None:
         named = {"config": config, **({"only": only} if only else {})}
         WebSpider.__init__(self, *args, **kwargs)
         self.arguments.update(named)
@@ -88,28 +89,53 @@ class SourcesSpider(FeedsSpider, SitemapsSpider, SiteSpider):
         last = last_source_success(self.settings.get("CORPUS_DB"), self.config, source.name)
         if last is not None:
             dates.append(last.date())
-            self.crawler.stats.set_value(f"sources/{source.name}/since_last_crawl", last.isoformat())
+            self.crawler.stats.set_value(
+                f"sources/{source.name}/since_last_crawl", last.isoformat()
+            )
         return max(dates) if dates else None
 
     async def start(self) -> AsyncIterator[Any]:
         for source in self.sources:
             since = self.since_of(source)
-            meta = {"corpus_source": source.name, "corpus_since": since,
-                    "site_max_depth": source.depth, "download_slot": self.slot_name(source)}
-            self.logger.info("Source %s: %d feeds, %d sitemaps, %d start URLs, since %s",
-                             source.name, len(source.feeds), len(source.sitemaps),
-                             len(source.start), since or "ever")
+            meta = {
+                "corpus_source": source.name,
+                "corpus_since": since,
+                "site_max_depth": source.depth,
+                "download_slot": self.slot_name(source),
+            }
+            self.logger.info(
+                "Source %s: %d feeds, %d sitemaps, %d start URLs, since %s",
+                source.name,
+                len(source.feeds),
+                len(source.sitemaps),
+                len(source.start),
+                since or "ever",
+            )
             for url in source.feeds:
-                yield scrapy.Request(url, callback=self.parse_feed, errback=self.request_failed,
-                                     priority=LISTING_PRIORITY, dont_filter=True, meta=dict(meta))
+                yield scrapy.Request(
+                    url,
+                    callback=self.parse_feed,
+                    errback=self.request_failed,
+                    priority=LISTING_PRIORITY,
+                    dont_filter=True,
+                    meta=dict(meta),
+                )
             for url in source.sitemaps:
                 if is_robots_url(url):
-                    yield scrapy.Request(url, callback=self.parse_robots,
-                                         errback=self.request_failed, priority=LISTING_PRIORITY,
-                                         dont_filter=True,
-                                         meta={**meta, "dont_obey_robotstxt": True})
+                    yield scrapy.Request(
+                        url,
+                        callback=self.parse_robots,
+                        errback=self.request_failed,
+                        priority=LISTING_PRIORITY,
+                        dont_filter=True,
+                        meta={**meta, "dont_obey_robotstxt": True},
+                    )
                 else:
                     yield self.sitemap_request(url, 0, dict(meta))
             for url in source.start:
-                yield scrapy.Request(url, callback=self.parse_page, errback=self.request_failed,
-                                     meta={**meta, "site_depth": 0})
+                yield scrapy.Request(
+                    url,
+                    callback=self.parse_page,
+                    errback=self.request_failed,
+                    meta={**meta, "site_depth": 0},
+                )

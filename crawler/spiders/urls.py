@@ -53,8 +53,9 @@ def given_urls(urls: str | None = None, file: str | None = None) -> list[str]:
 class UrlsSpider(WebSpider):
     name = "urls"
 
-    def __init__(self, urls: str | None = None, file: str | None = None,
-                 *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, urls: str | None = None, file: str | None = None, *args: Any, **kwargs: Any
+    ) -> None:
         named = {k: v for k, v in (("urls", urls), ("file", file)) if v}
         super().__init__(*args, **kwargs)
         self.arguments.update(named)  # recorded, not set as attributes (``start`` is a method)
@@ -70,10 +71,19 @@ class UrlsSpider(WebSpider):
         for url in self.urls:
             if not is_followable(url):
                 self.crawler.stats.inc_value("urls/not_web")
-                yield Failure(url, "validate", "not an http(s) URL: only web pages are fetched "
-                              "(use the files spider for local files)")
+                yield Failure(
+                    url,
+                    "validate",
+                    "not an http(s) URL: only web pages are fetched "
+                    "(use the files spider for local files)",
+                )
                 continue
             cond = self.conditional(url)
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.request_failed,
-                                 dont_filter=True, headers=cond.get("headers"),
-                                 meta=cond.get("meta", {}))
+            yield scrapy.Request(
+                url,
+                callback=self.parse_article,
+                errback=self.request_failed,
+                dont_filter=True,
+                headers=cond.get("headers"),
+                meta=cond.get("meta", {}),
+            )
