@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DB     ?= corpus.db
 PORT   ?= 8001
 
-.PHONY: install install-test redis-server run test serve bench bench-quick bench-extraction \
+.PHONY: install install-test redis-server run lint test serve bench bench-quick bench-extraction \
 	bench-crawl bench-newsplease bench-stories bench-scaling clean
 
 $(BIN)/python:
@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test,distributed]'
+	$(BIN)/pip install -q -e '.[test,distributed,lint]'
 	touch $@ $(VENV)/.installed
 
 # The scale-out tests start a real redis-server on 127.0.0.1 (Debian package).
@@ -32,6 +32,12 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/scrapy crawl files -a path=seeds -s CORPUS_DB=$(DB) -s LOG_LEVEL=WARNING
 	$(BIN)/scrapy corpus summary --db $(DB)
+
+# ruff (rules in pyproject.toml), the formatter's check, mypy on the pure core.
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: install-test redis-server
 	$(BIN)/python -m pytest -q

@@ -139,8 +139,8 @@ def run_crawl(base: str, db: Path, workers: int) -> dict:
 def single_core(pages: list[Path], base: str) -> dict:
     import trafilatura
 
+    from crawler.extract.processing import process_page
     from crawler.items import Page
-    from crawler.processing import process_page
 
     bodies = [(f"{base}/{p.name}", p.read_bytes()) for p in pages]
     process_page(Page(bodies[0][0], bodies[0][1], "text/html"))  # warm-up

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Extraction bench: the crawler's text vs trafilatura's default, same run.
 
-Scores ``crawler.processing:extract_text`` (the exact path the crawler stores)
+Scores ``crawler.extract.processing:extract_text`` (the exact path the crawler stores)
 and ``trafilatura.extract`` with library defaults on the same pages, in the
 same process, with the metric of ``score.py`` from the shared benchmark
 (imported from that folder at run time, never copied). Prints:
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="only the first N pages")
     ap.add_argument(
         "--func",
-        default="crawler.processing:extract_text",
+        default="crawler.extract.processing:extract_text",
         help="our extractor as MODULE:FUNC (default: the crawler's path)",
     )
     ap.add_argument("--json", type=Path, default=None, help="write per-page rows here")

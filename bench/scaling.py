@@ -2,7 +2,7 @@
 
     python bench/scaling.py [--sizes 1000,10000,100000] [--probe 400]
 
-Grows one corpus through the real writer (crawler.storage.Corpus: dedup,
+Grows one corpus through the real writer (crawler.storage.corpus.Corpus: dedup,
 story grouping, storage, FTS5) to each size with synthetic articles, then
 times adding ``--probe`` more, one at a time, flushed in the crawl's batch
 size, and the latency of full-text queries at that size. Synthetic texts
@@ -26,9 +26,9 @@ sys.path.insert(0, str(HERE.parent))
 
 import sitegen  # noqa: E402
 
-from crawler.dedup import content_hash  # noqa: E402
+from crawler.dedup.exact import content_hash  # noqa: E402
 from crawler.items import Article  # noqa: E402
-from crawler.storage import Corpus  # noqa: E402
+from crawler.storage.corpus import Corpus  # noqa: E402
 
 WORDS = [
     "harbour",

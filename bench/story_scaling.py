@@ -3,7 +3,7 @@
 
 Fills a temporary corpus with synthetic articles (Zipf-distributed words from a
 fixed vocabulary, grouped in topics, a fixed seed) through
-:meth:`crawler.storage.Corpus.add_article`, and at 1,000, 10,000 and 100,000
+:meth:`crawler.storage.corpus.Corpus.add_article`, and at 1,000, 10,000 and 100,000
 stored articles times adding ``--probe`` more (flushes included). Prints the
 time per article at each size and the ratio between the largest and smallest.
 
@@ -27,9 +27,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from crawler.dedup import content_hash  # noqa: E402
+from crawler.dedup.exact import content_hash  # noqa: E402
 from crawler.items import Article  # noqa: E402
-from crawler.storage import Corpus  # noqa: E402
+from crawler.storage.corpus import Corpus  # noqa: E402
 
 SYLLABLES = [
     "ka",

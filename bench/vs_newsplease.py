@@ -70,7 +70,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         ours = f1(
-            Path(sys.executable), "crawler.processing:extract_text", "ours", tmp_path / "o.json"
+            Path(sys.executable),
+            "crawler.extract.processing:extract_text",
+            "ours",
+            tmp_path / "o.json",
         )
         theirs = f1(
             np_python, str(HERE / "np_adapter.py") + ":extract", "news-please", tmp_path / "n.json"

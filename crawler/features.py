@@ -20,8 +20,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from crawler import neardup, stories
-from crawler.neardup import Sketch
+from crawler.dedup import near as neardup
+from crawler.dedup.near import Sketch
+from crawler.stories import grouping as stories
 
 _ATTR = "_features"
 

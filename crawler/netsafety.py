@@ -4,7 +4,7 @@ Pure: no Scrapy, no network. Links found in remote content are followed only
 over http(s); targets on private, loopback, link-local (and other non-public)
 addresses are refused unless the user allows them with
 ``ALLOW_PRIVATE_NETWORKS``. The downloader middleware
-:class:`crawler.middlewares.WebSafetyMiddleware` resolves host names and asks
+:class:`crawler.downloadermiddlewares.safety.WebSafetyMiddleware` resolves host names and asks
 :func:`address_refusal` about each address.
 """
 

@@ -1,6 +1,6 @@
 """A DNS resolver that checks the address the crawler actually connects to.
 
-:class:`crawler.middlewares.WebSafetyMiddleware` refuses a request whose host
+:class:`crawler.downloadermiddlewares.safety.WebSafetyMiddleware` refuses a request whose host
 resolves to a private, loopback or link-local address, but it resolves the
 name when the request is scheduled; the connection resolves it again. A name
 whose DNS answer changes in between (DNS rebinding) could slip through.
@@ -46,7 +46,7 @@ class SafeResolver(CachingThreadedResolver):
         resolver.allow_private = crawler.settings.getbool("ALLOW_PRIVATE_NETWORKS")
         return resolver
 
-    def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> defer.Deferred[str]:  # noqa: N802
+    def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> defer.Deferred[str]:
         d = super().getHostByName(name, timeout)
         if not self.allow_private:
             d.addCallback(self._checked, name)

@@ -23,14 +23,14 @@ CLEAN_MIN_WORDS = 25
 
 # --- politeness and safety --------------------------------------------------
 # Contact URL for site operators, appended to the User-Agent
-# (crawler.middlewares.ContactUserAgentMiddleware).
+# (crawler.downloadermiddlewares.useragent.ContactUserAgentMiddleware).
 CORPUS_CONTACT_URL = ""
 USER_AGENT = "newscorpus-crawler/0.1 (+https://github.com/newscorpus/crawler)"
 ROBOTSTXT_OBEY = True
 # The robots.txt product token this crawler obeys rules for (besides "*").
 ROBOTSTXT_USER_AGENT = "newscorpus-crawler"
 # Refuse web targets on private, loopback and link-local addresses
-# (crawler.middlewares.WebSafetyMiddleware).
+# (crawler.downloadermiddlewares.safety.WebSafetyMiddleware).
 ALLOW_PRIVATE_NETWORKS = False
 # The same check on the address each connection uses (closes DNS rebinding).
 TWISTED_DNS_RESOLVER = "crawler.resolver.SafeResolver"
@@ -58,14 +58,14 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 DOWNLOADER_MIDDLEWARES = {
     # before RobotsTxtMiddleware (100): a refused host never even gets a
     # robots.txt request.
-    "crawler.middlewares.WebSafetyMiddleware": 40,
+    "crawler.downloadermiddlewares.safety.WebSafetyMiddleware": 40,
     # Scrapy's, fixed: concurrent requests all wait for robots.txt's rules.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.middlewares.RobotsTxtMiddleware": 100,
+    "crawler.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
-    "crawler.middlewares.ContactUserAgentMiddleware": 500,
+    "crawler.downloadermiddlewares.useragent.ContactUserAgentMiddleware": 500,
     # sees responses before RedirectMiddleware (600).
-    "crawler.middlewares.RedirectGuardMiddleware": 650,
+    "crawler.downloadermiddlewares.safety.RedirectGuardMiddleware": 650,
 }
 
 # Items are processed one at a time per response: a crawl yields one article
@@ -81,7 +81,7 @@ EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     # Our one-line progress summary replaces Scrapy's pages/items line.
     "scrapy.extensions.logstats.LogStats": None,
-    "crawler.extensions.Progress": 500,
+    "crawler.extensions.progress.Progress": 500,
 }
 # Seconds between progress lines (0 turns them off).
 CORPUS_PROGRESS_INTERVAL = 60.0
@@ -93,10 +93,10 @@ LOG_LEVEL = "INFO"
 # crawl; a corpus crawler run from cron does not need it.
 REMOTE_CONTROL_ENABLED = False
 
-# --- scale-out (crawler.distributed; pip install '.[distributed]') ----------
+# --- scale-out (crawler.scaleout.distributed; pip install '.[distributed]') ----------
 # Always listed: the add-on does nothing until CORPUS_REDIS_URL is set.
 ADDONS = {
-    "crawler.distributed.DistributedAddon": 0,
+    "crawler.scaleout.distributed.DistributedAddon": 0,
 }
 # redis://host:6379/0 turns scale-out on: the scheduler queue and duplicate
 # filter live in this Redis, shared by every worker, and items go to a Redis

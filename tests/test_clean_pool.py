@@ -12,9 +12,9 @@ import signal
 
 from scrapy.utils.test import get_crawler
 
+from crawler.extract.processing import clean_page
 from crawler.items import Article, Failure, Page
 from crawler.pipelines import ExtractPipeline
-from crawler.processing import clean_page
 
 
 def page(i: int, paragraphs: int) -> Page:

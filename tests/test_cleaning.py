@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.cleaning import (
+from crawler.extract.cleaning import (
     Cleaned,
     clean_text,
     derive_title,
@@ -15,7 +15,7 @@ from crawler.cleaning import (
     looks_like_headline,
     normalize_text,
 )
-from crawler.siteprofile import SiteProfile, apply_profile, learn_profile
+from crawler.extract.siteprofile import SiteProfile, apply_profile, learn_profile
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from crawler import query
+from crawler.listings import search as query
 from tests.conftest import SEEDS, crawl, run_scrapy
 
 SEED = SEEDS / "000_105da86cbff68d84.txt"
@@ -38,7 +38,7 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     log: list[str] = []
 
-    def log_message(self, *args):  # noqa: D102
+    def log_message(self, *args):
         pass
 
     def send(self, status, body=b"", ctype="text/html; charset=utf-8", extra=None):
@@ -50,7 +50,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         Handler.log.append(self.path)
         base = f"http://127.0.0.1:{self.server.server_port}"
         parts = urlsplit(self.path)

@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from crawler.decoding import NotText, decode
+from crawler.extract.decoding import NotText, decode
 
 
 def test_utf8():

@@ -1,4 +1,4 @@
-from crawler.dedup import content_hash
+from crawler.dedup.exact import content_hash
 
 
 def test_hash_ignores_case_spacing_punctuation_and_unicode_form():

@@ -1,4 +1,4 @@
-"""Scale-out on Redis (crawler.distributed): codec, drain, add-on, and two real workers.
+"""Scale-out on Redis (crawler.scaleout.distributed): codec, drain, add-on, and two real workers.
 
 Needs a real ``redis-server`` (tests/redis_server.py); without one these
 tests fail and say how to install it.
@@ -23,7 +23,8 @@ from scrapy import Request
 from scrapy.settings import Settings
 from scrapy.utils.request import request_from_dict
 
-from crawler.distributed import (
+from crawler.items import Article, Failure
+from crawler.scaleout.distributed import (
     CODEC,
     DistributedAddon,
     DistributedError,
@@ -36,8 +37,7 @@ from crawler.distributed import (
     drain,
     encode_message,
 )
-from crawler.items import Article, Failure
-from crawler.storage import Corpus
+from crawler.storage.corpus import Corpus
 from tests.conftest import ROOT
 
 # --- the codec ------------------------------------------------------------------
@@ -166,18 +166,20 @@ def test_addon_is_off_by_default():
 
 def test_one_setting_turns_scale_out_on():
     settings = _settings(CORPUS_REDIS_URL="redis://10.0.0.5:6379/2", CORPUS_REDIS_KEY="nightly")
-    assert settings.get("SCHEDULER") == "crawler.distributed.RedisScheduler"
-    assert settings.get("DUPEFILTER_CLASS") == "crawler.distributed.RedisDupeFilter"
+    assert settings.get("SCHEDULER") == "crawler.scaleout.distributed.RedisScheduler"
+    assert settings.get("DUPEFILTER_CLASS") == "crawler.scaleout.distributed.RedisDupeFilter"
     assert settings.getbool("SCHEDULER_PERSIST") is True
     assert settings.get("REDIS_URL") == "redis://10.0.0.5:6379/2"
     assert settings.get("SCHEDULER_QUEUE_KEY") == "nightly:%(spider)s:requests"
     assert settings.get("SCHEDULER_DUPEFILTER_KEY") == "nightly:%(spider)s:dupefilter"
     pipes = settings.getdict("ITEM_PIPELINES")
     assert pipes["crawler.pipelines.CorpusPipeline"] is None
-    assert pipes["crawler.distributed.RedisItemPipeline"] == 800
+    assert pipes["crawler.scaleout.distributed.RedisItemPipeline"] == 800
     assert pipes["crawler.pipelines.ExtractPipeline"] == 300  # cleaning stays on workers
-    assert "crawler.distributed.ClaimStartMiddleware" in settings.getdict("SPIDER_MIDDLEWARES")
-    assert "crawler.distributed.SharedQueueIdle" in settings.getdict("EXTENSIONS")
+    assert "crawler.scaleout.distributed.ClaimStartMiddleware" in settings.getdict(
+        "SPIDER_MIDDLEWARES"
+    )
+    assert "crawler.scaleout.distributed.SharedQueueIdle" in settings.getdict("EXTENSIONS")
 
 
 @pytest.mark.parametrize(
@@ -389,7 +391,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         with self.server.lock:
             self.server.log.append(self.path)
             if self.server.log.count("/robots.txt") >= 2:
@@ -436,7 +438,7 @@ def _wait(proc: subprocess.Popen, log: Path, deadline: float) -> str:
 @pytest.mark.e2e
 def test_two_workers_share_the_frontier_and_one_drain_writes(
     redis_server,
-    redis_client,  # noqa: F811
+    redis_client,
     tmp_path,
 ):
     server = _Site()

@@ -250,7 +250,9 @@ def test_progress_lines(tmp_path):
         timeout=120,
     )
     assert proc.returncode == 0
-    progress = [line for line in proc.stderr.splitlines() if "[crawler.extensions]" in line]
+    progress = [
+        line for line in proc.stderr.splitlines() if "[crawler.extensions.progress]" in line
+    ]
     assert progress, proc.stderr[-2000:]
     last = progress[-1]
     assert "Finished (finished):" in last and " articles, " in last and " failures" in last

@@ -415,7 +415,9 @@ def test_connection_time_resolver_refuses_a_name_the_request_check_let_through(s
     port = server.base.rsplit(":", 1)[1]
     url = f"http://localhost:{port}{HARBOUR}"
     before = len(server.log)
-    no_request_check = json.dumps({"crawler.middlewares.WebSafetyMiddleware": None})
+    no_request_check = json.dumps(
+        {"crawler.downloadermiddlewares.safety.WebSafetyMiddleware": None}
+    )
     result = crawl(
         "urls",
         tmp_path / "c.db",

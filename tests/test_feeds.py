@@ -1,4 +1,4 @@
-"""crawler.feeds (and crawler.entries, crawler.safexml): feeds read from their content."""
+"""crawler.listings.feeds (and crawler.listings.entries, crawler.listings.safexml): feeds read from their content."""
 
 from __future__ import annotations
 
@@ -8,8 +8,16 @@ from datetime import date
 
 import pytest
 
-from crawler.entries import Entry, iso_date, newest_first, parse_date, parse_since, priority, select
-from crawler.feeds import FeedError, parse_feed
+from crawler.listings.entries import (
+    Entry,
+    iso_date,
+    newest_first,
+    parse_date,
+    parse_since,
+    priority,
+    select,
+)
+from crawler.listings.feeds import FeedError, parse_feed
 from tests.webserver import SITE
 
 BASE = "http://news.example"

@@ -1,6 +1,6 @@
 import json
 
-from crawler.health import Thresholds, check
+from crawler.storage.health import Thresholds, check
 
 
 def crawl(i, stats=None, reason="finished", finished=True, spider="feeds", args=None):

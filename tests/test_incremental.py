@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from crawler.dedup import content_hash
-from crawler.incremental import SeenIndex, last_success
+from crawler.dedup.exact import content_hash
 from crawler.items import Article, Failure
-from crawler.storage import Corpus
+from crawler.storage.corpus import Corpus
+from crawler.storage.incremental import SeenIndex, last_success
 
 TEXT = (
     "The river rose two metres overnight and the town council opened three shelters for families."

@@ -1,6 +1,6 @@
 import pytest
 
-from crawler.language import detect_language
+from crawler.extract.language import detect_language
 
 SAMPLES = {
     "en": "The council said on Tuesday that it would not renew the contract, and the company has "

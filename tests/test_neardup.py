@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from crawler import neardup
-from crawler.dedup import content_hash
+from crawler.dedup import near as neardup
+from crawler.dedup.exact import content_hash
 from crawler.items import Article
-from crawler.storage import Corpus
+from crawler.storage.corpus import Corpus
 
 WIRE = (
     "The national weather service issued a flood warning for the river valley on Monday after "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.middlewares import user_agent
+from crawler.downloadermiddlewares.useragent import user_agent
 from crawler.netsafety import address_refusal, is_followable
 
 

@@ -1,10 +1,10 @@
-"""crawler.pagetype: articles versus section, tag and index pages; links."""
+"""crawler.extract.pagetype: articles versus section, tag and index pages; links."""
 
 from __future__ import annotations
 
 import pytest
 
-from crawler.pagetype import analyse, same_site, url_score
+from crawler.extract.pagetype import analyse, same_site, url_score
 from tests.webserver import SITE
 
 BASE = "http://news.example"

@@ -9,11 +9,12 @@ from collections import defaultdict
 
 import pytest
 
-from crawler import neardup, storyindex
-from crawler.dedup import content_hash
+from crawler.dedup import near as neardup
+from crawler.dedup.exact import content_hash
 from crawler.items import Article
-from crawler.storage import Corpus, open_database
-from crawler.storyindex import POSTINGS, _capped_counts_sql
+from crawler.storage import storyindex
+from crawler.storage.corpus import Corpus, open_database
+from crawler.storage.storyindex import POSTINGS, _capped_counts_sql
 
 WORDS = (
     "harbour council budget ferry strike court ruling flood river bridge school teachers "

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from crawler.extract.processing import Options, parse_text_file, process_page
 from crawler.items import Article, Failure, Page
-from crawler.processing import Options, parse_text_file, process_page
 from tests.conftest import SEEDS
 
 SEED_000 = SEEDS / "000_105da86cbff68d84.txt"
@@ -96,7 +96,7 @@ def test_min_words_is_an_option():
 
 
 def test_article_url_prefers_a_same_site_canonical_link():
-    from crawler.processing import article_url
+    from crawler.extract.processing import article_url
 
     assert (
         article_url("https://www.news.test/amp/story-1", "https://www.news.test/story-1")

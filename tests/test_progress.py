@@ -1,4 +1,4 @@
-from crawler.progress import Snapshot, summary_line
+from crawler.extensions.progressline import Snapshot, summary_line
 
 
 def test_summary_line_counts_and_rate():

@@ -15,11 +15,11 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from crawler import stories
-from crawler.dedup import content_hash
+from crawler.dedup.exact import content_hash
 from crawler.items import Article
-from crawler.storage import Corpus, open_database, write_transaction
-from crawler.storyindex import StoryIndex
+from crawler.storage.corpus import Corpus, open_database, write_transaction
+from crawler.storage.storyindex import StoryIndex
+from crawler.stories import grouping as stories
 from tests.conftest import crawl, crawl_stats
 
 GENERIC = [
@@ -428,7 +428,7 @@ def _boilerplate_corpus(path, n_topics: int):
 def test_a_new_corpus_regroups_its_first_articles_once_it_is_large_enough(tmp_path, monkeypatch):
     """The write that takes a new corpus past COLD_START_DOCS articles regroups
     them with the idf of all of them: the boilerplate no longer holds them together."""
-    from crawler import storage
+    from crawler.storage import corpus as storage
 
     n_topics = storage.COLD_START_DOCS // 3 + 1
     events, labels, regrouped = _boilerplate_corpus(tmp_path / "a.db", n_topics)

@@ -102,8 +102,8 @@ def test_raw_pages_are_kept_compressed_unless_turned_off(tmp_path):
 
 
 def test_reclean_reads_the_corpus_in_chunks(tmp_path):
-    from crawler.processing import Options
-    from crawler.reclean import reclean
+    from crawler.extract.processing import Options
+    from crawler.storage.reclean import reclean
 
     db = tmp_path / "corpus.db"
     assert crawl("files", db, path=str(FIXTURES)).returncode == 0
@@ -195,7 +195,7 @@ def test_reclean_dry_run_changes_nothing_and_a_real_one_keeps_the_indexes_in_ste
     the near-duplicate fingerprints and story terms that come from them."""
     import sqlite3
 
-    from crawler import neardup
+    from crawler.dedup import near as neardup
 
     db = tmp_path / "corpus.db"
     result = crawl("files", db, path=str(SITE), settings={"CLEAN_SITE_PROFILES": False})
@@ -235,10 +235,10 @@ def test_pages_cleaned_before_a_lesson_lose_its_lines_when_they_are_written(tmp_
     without them: the writer takes the lines out as they arrive, and their
     features (near-duplicate sketch, story terms) follow the clean text."""
     from crawler import features
-    from crawler.dedup import content_hash
+    from crawler.dedup.exact import content_hash
+    from crawler.extract.processing import LESSONS_ATTR
     from crawler.items import Article
-    from crawler.processing import LESSONS_ATTR
-    from crawler.storage import LEARN_AT, Corpus
+    from crawler.storage.corpus import LEARN_AT, Corpus
 
     def article(i: int, lessons: int | None = None) -> Article:
         text = "\n".join(

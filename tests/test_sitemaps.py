@@ -1,4 +1,4 @@
-"""crawler.sitemaps: indexes, URL sets, Google News tags, gzip, robots.txt."""
+"""crawler.listings.sitemaps: indexes, URL sets, Google News tags, gzip, robots.txt."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 
-from crawler.sitemaps import SitemapError, is_robots_url, parse_sitemap, robots_sitemaps
+from crawler.listings.sitemaps import SitemapError, is_robots_url, parse_sitemap, robots_sitemaps
 from tests.webserver import SITE
 
 BASE = "http://news.example"

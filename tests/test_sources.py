@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.sources import SourcesError, load_sources, parse_sources
+from crawler.listings.sources import SourcesError, load_sources, parse_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,9 +4,9 @@ import sqlite3
 
 import pytest
 
-from crawler.dedup import content_hash
+from crawler.dedup.exact import content_hash
 from crawler.items import Article, Failure
-from crawler.storage import Corpus, CorpusError, migrations, open_database
+from crawler.storage.corpus import Corpus, CorpusError, migrations, open_database
 
 
 def article(url: str, text: str, **kw) -> Article:
@@ -165,7 +165,7 @@ def test_one_failure_row_per_url_and_it_leaves_when_the_url_succeeds(tmp_path):
 
 
 def test_host_range_takes_in_ports_but_not_longer_hosts(tmp_path):
-    from crawler.storage import HOST_RANGE, host_range, open_database
+    from crawler.storage.corpus import HOST_RANGE, host_range, open_database
 
     db = open_database(tmp_path / "h.db")
     urls = [

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler import stories
+from crawler.stories import grouping as stories
 
 QUAKE_1 = (
     "A magnitude 6.1 earthquake struck Qeshm island in southern Iran on Sunday, "
@@ -95,7 +95,7 @@ def test_a_year_only_date_does_not_cut_an_article_off_its_story():
 
 
 def test_story_index_does_not_trust_a_guessed_date():
-    from crawler.storyindex import _day
+    from crawler.storage.storyindex import _day
 
     assert _day({"published": "2012-08-11"}) == stories.day_of("2012-08-11")
     assert _day({"published": "2012-08-11", "published_guessed": True}) is None

@@ -7,11 +7,13 @@ import pickle
 import random
 import sqlite3
 
-from crawler import features, neardup, stories
-from crawler.dedup import content_hash
+from crawler import features
+from crawler.dedup import near as neardup
+from crawler.dedup.exact import content_hash
+from crawler.extract.processing import clean_page
 from crawler.items import Article, Page
-from crawler.processing import clean_page
-from crawler.storage import Corpus, open_database
+from crawler.storage.corpus import Corpus, open_database
+from crawler.stories import grouping as stories
 
 WIRE = (
     "The regional water authority said on Tuesday that reservoir levels in the northern "

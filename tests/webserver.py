@@ -49,10 +49,10 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: _Server
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: object) -> None:
         pass  # the server keeps its own request log
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         self.server.record(Logged("GET", self.path, self.headers.get("User-Agent", "")))
         path = urlsplit(self.path).path
         route = ROUTES.get(path)

@@ -7,7 +7,7 @@ problem (a source whose last crawl did not finish normally, failed too often,
 or brought nothing new for several runs) and 0 when all is well.
 
 ``drain`` is the single SQLite writer of a distributed crawl
-(:mod:`crawler.distributed`): it moves the items that workers push to Redis
+(:mod:`crawler.scaleout.distributed`): it moves the items that workers push to Redis
 into the corpus, batch by batch, until stopped (SIGTERM/Ctrl-C: after the
 current batch) or, with ``--idle``, until nothing has arrived for that long and
 no crawl it saw start is still running.
@@ -23,8 +23,8 @@ import sys
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler.health import Thresholds, check
-from crawler.storage import Corpus, CorpusError, open_database
+from crawler.storage.corpus import Corpus, CorpusError, open_database
+from crawler.storage.health import Thresholds, check
 
 
 class Command(ScrapyCommand):
@@ -143,7 +143,7 @@ class Command(ScrapyCommand):
 
     def drain(self, path: str, opts: argparse.Namespace) -> int:
         """Exit codes: 0 done, 2 cannot start (bad options, no Redis, corpus, lock)."""
-        from crawler.distributed import DEFAULT_KEY, DistributedError, Keys, connect, drain
+        from crawler.scaleout.distributed import DEFAULT_KEY, DistributedError, Keys, connect, drain
 
         assert self.settings is not None
         url = opts.redis or self.settings.get("CORPUS_REDIS_URL")
@@ -172,7 +172,7 @@ class Command(ScrapyCommand):
         except (DistributedError, CorpusError) as exc:
             sys.stderr.write(f"scrapy corpus drain: error: {exc}\n")
             return 2
-        except Exception as exc:  # redis.ConnectionError: the extra may be missing
+        except Exception as exc:  # noqa: BLE001 - redis.ConnectionError; the extra may be missing
             sys.stderr.write(f"scrapy corpus drain: error: cannot reach Redis at {url}: {exc}\n")
             return 2
         try:

@@ -14,9 +14,9 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.spiderloader import get_spider_loader
 
-from crawler.site_rules import RulesError, load_rules
+from crawler.extract.site_rules import RulesError, load_rules
 from crawler.spiders import ArgumentError
-from crawler.storage import CorpusError, check_writable, open_database
+from crawler.storage.corpus import CorpusError, check_writable, open_database
 
 
 class Command(ScrapyCrawl):

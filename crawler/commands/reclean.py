@@ -7,11 +7,11 @@ import sys
 
 from scrapy.commands import ScrapyCommand
 
+from crawler.extract.processing import Options
+from crawler.extract.site_rules import RulesError, load_rules
 from crawler.pipelines import default_workers
-from crawler.processing import Options
-from crawler.reclean import reclean
-from crawler.site_rules import RulesError, load_rules
-from crawler.storage import CorpusError
+from crawler.storage.corpus import CorpusError
+from crawler.storage.reclean import reclean
 
 
 class Command(ScrapyCommand):

@@ -9,8 +9,8 @@ import time
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler.storage import CorpusError, open_database, write_transaction
-from crawler.storyindex import StoryIndex
+from crawler.storage.corpus import CorpusError, open_database, write_transaction
+from crawler.storage.storyindex import StoryIndex
 
 
 class Command(ScrapyCommand):

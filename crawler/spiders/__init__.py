@@ -18,11 +18,11 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure as TwistedFailure
 
-from crawler.entries import Entry, parse_since, priority
-from crawler.incremental import last_success
 from crawler.items import Failure, Page
+from crawler.listings.entries import Entry, parse_since, priority
 from crawler.netsafety import is_followable
 from crawler.resolver import refusal_for
+from crawler.storage.incremental import last_success
 from crawler.urls import canonical_url
 
 ROBOTS_FORBIDDEN = "Forbidden by robots.txt"

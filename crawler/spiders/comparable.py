@@ -1,7 +1,7 @@
 """``scrapy crawl comparable -a seed=FILE|URL|ID [-a search=TEMPLATE[,...]] [-a days=3]``.
 
 Finds other outlets' coverage of a seed article's story: builds a query from
-the seed's most telling names and terms (:mod:`crawler.query`, idf from the
+the seed's most telling names and terms (:mod:`crawler.listings.search`, idf from the
 corpus), asks news-search endpoints for articles in a window of ``days``
 around the seed's date, and fetches every hit through the normal pipeline.
 Whether a hit joins the seed's story is decided by the story grouping, not
@@ -12,7 +12,7 @@ Search endpoints are URL templates holding ``{query}`` (and optionally
 ``YYYY-MM-DD``); the answers may be GDELT DOC 2.0 ``ArtList`` JSON or any
 RSS/Atom feed. Defaults: the GDELT DOC API and Google News RSS search. Each
 search host is its own download slot with the delay it asks for
-(:data:`crawler.query.SEARCH_DELAYS`: GDELT one request per 5 s).
+(:data:`crawler.listings.search.SEARCH_DELAYS`: GDELT one request per 5 s).
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from crawler import query
+from crawler.extract.processing import process_page
 from crawler.items import Article, Failure, Page
+from crawler.listings import search as query
 from crawler.netsafety import is_followable
-from crawler.processing import process_page
 from crawler.spiders import ArgumentError, WebSpider, split_urls
 from crawler.spiders.files import supported
-from crawler.stories import TermStats
+from crawler.stories.grouping import TermStats
 from crawler.urls import host_of
 
 

@@ -14,10 +14,10 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from crawler.decoding import MAX_DECOMPRESSED
-from crawler.entries import LISTING_PRIORITY, select
-from crawler.feeds import FeedError, parse_feed
+from crawler.extract.decoding import MAX_DECOMPRESSED
 from crawler.items import Failure
+from crawler.listings.entries import LISTING_PRIORITY, select
+from crawler.listings.feeds import FeedError, parse_feed
 from crawler.netsafety import is_followable
 from crawler.spiders import WebSpider, since_argument, unknown_arguments, web_urls
 

@@ -1,7 +1,7 @@
 """``scrapy crawl site -a start=URL[,URL...] [-a depth=2]``: a site's articles.
 
 Follows links on the same host as a start URL, up to ``depth`` links away
-from it, and stores only the pages :func:`crawler.pagetype.analyse` takes for
+from it, and stores only the pages :func:`crawler.extract.pagetype.analyse` takes for
 articles. Section, tag and index pages are only followed: they are counted
 (``site/skipped_non_article``), never stored and never failures. Links to
 other hosts, to media files and with other schemes than http(s) are not
@@ -18,8 +18,8 @@ from courlan import normalize_url
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure as TwistedFailure
 
+from crawler.extract.pagetype import analyse, same_site
 from crawler.items import Failure
-from crawler.pagetype import analyse, same_site
 from crawler.spiders import ArgumentError, WebSpider, is_robots_refusal, unknown_arguments, web_urls
 
 DEFAULT_DEPTH = 2

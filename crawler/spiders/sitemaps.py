@@ -16,11 +16,11 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from crawler.decoding import MAX_DECOMPRESSED
-from crawler.entries import LISTING_PRIORITY, is_older, select
+from crawler.extract.decoding import MAX_DECOMPRESSED
 from crawler.items import Failure
+from crawler.listings.entries import LISTING_PRIORITY, is_older, select
+from crawler.listings.sitemaps import SitemapError, is_robots_url, parse_sitemap, robots_sitemaps
 from crawler.netsafety import is_followable
-from crawler.sitemaps import SitemapError, is_robots_url, parse_sitemap, robots_sitemaps
 from crawler.spiders import WebSpider, since_argument, unknown_arguments, web_urls
 
 #: sitemap indexes nested deeper than this are not followed.

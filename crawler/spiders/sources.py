@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import scrapy
 
-from crawler.entries import LISTING_PRIORITY, parse_since
-from crawler.incremental import last_source_success
-from crawler.sitemaps import is_robots_url
-from crawler.sources import Source, SourcesError, load_sources
+from crawler.listings.entries import LISTING_PRIORITY, parse_since
+from crawler.listings.sitemaps import is_robots_url
+from crawler.listings.sources import Source, SourcesError, load_sources
 from crawler.spiders import ArgumentError, WebSpider, unknown_arguments
 from crawler.spiders.feeds import FeedsSpider
 from crawler.spiders.site import SiteSpider
 from crawler.spiders.sitemaps import SitemapsSpider
+from crawler.storage.incremental import last_source_success
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -7,7 +7,7 @@ a candidate.
 Method (deterministic, no seeds: every hash derives from blake2b of the words):
 
 * A text is reduced to its word 5-shingles (lowercased, NFKC, punctuation
-  dropped: the same tokens as :func:`crawler.dedup.tokens`). Each word is
+  dropped: the same tokens as :func:`crawler.dedup.exact.tokens`). Each word is
   hashed once (blake2b, cached), and a shingle's hash is a polynomial of its
   five word hashes modulo 2**63, computed as a rolling hash: one
   multiplication and one addition per word instead of a blake2b call per
@@ -31,7 +31,7 @@ import functools
 import hashlib
 from dataclasses import dataclass
 
-from crawler.dedup import tokens
+from crawler.dedup.exact import tokens
 
 SHINGLE = 5
 WINDOW = 12

@@ -2,8 +2,8 @@
 
 * :class:`ExtractPipeline` turns a :class:`~crawler.items.Page` into an
   :class:`~crawler.items.Article` or a :class:`~crawler.items.Failure`
-  (:func:`crawler.processing.process_page`).
-* :class:`CorpusPipeline` hands both to :class:`crawler.storage.Corpus`,
+  (:func:`crawler.extract.processing.process_page`).
+* :class:`CorpusPipeline` hands both to :class:`crawler.storage.corpus.Corpus`,
   counts what happened in the crawl's stats, and records the crawl itself
   (one ``crawls`` row with arguments, times, finish reason and stats).
 """
@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from crawler.items import Article, Failure, Page
-from crawler.processing import (
+from crawler.extract.processing import (
     CleaningError,
     Options,
     clean_batch_in_worker,
@@ -31,8 +30,9 @@ from crawler.processing import (
     cleaned_with,
     init_worker,
 )
-from crawler.site_rules import RulesError, load_rules
-from crawler.storage import Corpus, CorpusError, Outcome, load_site_profiles
+from crawler.extract.site_rules import RulesError, load_rules
+from crawler.items import Article, Failure, Page
+from crawler.storage.corpus import Corpus, CorpusError, Outcome, load_site_profiles
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -60,7 +60,7 @@ class ExtractPipeline:
     """Cleaning is the expensive step, so it runs in worker processes.
 
     ``CLEAN_WORKERS`` processes (default: one per core; ``0`` cleans in the
-    crawl's own process) run :func:`~crawler.processing.clean_page` (cleaning,
+    crawl's own process) run :func:`~crawler.extract.processing.clean_page` (cleaning,
     then the article's dedup and story features); the
     reactor only waits for results. Back-pressure comes from Scrapy's scraper
     slot: while results are pending, no more responses are handed over, so
@@ -80,7 +80,7 @@ class ExtractPipeline:
         self.workers = workers
         self.pool: ProcessPoolExecutor | None = None
         #: the corpus the workers catch up on learnt site profiles from, and
-        #: how many lessons there have been (see crawler.processing)
+        #: how many lessons there have been (see crawler.extract.processing)
         self.profiles_db: str | None = None
         self.lessons = 0
         # pages waiting for a batch, and those of batches a dead pool lost
@@ -133,7 +133,7 @@ class ExtractPipeline:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["crawler.processing"])
+        ctx.set_forkserver_preload(["crawler.extract.processing"])
         return ProcessPoolExecutor(
             self.workers,
             mp_context=ctx,
@@ -159,7 +159,7 @@ class ExtractPipeline:
     async def _process(self, page: Page) -> Article | Failure:
         try:
             return await self._run(page)
-        except Exception as exc:  # noqa: BLE001 - a bad page must never vanish or stop a crawl
+        except Exception as exc:
             logger.exception("Cleaning failed on %s", page.url)
             self.crawler.stats.inc_value("corpus/clean_errors")
             return Failure(

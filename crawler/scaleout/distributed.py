@@ -23,7 +23,7 @@ while the setting is empty). Then every worker:
 
 One ``scrapy corpus drain`` process (:func:`drain`) is the single writer: it
 reads the list in batches, writes each batch's items with
-:class:`crawler.storage.Corpus` in one SQLite transaction, and only then
+:class:`crawler.storage.corpus.Corpus` in one SQLite transaction, and only then
 removes the batch from Redis (read, commit, trim; producers only append at the
 tail and a lock admits one drain per key). A drain killed before its commit
 loses nothing (the batch is still in Redis); one killed between commit and
@@ -50,7 +50,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from crawler.items import Article, Failure
-from crawler.storage import Corpus, Outcome, write_transaction
+from crawler.storage.corpus import Corpus, Outcome, write_transaction
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -692,8 +692,8 @@ class DistributedAddon:
         check_url(url)  # a typo must not silently crawl into a local corpus
         key = check_key(settings.get("CORPUS_REDIS_KEY") or DEFAULT_KEY)
         for name, value in {
-            "SCHEDULER": "crawler.distributed.RedisScheduler",
-            "DUPEFILTER_CLASS": "crawler.distributed.RedisDupeFilter",
+            "SCHEDULER": "crawler.scaleout.distributed.RedisScheduler",
+            "DUPEFILTER_CLASS": "crawler.scaleout.distributed.RedisDupeFilter",
             "SCHEDULER_PERSIST": True,
             "REDIS_URL": url,
             "SCHEDULER_QUEUE_KEY": f"{key}:%(spider)s:requests",
@@ -705,9 +705,9 @@ class DistributedAddon:
         if order is not None:
             prio = pipelines.getpriority("crawler.pipelines.CorpusPipeline")
             pipelines.set("crawler.pipelines.CorpusPipeline", None, prio)
-            pipelines.set("crawler.distributed.RedisItemPipeline", order, prio)
-        settings["SPIDER_MIDDLEWARES"]["crawler.distributed.ClaimStartMiddleware"] = 30
-        settings["EXTENSIONS"]["crawler.distributed.SharedQueueIdle"] = 500
+            pipelines.set("crawler.scaleout.distributed.RedisItemPipeline", order, prio)
+        settings["SPIDER_MIDDLEWARES"]["crawler.scaleout.distributed.ClaimStartMiddleware"] = 30
+        settings["EXTENSIONS"]["crawler.scaleout.distributed.SharedQueueIdle"] = 500
 
 
 def _spider_name(crawler: Crawler) -> str:
@@ -785,7 +785,7 @@ class RedisScheduler:
         server = connect(config.url)
         try:
             server.ping()
-        except Exception as exc:  # redis.ConnectionError and friends
+        except Exception as exc:  # noqa: BLE001 - redis.ConnectionError and friends
             raise DistributedError(f"cannot reach Redis at {config.url}: {exc}") from None
         dupefilter = build_from_crawler(
             load_object(crawler.settings.get("DUPEFILTER_CLASS")), crawler
@@ -942,7 +942,7 @@ class RedisItemPipeline:
         try:
             assert self.outbox is not None
             self.outbox.heartbeat()
-        except Exception as exc:  # a Redis hiccup must not stop the heartbeat loop
+        except Exception as exc:  # noqa: BLE001 - a Redis hiccup must not stop the heartbeat
             logger.warning("Worker heartbeat failed: %s", exc)
 
     def process_item(self, item: Any) -> Any:

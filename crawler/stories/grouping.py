@@ -1,6 +1,6 @@
 """Story grouping: which stored articles cover the same event.
 
-Pure: no Scrapy, no SQLite. :class:`crawler.storage.Corpus` feeds it the
+Pure: no Scrapy, no SQLite. :class:`crawler.storage.corpus.Corpus` feeds it the
 candidates it fetched from its index and stores what it decides.
 
 Method (in arrival order):

@@ -113,17 +113,17 @@ def decode(
             candidates.append(meta)
     candidates.append("utf-8")
 
-    for name in candidates:
-        enc = resolve_encoding(name)
-        if not enc:
+    for candidate in candidates:
+        resolved = resolve_encoding(candidate)
+        if not resolved:
             continue
         try:
-            text = body.decode(enc)
+            text = body.decode(resolved)
         except (UnicodeDecodeError, LookupError):
             continue
         if ratio > 0.05:
             break
-        return _checked(Decoded(text, enc))
+        return _checked(Decoded(text, resolved))
 
     if ratio > 0.05:
         raise NotText(

@@ -15,13 +15,13 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from crawler import features
-from crawler.cleaning import clean_text, derive_title, looks_like_headline, normalize_text
-from crawler.decoding import NotText, decode
-from crawler.dedup import content_hash
-from crawler.extraction import Extracted, extract_html
+from crawler.dedup.exact import content_hash
+from crawler.extract.cleaning import clean_text, derive_title, looks_like_headline, normalize_text
+from crawler.extract.decoding import NotText, decode
+from crawler.extract.language import detect_language
+from crawler.extract.maintext import Extracted, extract_html
+from crawler.extract.siteprofile import site_profiles_since
 from crawler.items import Article, Failure, Page
-from crawler.language import detect_language
-from crawler.siteprofile import site_profiles_since
 from crawler.urls import canonical_url, host_of, is_web_url
 
 DEFAULT_MIN_WORDS = 25
@@ -35,9 +35,9 @@ _HTML_SNIFF = re.compile(rb"^\s*(?:<!doctype\s+html|<html|<head|<body|<meta|<div
 @dataclass
 class Options:
     min_words: int = DEFAULT_MIN_WORDS
-    #: per-host selectors, see :mod:`crawler.site_rules`.
+    #: per-host selectors, see :mod:`crawler.extract.site_rules`.
     site_rules: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: per-host chrome lines learnt from the corpus (:mod:`crawler.siteprofile`).
+    #: per-host chrome lines learnt from the corpus (:mod:`crawler.extract.siteprofile`).
     site_lines: dict[str, frozenset[str]] = field(default_factory=dict)
     #: keep the fetched page, compressed, with the article (for ``scrapy reclean``).
     keep_raw: bool = False
@@ -182,7 +182,7 @@ def clean_page(page: Page, options: Options | None = None) -> Article | Failure:
 # Site profiles learnt during the crawl reach the workers through the corpus:
 # each page comes with the number of lessons so far, and a worker that has
 # seen fewer reads the profiles updated since its last look
-# (:func:`crawler.siteprofile.site_profiles_since`, read-only).
+# (:func:`crawler.extract.siteprofile.site_profiles_since`, read-only).
 _worker_options: Options | None = None
 _worker_profiles: tuple[str | None, int, str] = (None, 0, "")  # database, lessons, updated_at
 

@@ -1,4 +1,4 @@
-"""The progress line of a crawl, from Scrapy's stats. Pure: no Scrapy."""
+"""The progress line of a crawl, from Scrapy's stats. Pure: no Scrapy (:mod:`crawler.extensions.progress` logs it)."""
 
 from __future__ import annotations
 

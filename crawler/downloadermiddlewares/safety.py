@@ -1,16 +1,10 @@
-"""Downloader middlewares: politeness and safety, a thin shell over
-:mod:`crawler.netsafety`.
+"""Safety: :class:`WebSafetyMiddleware` and :class:`RedirectGuardMiddleware`, a thin shell
+over :mod:`crawler.netsafety`.
 
-* :class:`ContactUserAgentMiddleware` sends ``USER_AGENT`` with
-  ``CORPUS_CONTACT_URL`` appended (replaces Scrapy's UserAgentMiddleware).
 * :class:`WebSafetyMiddleware` refuses non-http(s) targets of web spiders and
   of redirects, and targets on private, loopback or link-local addresses unless
   ``ALLOW_PRIVATE_NETWORKS`` is on. Host names are resolved in a thread, never
   blocking the reactor; answers are cached for the crawl.
-* :class:`RobotsTxtMiddleware` is Scrapy's, fixed so that every request
-  waiting for a host's robots.txt gets its rules (in Scrapy 2.19 only the
-  first waiter does; the others are let through as if there were no
-  robots.txt, and disallowed pages are fetched).
 * :class:`RedirectGuardMiddleware` turns a redirect to a non-web address or
   back to an address already visited (a loop) into a failure with a reason,
   where Scrapy would drop it silently (the scheduler's duplicate filter) or
@@ -27,12 +21,8 @@ import socket
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxt
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.asyncio import run_in_thread
-from scrapy.utils.defer import maybe_deferred_to_future
-from scrapy.utils.httpobj import urlparse_cached
-from twisted.internet.defer import Deferred
 from w3lib.url import safe_url_string
 
 from crawler.netsafety import WEB_SCHEMES, address_refusal, parse_ip, scheme_of
@@ -53,31 +43,6 @@ def _defragged(url: str) -> str:
 
 class Refused(IgnoreRequest):
     """A request this crawler will not make; ``str(exc)`` is the reason."""
-
-
-def user_agent(base: str, contact: str) -> str:
-    """``base`` with the contact URL appended (inside its comment when it has one)."""
-    contact = contact.strip()
-    if not contact or contact in base:
-        return base
-    if base.endswith(")"):
-        return f"{base[:-1]}; +{contact})"
-    return f"{base} (+{contact})"
-
-
-class ContactUserAgentMiddleware:
-    def __init__(self, agent: str) -> None:
-        self.agent = agent
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ContactUserAgentMiddleware:
-        settings = crawler.settings
-        base = settings.get("USER_AGENT") or ""
-        return cls(user_agent(base, settings.get("CORPUS_CONTACT_URL") or ""))
-
-    def process_request(self, request: Request) -> None:
-        if self.agent:
-            request.headers.setdefault(b"User-Agent", self.agent)
 
 
 class WebSafetyMiddleware:
@@ -101,9 +66,9 @@ class WebSafetyMiddleware:
                     f"refused: {scheme or 'this'}: URLs are never fetched from the web "
                     "(only http and https)",
                 )
-            return None
+            return
         if self.allow_private:
-            return None
+            return
         parts = urlsplit(request.url)
         host = parts.hostname or ""
         port = parts.port or (443 if scheme == "https" else 80)
@@ -113,7 +78,7 @@ class WebSafetyMiddleware:
         reason = self._refusals[key]
         if reason:
             self._refuse(request, "private", reason)
-        return None
+        return
 
     async def _check(self, host: str, port: int) -> str | None:
         if parse_ip(host) is not None:
@@ -172,28 +137,3 @@ class RedirectGuardMiddleware:
                 f"{target}, after {len(seen)} request(s)"
             )
         return response
-
-
-class RobotsTxtMiddleware(ScrapyRobotsTxt):
-    """Scrapy's RobotsTxtMiddleware, with concurrent waiters all getting the rules.
-
-    Scrapy awaits the shared per-host ``Deferred`` through
-    ``Deferred.asFuture``, whose callback returns ``None``: the second and
-    later requests that wait for the same robots.txt receive ``None`` ("no
-    robots.txt") and are allowed, whatever robots.txt says. Here each waiter
-    gets a ``Deferred`` of its own, relayed without consuming the result.
-    """
-
-    async def robot_parser(self, request: Request) -> Any:
-        netloc = urlparse_cached(request).netloc
-        pending = self._parsers.get(netloc)
-        if not isinstance(pending, Deferred):
-            return await super().robot_parser(request)
-        waiter: Deferred[Any] = Deferred()
-
-        def relay(result: Any) -> Any:
-            waiter.callback(result)
-            return result
-
-        pending.addCallback(relay)
-        return await maybe_deferred_to_future(waiter)

@@ -3,7 +3,7 @@
 Pure: no Scrapy. When the cleaner improves (or a site's rules or learnt
 profile change), ``scrapy reclean`` calls :func:`reclean`: every article that
 has its raw page (table ``pages``) goes through
-:func:`crawler.processing.process_page` again, and texts that changed are
+:func:`crawler.extract.processing.process_page` again, and texts that changed are
 updated in place (the full-text index follows through its triggers).
 """
 
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from crawler.extract.processing import Options, process_page
 from crawler.items import Article, Page
-from crawler.processing import Options, process_page
-from crawler.storage import (
+from crawler.storage.corpus import (
     HOST_RANGE,
     Corpus,
     host_range,

@@ -1,4 +1,4 @@
-"""Crawl extensions: a one-line progress summary a person can follow."""
+"""The progress extension: a one-line crawl summary a person can follow (``CORPUS_PROGRESS_INTERVAL``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
-from crawler.progress import Snapshot, summary_line
+from crawler.extensions.progressline import Snapshot, summary_line
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

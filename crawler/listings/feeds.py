@@ -2,7 +2,7 @@
 
 Pure: no Scrapy. :func:`parse_feed` detects the format from the bytes (never
 from the file name or the content type), parses XML with
-:func:`crawler.safexml.parse_xml` and returns the entries with the metadata
+:func:`crawler.listings.safexml.parse_xml` and returns the entries with the metadata
 the feed gives: title, date, author, language and the feed's own title as the
 site name. Relative links are resolved against the feed's URL.
 """
@@ -15,9 +15,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
-from crawler.decoding import MAX_DECOMPRESSED, NotText, gunzip
-from crawler.entries import Entry, iso_date, normalize_language, parse_date
-from crawler.safexml import XMLError, child, child_text, children, local, parse_xml, text_of
+from crawler.extract.decoding import MAX_DECOMPRESSED, NotText, gunzip
+from crawler.listings.entries import Entry, iso_date, normalize_language, parse_date
+from crawler.listings.safexml import (
+    XMLError,
+    child,
+    child_text,
+    children,
+    local,
+    parse_xml,
+    text_of,
+)
 
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _HTML = re.compile(rb"^\s*(?:<!doctype\s+html|<html\b|<head\b|<body\b)", re.IGNORECASE)
@@ -164,8 +172,7 @@ def _atom_link(el: Any) -> str | None:
 
 
 def _atom_author(el: Any) -> str | None:
-    names = [child_text(a, "name") for a in children(el, "author")]
-    names = [n for n in names if n]
+    names = [n for a in children(el, "author") if (n := child_text(a, "name"))]
     return ", ".join(names) or None
 
 

@@ -7,7 +7,7 @@ because it is more exact than trafilatura's guesses (full timestamps, the
 publisher's own site name).
 
 Before trafilatura sees the tree, three generic steps run on it: optional
-per-site rules (:mod:`crawler.site_rules`), pruning of elements whose class/id
+per-site rules (:mod:`crawler.extract.site_rules`), pruning of elements whose class/id
 vocabulary says chrome (share, related, newsletter, promo, ad, cookie,
 comment, hover card, disclaimer, author bio, "also read" boxes...), and joining of an article body that the page split
 into same-class blocks around ad slots. After it, paragraphs that precision
@@ -29,7 +29,7 @@ from lxml import etree
 from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
 
-from crawler.site_rules import Rules, apply_site_rules
+from crawler.extract.site_rules import Rules, apply_site_rules
 
 logger = logging.getLogger(__name__)
 
@@ -637,7 +637,7 @@ def extract_html(
     trafilatura (precision mode, comments off) extracts the text from it.
     trafilatura's slower metadata heuristics run only when the markup lacks
     a title or a date. ``site_rules`` ({host: {"prune": [...], "body": ...}},
-    see :mod:`crawler.site_rules`) are applied to the tree before anything else
+    see :mod:`crawler.extract.site_rules`) are applied to the tree before anything else
     touches the text.
     """
     tree = parse_html(html)
@@ -666,7 +666,7 @@ def extract_html(
     if tree is not None and not (meta.title and meta.published):
         try:
             found = extract_metadata(tree, default_url=url)
-        except Exception:  # noqa: BLE001 - metadata is best effort
+        except Exception:
             logger.debug("trafilatura metadata failed for %s", url, exc_info=True)
             found = None
         if found is not None:

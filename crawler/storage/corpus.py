@@ -27,17 +27,17 @@ from typing import Any
 from sqlite_utils import Database, Migrations
 
 from crawler import features
-from crawler.dedup import content_hash
-from crawler.features import Features
-from crawler.items import Article, Failure
-from crawler.processing import LESSONS_ATTR
-from crawler.siteprofile import (
+from crawler.dedup.exact import content_hash
+from crawler.extract.processing import LESSONS_ATTR
+from crawler.extract.siteprofile import (
     learn_profile,
     site_profiles_since,
     stored_lines,
     without_lines,
 )
-from crawler.storyindex import (
+from crawler.features import Features
+from crawler.items import Article, Failure
+from crawler.storage.storyindex import (
     NearMatch,
     StoryIndex,
     create_staged_tables,
@@ -216,8 +216,8 @@ def m005_validators_and_versions(db: Database) -> None:
 @migrations()
 def m006_rolling_shingle_hashes(db: Database) -> None:
     """Near-duplicate fingerprints in the faster rolling shingle hash
-    (:func:`crawler.neardup.shingles`): recomputed for every stored article."""
-    from crawler import neardup
+    (:func:`crawler.dedup.near.shingles`): recomputed for every stored article."""
+    from crawler.dedup import near as neardup
 
     db.execute("DELETE FROM neardup_fingerprints")
     last = 0
@@ -245,7 +245,7 @@ def m006_rolling_shingle_hashes(db: Database) -> None:
 def m007_staged_postings(db: Database) -> None:
     """Staged parts of the posting tables (``neardup_fingerprints_new``,
     ``story_terms_new``): new postings are folded into the large tables in key
-    order (:meth:`crawler.storyindex.StoryIndex.fold`)."""
+    order (:meth:`crawler.storage.storyindex.StoryIndex.fold`)."""
     create_staged_tables(db)
 
 
@@ -431,7 +431,7 @@ class Corpus:
         self.cold_start_regrouped = 0
         #: the lines a dry run of learn_site_profiles would keep, per host
         self.previewed: dict[str, frozenset[str]] = {}
-        # near-duplicates and stories (crawler.storyindex)
+        # near-duplicates and stories (crawler.storage.storyindex)
         self.index = StoryIndex(self.db)
         # pending url -> its dedup and story features (crawler.features)
         self._features: dict[str, Features] = {}
@@ -873,7 +873,7 @@ class Corpus:
         return out
 
     def _strip_lines(self, rows: list[tuple[int, str]], keys: frozenset[str]) -> int:
-        """Remove the lines with one of ``keys`` (:func:`~crawler.cleaning.line_key`)
+        """Remove the lines with one of ``keys`` (:func:`~crawler.extract.cleaning.line_key`)
         from the stored articles ``rows`` (id, text); returns how many changed.
 
         A changed article leaves the dedup and story indexes, then, in the
@@ -978,7 +978,7 @@ class Corpus:
             self.learn_site_profiles(hosts)
         except (CorpusError, sqlite3.Error):
             raise  # the corpus cannot be written: that stops the crawl as any write does
-        except Exception:  # noqa: BLE001 - best effort: the crawl goes on without the lesson
+        except Exception:
             self.index.rolled_back()
             logger.exception(
                 "Could not learn the site profiles of %s; the crawl goes on",

@@ -1,6 +1,6 @@
 """The SQLite side of near-duplicate detection and story grouping.
 
-No Scrapy. :class:`crawler.storage.Corpus` owns one :class:`StoryIndex` and
+No Scrapy. :class:`crawler.storage.corpus.Corpus` owns one :class:`StoryIndex` and
 calls it: :meth:`StoryIndex.find_near` when an article arrives (against the
 stored corpus and the articles still waiting to be written),
 :meth:`StoryIndex.add` for every article it writes (inside its write
@@ -9,7 +9,7 @@ story and its neighbour re-partitioned, moving stored articles between
 stories), :meth:`StoryIndex.demote` when an earlier
 published copy replaces a stored article, and :meth:`StoryIndex.finish` at the
 end of each transaction. The decisions are made by the pure modules
-:mod:`crawler.neardup` and :mod:`crawler.stories`.
+:mod:`crawler.dedup.near` and :mod:`crawler.stories.grouping`.
 
 Tables (created by the migration ``m004_stories_and_near_duplicates``):
 
@@ -37,8 +37,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
-from crawler import neardup, stories
-from crawler.neardup import Sketch
+from crawler.dedup import near as neardup
+from crawler.dedup.near import Sketch
+from crawler.stories import grouping as stories
 
 if TYPE_CHECKING:
     from crawler.features import Features

@@ -1,7 +1,7 @@
 """Sitemaps: indexes, URL sets (with Google News tags), text sitemaps, robots.txt.
 
 Pure: no Scrapy. :func:`parse_sitemap` reads a sitemap's bytes (gzip allowed,
-bounded) with :func:`crawler.safexml.parse_xml` and returns either the child
+bounded) with :func:`crawler.listings.safexml.parse_xml` and returns either the child
 sitemaps of an index or the listed article URLs, each with its ``lastmod`` and,
 for Google News sitemaps, the ``<news:publication_date>``, ``<news:title>``,
 ``<news:language>`` and publication name. :func:`robots_sitemaps` lists the
@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from crawler.decoding import MAX_DECOMPRESSED, NotText, gunzip
-from crawler.entries import Entry, iso_date, normalize_language, parse_date
-from crawler.safexml import XMLError, child, child_text, children, local, parse_xml
+from crawler.extract.decoding import MAX_DECOMPRESSED, NotText, gunzip
+from crawler.listings.entries import Entry, iso_date, normalize_language, parse_date
+from crawler.listings.safexml import XMLError, child, child_text, children, local, parse_xml
 from crawler.urls import is_web_url
 
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")

@@ -5,14 +5,14 @@ of the same site is that site's chrome (a newsletter pitch, a standing
 disclaimer, a "More from X" teaser heading) even when it reads like prose and
 the line cleaner alone would keep it. :func:`learn_profile` finds those lines
 from the cleaned texts of a site's pages; :func:`apply_profile` removes them
-from a page through :func:`crawler.cleaning.clean_text` (its ``site_lines``).
+from a page through :func:`crawler.extract.cleaning.clean_text` (its ``site_lines``).
 
-Lines are compared by :func:`crawler.cleaning.line_key` (case-folded words), so
+Lines are compared by :func:`crawler.extract.cleaning.line_key` (case-folded words), so
 punctuation and spacing differences do not matter. Blocks (runs of lines that
 recur together) are covered line by line: each of their lines recurs too.
 
 Profiles are kept in the corpus (table ``site_profiles``, written by
-:class:`crawler.storage.Corpus`); :func:`site_profiles_since` reads them
+:class:`crawler.storage.corpus.Corpus`); :func:`site_profiles_since` reads them
 back with nothing but :mod:`sqlite3`, for the cleaning workers.
 """
 
@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.cleaning import Cleaned, clean_text, line_key, normalize_text
+from crawler.extract.cleaning import Cleaned, clean_text, line_key, normalize_text
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def learn_profile(
 
 def without_lines(text: str, keys: frozenset[str]) -> str | None:
     """``text`` (a clean text, a paragraph per line) without its lines whose
-    :func:`~crawler.cleaning.line_key` is one of ``keys``; None when no line
+    :func:`~crawler.extract.cleaning.line_key` is one of ``keys``; None when no line
     goes, or when nothing would be left."""
     lines = text.split("\n")
     kept = [line for line in lines if line_key(line) not in keys]

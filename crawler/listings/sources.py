@@ -56,7 +56,7 @@ class Source:
         return {h for h in (host_of(u) for u in self.feeds + self.sitemaps + self.start) if h}
 
     def site_rules(self) -> dict[str, dict[str, Any]]:
-        """Cleaning rules for :func:`crawler.site_rules.apply_site_rules`, per host."""
+        """Cleaning rules for :func:`crawler.extract.site_rules.apply_site_rules`, per host."""
         if not self.prune and not self.body:
             return {}
         rule: dict[str, Any] = {"prune": list(self.prune)}

@@ -10,7 +10,7 @@ Pure: no Scrapy. Used by the ``comparable`` spider.
   ``{start_date}``/``{end_date}`` (``YYYY-MM-DD``) for a window of ``days``
   around the seed's date.
 * :func:`parse_results` reads a GDELT DOC 2.0 ``ArtList`` JSON answer or any
-  RSS/Atom search feed into :class:`~crawler.entries.Entry` links.
+  RSS/Atom search feed into :class:`~crawler.listings.entries.Entry` links.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote_plus, urlsplit
 
-from crawler import stories
-from crawler.entries import Entry
-from crawler.feeds import FeedError, parse_feed
+from crawler.listings.entries import Entry
+from crawler.listings.feeds import FeedError, parse_feed
+from crawler.stories import grouping as stories
 
 GDELT = (
     "https://api.gdeltproject.org/api/v2/doc/doc?query={query}&mode=ArtList&format=json"
@@ -81,7 +81,7 @@ def search_query(
         n for n, c in sorted(names.items(), key=lambda kv: (-kv[1], kv[0])) if len(n) <= 40
     ][:max_names]
     in_names = {w.lower() for n in top_names for w in re.split(r"[ \-]", n)}
-    tf = {t: c for t, c in stories.terms(title, text).items() if not t.startswith(("n:", "#"))}
+    tf: dict[str, float] = {t: c for t, c in stories.terms(title, text).items() if not t.startswith(("n:", "#"))}
     stats = stats or stories.TermStats()
     weighted = stories.weigh(tf, stats)
     ranked = sorted(weighted.items(), key=lambda kv: (-kv[1], kv[0]))

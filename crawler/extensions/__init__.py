@@ -1,0 +1,4 @@
+"""Crawl extensions (the Scrapy shell): the progress line.
+
+May import Scrapy and the pure :mod:`.progressline`.
+"""
