@@ -81,7 +81,9 @@ def search_query(
         n for n, c in sorted(names.items(), key=lambda kv: (-kv[1], kv[0])) if len(n) <= 40
     ][:max_names]
     in_names = {w.lower() for n in top_names for w in re.split(r"[ \-]", n)}
-    tf: dict[str, float] = {t: c for t, c in stories.terms(title, text).items() if not t.startswith(("n:", "#"))}
+    tf: dict[str, float] = {
+        t: c for t, c in stories.terms(title, text).items() if not t.startswith(("n:", "#"))
+    }
     stats = stats or stories.TermStats()
     weighted = stories.weigh(tf, stats)
     ranked = sorted(weighted.items(), key=lambda kv: (-kv[1], kv[0]))
