@@ -73,8 +73,8 @@ DOWNLOADER_MIDDLEWARES = {
 CONCURRENT_ITEMS = 1
 
 ITEM_PIPELINES = {
-    "crawler.pipelines.ExtractPipeline": 300,
-    "crawler.pipelines.CorpusPipeline": 800,
+    "crawler.pipelines.extract.ExtractPipeline": 300,
+    "crawler.pipelines.corpus.CorpusPipeline": 800,
 }
 
 EXTENSIONS = {
@@ -96,7 +96,7 @@ REMOTE_CONTROL_ENABLED = False
 # --- scale-out (crawler.scaleout.distributed; pip install '.[distributed]') ----------
 # Always listed: the add-on does nothing until CORPUS_REDIS_URL is set.
 ADDONS = {
-    "crawler.scaleout.distributed.DistributedAddon": 0,
+    "crawler.scaleout.addon.DistributedAddon": 0,
 }
 # redis://host:6379/0 turns scale-out on: the scheduler queue and duplicate
 # filter live in this Redis, shared by every worker, and items go to a Redis

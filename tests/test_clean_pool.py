@@ -14,7 +14,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler.extract.processing import clean_page
 from crawler.items import Article, Failure, Page
-from crawler.pipelines import ExtractPipeline
+from crawler.pipelines.extract import ExtractPipeline
 
 
 def page(i: int, paragraphs: int) -> Page:
@@ -56,7 +56,7 @@ async def until(condition, timeout: float = 30.0) -> None:
 
 
 def kill_workers(pipe: ExtractPipeline) -> list[int]:
-    pids = list(pipe.pool._processes)
+    pids = pipe.pool.worker_pids()
     for pid in pids:
         os.kill(pid, signal.SIGKILL)
     return pids
@@ -80,11 +80,11 @@ async def test_a_killed_pool_loses_no_page(tmp_path):
     try:
         pages = [page(i, 600) for i in range(10)]
         tasks = [asyncio.ensure_future(pipe.process_item(p)) for p in pages]
-        await until(lambda: pipe._tasks >= 2 and len(pipe.pool._processes) == 2)
+        await until(lambda: pipe.pool.batches_out >= 2 and len(pipe.pool.worker_pids()) == 2)
         await asyncio.sleep(0.1)
         killed = kill_workers(pipe)
         results = await asyncio.gather(*tasks)
-        assert not set(killed) & set(pipe.pool._processes)
+        assert not set(killed) & set(pipe.pool.worker_pids())
     finally:
         pipe.close_spider()
     assert stats.get_value("corpus/clean_pool_restarts") == 1
@@ -101,10 +101,12 @@ async def test_the_page_alone_in_the_pool_when_it_dies_is_the_one_that_fails(tmp
     try:
         pages = [page(i, 1200) for i in range(6)]
         tasks = [asyncio.ensure_future(pipe.process_item(p)) for p in pages]
-        await until(lambda: pipe._tasks >= 2 and len(pipe.pool._processes) == 2)
+        await until(lambda: pipe.pool.batches_out >= 2 and len(pipe.pool.worker_pids()) == 2)
         kill_workers(pipe)
         # the lost pages now go one at a time: kill the worker with one of them
-        await until(lambda: pipe._tasks == 1 and pipe._suspects and pipe.pool._processes)
+        await until(
+            lambda: pipe.pool.batches_out == 1 and pipe.pool.suspects and pipe.pool.worker_pids()
+        )
         await asyncio.sleep(0.1)
         kill_workers(pipe)
         results = await asyncio.gather(*tasks)
@@ -124,7 +126,7 @@ async def test_pages_still_queued_when_the_pool_closes_become_failures(tmp_path)
     pipe, stats = pipeline(tmp_path)
     pages = [page(i, 600) for i in range(12)]
     tasks = [asyncio.ensure_future(pipe.process_item(p)) for p in pages]
-    await until(lambda: pipe._tasks >= 2 and len(pipe.pool._processes) == 2)
+    await until(lambda: pipe.pool.batches_out >= 2 and len(pipe.pool.worker_pids()) == 2)
     pipe.close_spider()
     results = await asyncio.gather(*tasks)
     assert len(results) == 12

@@ -1,4 +1,4 @@
-"""Scale-out on Redis (crawler.scaleout.distributed): codec, drain, add-on, and two real workers.
+"""Scale-out on Redis (crawler.scaleout): codec, drain, add-on, and two real workers.
 
 Needs a real ``redis-server`` (tests/redis_server.py); without one these
 tests fail and say how to install it.
@@ -24,19 +24,18 @@ from scrapy.settings import Settings
 from scrapy.utils.request import request_from_dict
 
 from crawler.items import Article, Failure
-from crawler.scaleout.distributed import (
+from crawler.scaleout.addon import DistributedAddon
+from crawler.scaleout.channel import Outbox
+from crawler.scaleout.codec import (
     CODEC,
-    DistributedAddon,
     DistributedError,
-    Drainer,
     InvalidMessage,
     Keys,
     Message,
-    Outbox,
     decode_message,
-    drain,
     encode_message,
 )
+from crawler.scaleout.drain import Drainer, drain
 from crawler.storage.corpus import Corpus
 from tests.conftest import ROOT
 
@@ -161,25 +160,25 @@ def _settings(**overrides: str) -> Settings:
 def test_addon_is_off_by_default():
     settings = _settings()
     assert settings.get("SCHEDULER") == "scrapy.core.scheduler.Scheduler"
-    assert settings.getdict("ITEM_PIPELINES")["crawler.pipelines.CorpusPipeline"] == 800
+    assert settings.getdict("ITEM_PIPELINES")["crawler.pipelines.corpus.CorpusPipeline"] == 800
 
 
 def test_one_setting_turns_scale_out_on():
     settings = _settings(CORPUS_REDIS_URL="redis://10.0.0.5:6379/2", CORPUS_REDIS_KEY="nightly")
-    assert settings.get("SCHEDULER") == "crawler.scaleout.distributed.RedisScheduler"
-    assert settings.get("DUPEFILTER_CLASS") == "crawler.scaleout.distributed.RedisDupeFilter"
+    assert settings.get("SCHEDULER") == "crawler.scaleout.scheduler.RedisScheduler"
+    assert settings.get("DUPEFILTER_CLASS") == "crawler.scaleout.dupefilter.RedisDupeFilter"
     assert settings.getbool("SCHEDULER_PERSIST") is True
     assert settings.get("REDIS_URL") == "redis://10.0.0.5:6379/2"
     assert settings.get("SCHEDULER_QUEUE_KEY") == "nightly:%(spider)s:requests"
     assert settings.get("SCHEDULER_DUPEFILTER_KEY") == "nightly:%(spider)s:dupefilter"
     pipes = settings.getdict("ITEM_PIPELINES")
-    assert pipes["crawler.pipelines.CorpusPipeline"] is None
-    assert pipes["crawler.scaleout.distributed.RedisItemPipeline"] == 800
-    assert pipes["crawler.pipelines.ExtractPipeline"] == 300  # cleaning stays on workers
-    assert "crawler.scaleout.distributed.ClaimStartMiddleware" in settings.getdict(
+    assert pipes["crawler.pipelines.corpus.CorpusPipeline"] is None
+    assert pipes["crawler.scaleout.pipeline.RedisItemPipeline"] == 800
+    assert pipes["crawler.pipelines.extract.ExtractPipeline"] == 300  # cleaning stays on workers
+    assert "crawler.scaleout.spidermiddleware.ClaimStartMiddleware" in settings.getdict(
         "SPIDER_MIDDLEWARES"
     )
-    assert "crawler.scaleout.distributed.SharedQueueIdle" in settings.getdict("EXTENSIONS")
+    assert "crawler.scaleout.extension.SharedQueueIdle" in settings.getdict("EXTENSIONS")
 
 
 @pytest.mark.parametrize(

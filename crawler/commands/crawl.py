@@ -14,7 +14,9 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.spiderloader import get_spider_loader
 
+from crawler.config import Config, ConfigError
 from crawler.extract.site_rules import RulesError, load_rules
+from crawler.pipelines.corpus import is_corpus_pipeline
 from crawler.spiders import ArgumentError
 from crawler.storage.corpus import CorpusError, check_writable, open_database
 
@@ -40,22 +42,23 @@ class Command(ScrapyCrawl):
                 check(**spargs)
         except (ArgumentError, TypeError, ValueError) as exc:
             return str(exc)
-        if self.settings.getint("CLEAN_MIN_WORDS", 25) < 0:
-            return "CLEAN_MIN_WORDS must be 0 or more"
-        if self.settings.get("CLEAN_SITE_RULES"):
-            try:
-                load_rules(self.settings.get("CLEAN_SITE_RULES"))
-            except RulesError as exc:
-                return str(exc)
+        try:
+            config = Config.from_settings(self.settings)
+            if config.clean_site_rules:
+                load_rules(config.clean_site_rules)
+        except (ConfigError, RulesError) as exc:
+            return str(exc)
+        # refresh=1 (and the like) on a scale-out worker, which has no corpus
+        refusal = getattr(spidercls, "corpus_refusal", None)
+        if refusal is not None and (reason := refusal(config, spargs)):
+            return reason
         # A scale-out worker (CORPUS_REDIS_URL) writes no corpus of its own.
-        if not self.settings.get(
-            "CORPUS_REDIS_URL"
-        ) and "crawler.pipelines.CorpusPipeline" in self.settings.getdict("ITEM_PIPELINES"):
+        pipelines = self.settings.getdict("ITEM_PIPELINES")
+        if not config.distributed and any(
+            order is not None and is_corpus_pipeline(path) for path, order in pipelines.items()
+        ):
             try:
-                db = open_database(
-                    self.settings.get("CORPUS_DB"),
-                    busy_timeout=self.settings.getfloat("CORPUS_BUSY_TIMEOUT", 30.0),
-                )
+                db = open_database(config.corpus_db, busy_timeout=config.corpus_busy_timeout)
                 try:
                     check_writable(db)
                 finally:

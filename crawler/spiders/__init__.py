@@ -4,13 +4,21 @@
 what the web spiders (``urls``, ``feeds``, ``sitemaps``, ``site``) share:
 argument parsing, article requests carrying listing metadata as hints,
 newest-first priorities, and skipping articles the corpus already holds.
+
+Spiders ask the corpus through :attr:`CorpusSpider.corpus_view`, a read-only
+:class:`crawler.core.view.CorpusView` that the corpus pipeline hands over with the
+``corpus_opened`` signal once the corpus is open. A scale-out worker
+(``CORPUS_REDIS_URL``) has no corpus: arguments that need one (``refresh=1``) are
+refused before the crawl starts (:meth:`CorpusSpider.needs_corpus`), and
+``CORPUS_SKIP_KNOWN`` is reported as off, once, with the stat
+``corpus/skip_known/unavailable``.
 """
 
 from __future__ import annotations
 
 import re
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import scrapy
@@ -18,12 +26,18 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure as TwistedFailure
 
+from crawler.config import Config
+from crawler.core.signals import corpus_opened
+from crawler.core.view import ON_REDIS_WORKER, CorpusView, NoCorpus
 from crawler.items import Failure, Page
 from crawler.listings.entries import Entry, parse_since, priority
 from crawler.netsafety import is_followable
 from crawler.resolver import refusal_for
 from crawler.storage.incremental import last_success
 from crawler.urls import canonical_url
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
 _SPLIT_URLS = re.compile(r"[,\s]+(?=[A-Za-z][A-Za-z0-9+.-]*:)")
@@ -34,11 +48,52 @@ class ArgumentError(ValueError):
 
 
 class CorpusSpider(scrapy.Spider):
-    """Base class: records arguments and turns request errors into failures."""
+    """Base class: records arguments, turns request errors into failures, and
+    holds the read-only view of the corpus (:attr:`corpus_view`)."""
+
+    #: the project settings, read once (set by from_crawler)
+    crawl_config: Config = Config()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.arguments = {k: v for k, v in kwargs.items() if not k.startswith("_")}
+        #: what the spider may ask of the corpus; an empty view until the
+        #: corpus pipeline sends ``corpus_opened`` (none is enabled, or a
+        #: scale-out worker, where there is no corpus to ask)
+        self.corpus_view: CorpusView = NoCorpus("no corpus pipeline is enabled")
         super().__init__(*args, **kwargs)
+
+    @classmethod
+    def needs_corpus(cls, kwargs: dict[str, Any]) -> str | None:
+        """What in these arguments needs the corpus, if anything (a scale-out
+        worker refuses it). None here; subclasses say."""
+        return None
+
+    @classmethod
+    def corpus_refusal(cls, config: Config, kwargs: dict[str, Any]) -> str | None:
+        """The one-line reason these arguments cannot run with ``config``."""
+        if not config.distributed:
+            return None
+        need = cls.needs_corpus(kwargs)
+        if need is None:
+            return None
+        return f"{need}, and {ON_REDIS_WORKER}; run it without CORPUS_REDIS_URL"
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Any:
+        config = Config.from_settings(crawler.settings)
+        refusal = cls.corpus_refusal(config, kwargs)
+        if refusal is not None:
+            raise ArgumentError(refusal)
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.crawl_config = config
+        if config.distributed:
+            spider.corpus_view = NoCorpus(ON_REDIS_WORKER)
+        crawler.signals.connect(spider.corpus_opened, signal=corpus_opened)
+        return spider
+
+    def corpus_opened(self, view: CorpusView) -> None:
+        """The ``corpus_opened`` signal: the corpus is open, here is its view."""
+        self.corpus_view = view
 
     def page_from(self, response: Response, **hints: Any) -> Page:
         ctype = response.headers.get("Content-Type")
@@ -202,13 +257,17 @@ class WebSpider(CorpusSpider):
         if self.refresh:
             self.arguments["refresh"] = "1"
 
+    @classmethod
+    def needs_corpus(cls, kwargs: dict[str, Any]) -> str | None:
+        if refresh_argument(kwargs.get("refresh")):
+            return "refresh=1 needs the corpus (the stored ETag and Last-Modified of each article)"
+        return None
+
     def conditional(self, url: str) -> dict[str, Any]:
         """Request keyword arguments for a conditional re-fetch of a known URL."""
         if not self.refresh:
             return {}
-        corpus = getattr(self, "corpus", None)
-        validators = getattr(corpus, "validators", None)
-        etag, modified = validators(canonical_url(url)) if validators else (None, None)
+        etag, modified = self.corpus_view.validators(canonical_url(url))
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -228,14 +287,30 @@ class WebSpider(CorpusSpider):
 
     def skip_known(self, url: str) -> bool:
         """Is ``url`` already an article or duplicate in the corpus? (Counted.)"""
-        if self.refresh or not self.settings.getbool("CORPUS_SKIP_KNOWN", True):
+        if self.refresh or not self.crawl_config.corpus_skip_known:
             return False
-        corpus = getattr(self, "corpus", None)
-        if corpus is None or not corpus.is_known_url(canonical_url(url)):
+        view = self.corpus_view
+        if not view.available:
+            self._cannot_skip_known(view.reason)
+            return False
+        if not view.is_known_url(canonical_url(url)):
             return False
         self.crawler.stats.inc_value("corpus/skipped/known_unfetched")
         self.logger.debug("Already in the corpus, not downloading: %s", url)
         return True
+
+    def _cannot_skip_known(self, reason: str) -> None:
+        """CORPUS_SKIP_KNOWN is on but there is no corpus: one warning, and a count
+        of the listed articles fetched without the check."""
+        stats = self.crawler.stats
+        if not stats.get_value("corpus/skip_known/unavailable"):
+            self.logger.warning(
+                "CORPUS_SKIP_KNOWN is on, but %s; listed articles are fetched even if the "
+                "corpus has them (the drain records those as known). "
+                "-s CORPUS_SKIP_KNOWN=False says so and silences this.",
+                reason,
+            )
+        stats.inc_value("corpus/skip_known/unavailable")
 
     #: request meta that a listing passes on to what it leads to (the
     #: ``sources`` spider's per-source ``since``, depth and download slot).
@@ -257,7 +332,7 @@ class WebSpider(CorpusSpider):
         if self.refresh:
             return None
         if not hasattr(self, "_last_success_day"):
-            last = last_success(self.settings.get("CORPUS_DB"), self.name, self.arguments)
+            last = last_success(self.crawl_config.corpus_db, self.name, self.arguments)
             self._last_success_day = last.date() if last else None
             if last:
                 self.crawler.stats.set_value("corpus/since_last_crawl", last.isoformat())

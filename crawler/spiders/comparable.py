@@ -143,21 +143,16 @@ class ComparableSpider(WebSpider):
                 yield request
 
     def _stored(self, article_id: int) -> Article | None:
-        corpus = getattr(self, "corpus", None)
-        if corpus is None:
-            return None
-        row = corpus.read(  # the spider's thread: not the writer's connection
-            "SELECT url, title, text, published, content_hash FROM articles WHERE id = ?",
-            [article_id],
-        ).fetchone()
-        if row is None:
-            return None
-        return Article(url=row[0], title=row[1], text=row[2], published=row[3], content_hash=row[4])
+        return self.corpus_view.article(article_id)
 
     def _stats(self) -> TermStats | None:
-        corpus = getattr(self, "corpus", None)
-        index = getattr(corpus, "index", None)
-        return getattr(index, "stats", None)
+        return self.corpus_view.term_stats()
+
+    @classmethod
+    def needs_corpus(cls, kwargs: dict[str, Any]) -> str | None:
+        if _seed_kind(kwargs.get("seed")) == "id":
+            return "seed=ID reads the article from the corpus"
+        return None
 
     def searches(
         self, title: str | None, text: str, published: str | None

@@ -86,7 +86,7 @@ class SourcesSpider(FeedsSpider, SitemapsSpider, SiteSpider):
     def since_of(self, source: Source) -> date | None:
         """The later of the source's ``since`` and its last successful crawl."""
         dates = [d for d in (parse_since(source.since) if source.since else None,) if d]
-        last = last_source_success(self.settings.get("CORPUS_DB"), self.config, source.name)
+        last = last_source_success(self.crawl_config.corpus_db, self.config, source.name)
         if last is not None:
             dates.append(last.date())
             self.crawler.stats.set_value(

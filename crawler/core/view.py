@@ -1,0 +1,110 @@
+"""What a spider may ask of the corpus: a typed, read-only view.
+
+Spiders never hold the writer's :class:`~crawler.storage.corpus.Corpus`; they get a
+:class:`CorpusView` through the ``corpus_opened`` signal (:mod:`crawler.core.signals`)
+and ask it four things: is a URL known (skip it), its stored validators (a
+conditional re-fetch), a stored article (the ``comparable`` spider's seed) and the
+corpus's term statistics (its search queries).
+
+A crawl without a local corpus (a scale-out worker: ``CORPUS_REDIS_URL``; the drain
+writes the corpus elsewhere) has :class:`NoCorpus`: ``available`` is False and its
+``reason`` says why, so that a spider can refuse or warn instead of silently
+doing nothing. Pure: no Scrapy.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from crawler.items import Article
+
+if TYPE_CHECKING:
+    from crawler.storage.corpus import Corpus
+    from crawler.stories.grouping import TermStats
+
+#: why a scale-out worker has no corpus view
+ON_REDIS_WORKER = (
+    "a scale-out worker (CORPUS_REDIS_URL is set) has no corpus: "
+    "the drain writes it on another machine"
+)
+
+
+class CorpusView(Protocol):
+    """Read-only questions a spider asks of the corpus."""
+
+    @property
+    def available(self) -> bool:
+        """False when there is no corpus to ask (every answer is then empty)."""
+        ...
+
+    @property
+    def reason(self) -> str:
+        """Why there is none (empty when ``available``)."""
+        ...
+
+    def is_known_url(self, url: str) -> bool:
+        """Would fetching canonical ``url`` only reproduce a row the corpus has?"""
+        ...
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        """The stored ``ETag`` and ``Last-Modified`` of the article at ``url``."""
+        ...
+
+    def article(self, article_id: int) -> Article | None:
+        """A stored article (url, title, text, published, content hash) by id."""
+        ...
+
+    def term_stats(self) -> TermStats | None:
+        """Document frequencies over the stored articles (story grouping's)."""
+        ...
+
+
+class LocalCorpusView:
+    """The view of the corpus this crawl writes: it sees rows still waiting
+    for a write too. Its reads use a connection of the caller's thread, never
+    the writer's (see :meth:`Corpus.read`)."""
+
+    available = True
+    reason = ""
+
+    def __init__(self, corpus: Corpus) -> None:
+        self._corpus = corpus
+
+    def is_known_url(self, url: str) -> bool:
+        return self._corpus.is_known_url(url)
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        return self._corpus.validators(url)
+
+    def article(self, article_id: int) -> Article | None:
+        row = self._corpus.read(
+            "SELECT url, title, text, published, content_hash FROM articles WHERE id = ?",
+            [article_id],
+        ).fetchone()
+        if row is None:
+            return None
+        return Article(url=row[0], title=row[1], text=row[2], published=row[3], content_hash=row[4])
+
+    def term_stats(self) -> TermStats | None:
+        return self._corpus.index.stats
+
+
+class NoCorpus:
+    """No corpus to ask: nothing is known, nothing stored."""
+
+    available = False
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def is_known_url(self, url: str) -> bool:
+        return False
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        return (None, None)
+
+    def article(self, article_id: int) -> Article | None:
+        return None
+
+    def term_stats(self) -> TermStats | None:
+        return None
