@@ -19,6 +19,7 @@ from scrapy.resolver import CachingThreadedResolver
 from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
 
+from crawler.config import Config
 from crawler.netsafety import address_refusal
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class SafeResolver(CachingThreadedResolver):
     @classmethod
     def from_crawler(cls, crawler: Crawler, reactor: ReactorBase) -> SafeResolver:
         resolver = super().from_crawler(crawler, reactor)
-        resolver.allow_private = crawler.settings.getbool("ALLOW_PRIVATE_NETWORKS")
+        resolver.allow_private = Config.from_settings(crawler.settings).allow_private_networks
         return resolver
 
     def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> defer.Deferred[str]:

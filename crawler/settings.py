@@ -2,6 +2,11 @@
 
 Every project setting is prefixed (``CORPUS_*``, ``CLEAN_*``) and documented in
 the README. Users override any of them with ``-s NAME=VALUE``.
+
+This module is the one place their defaults are written: :class:`crawler.config.Config`
+(what the code reads, typed and validated, once per component) takes its field
+defaults from here, as Scrapy's components take theirs from Scrapy's
+``default_settings``. Plain constants only: no imports.
 """
 
 BOT_NAME = "newscorpus"
@@ -18,7 +23,10 @@ CORPUS_BATCH_SIZE = 200
 # Dedup, story grouping and writes run on a thread of their own, so the
 # reactor keeps downloading while a batch is written (False: on the reactor).
 CORPUS_WRITER_THREAD = True
-# Clean texts shorter than this many words are "no article text found".
+# A page whose clean text has fewer words than this is no article: a `validate`
+# failure ("too little article text: N words after cleaning (minimum 25)").
+# 0 keeps every text; a page that cleans to nothing at all is an `extract`
+# failure ("no article text found on the page") whatever this says.
 CLEAN_MIN_WORDS = 25
 
 # --- politeness and safety --------------------------------------------------
@@ -36,6 +44,8 @@ ALLOW_PRIVATE_NETWORKS = False
 TWISTED_DNS_RESOLVER = "crawler.resolver.SafeResolver"
 # feeds and sitemaps spiders: do not download entries already in the corpus
 # (as an article or a duplicate); counted as corpus/skipped/known_unfetched.
+# A scale-out worker has no corpus to ask: it fetches them, warns once and
+# counts them as corpus/skip_known/unavailable (the drain records them as known).
 CORPUS_SKIP_KNOWN = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
@@ -93,7 +103,7 @@ LOG_LEVEL = "INFO"
 # crawl; a corpus crawler run from cron does not need it.
 REMOTE_CONTROL_ENABLED = False
 
-# --- scale-out (crawler.scaleout.distributed; pip install '.[distributed]') ----------
+# --- scale-out (crawler.scaleout; pip install '.[distributed]') ----------------
 # Always listed: the add-on does nothing until CORPUS_REDIS_URL is set.
 ADDONS = {
     "crawler.scaleout.addon.DistributedAddon": 0,
@@ -125,6 +135,11 @@ CORPUS_BUSY_TIMEOUT = 30.0
 # Keep each article's page as fetched (zlib-compressed, table `pages`) so
 # that `scrapy reclean` can re-run cleaning without fetching again.
 CORPUS_KEEP_RAW = True
-# Learn each site's recurring chrome lines from the corpus at the end of a
-# crawl (table `site_profiles`) and remove them from later pages.
+# Learn each site's recurring chrome lines (table `site_profiles`) and remove
+# them from later pages and from the stored texts. Learnt during the crawl, as
+# a host's stored articles reach 5, 10, 20, 40 ... 640 and then every 1000
+# (crawler.storage.corpus.LEARN_AT), so the cleaning of the same crawl's later
+# pages already drops them; and once more at the end of the crawl for every
+# host it touched. A scale-out worker cleans without them (its corpus is the
+# drain's).
 CLEAN_SITE_PROFILES = True

@@ -7,9 +7,10 @@ import sys
 
 from scrapy.commands import ScrapyCommand
 
+from crawler.config import Config, ConfigError
+from crawler.core.pool import resolve_workers
 from crawler.extract.processing import Options
 from crawler.extract.site_rules import RulesError, load_rules
-from crawler.pipelines import default_workers
 from crawler.storage.corpus import CorpusError
 from crawler.storage.reclean import reclean
 
@@ -33,24 +34,19 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        settings = self.settings
         try:
-            rules = (
-                load_rules(settings.get("CLEAN_SITE_RULES"))
-                if settings.get("CLEAN_SITE_RULES")
-                else {}
-            )
-            options = Options(min_words=settings.getint("CLEAN_MIN_WORDS", 25), site_rules=rules)
-            workers = settings.getint("CLEAN_WORKERS", -1)
+            config = Config.from_settings(self.settings)
+            rules = load_rules(config.clean_site_rules) if config.clean_site_rules else {}
+            options = Options(min_words=config.clean_min_words, site_rules=rules)
             report = reclean(
-                opts.db or settings.get("CORPUS_DB"),
+                opts.db or config.corpus_db,
                 options,
                 site=opts.site,
                 dry_run=opts.dry_run,
-                workers=default_workers() if workers < 0 else workers,
-                learn=settings.getbool("CLEAN_SITE_PROFILES", True),
+                workers=resolve_workers(config.clean_workers),
+                learn=config.clean_site_profiles,
             )
-        except (CorpusError, RulesError) as exc:
+        except (ConfigError, CorpusError, RulesError) as exc:
             sys.stderr.write(f"scrapy reclean: error: {exc}\n")
             self.exitcode = 2
             return

@@ -25,6 +25,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.asyncio import run_in_thread
 from w3lib.url import safe_url_string
 
+from crawler.config import Config
 from crawler.netsafety import WEB_SCHEMES, address_refusal, parse_ip, scheme_of
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class WebSafetyMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WebSafetyMiddleware:
-        return cls(crawler, crawler.settings.getbool("ALLOW_PRIVATE_NETWORKS"))
+        return cls(crawler, Config.from_settings(crawler.settings).allow_private_networks)
 
     async def process_request(self, request: Request) -> None:
         scheme = scheme_of(request.url)
@@ -108,7 +109,7 @@ class RedirectGuardMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedirectGuardMiddleware:
-        if not crawler.settings.getbool("REDIRECT_ENABLED", True):
+        if not crawler.settings.getbool("REDIRECT_ENABLED"):
             raise NotConfigured("REDIRECT_ENABLED is off")
         return cls(crawler)
 

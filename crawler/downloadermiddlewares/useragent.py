@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from crawler.config import Config
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
@@ -26,9 +28,8 @@ class ContactUserAgentMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ContactUserAgentMiddleware:
-        settings = crawler.settings
-        base = settings.get("USER_AGENT") or ""
-        return cls(user_agent(base, settings.get("CORPUS_CONTACT_URL") or ""))
+        base = crawler.settings.get("USER_AGENT") or ""  # Scrapy's setting
+        return cls(user_agent(base, Config.from_settings(crawler.settings).corpus_contact_url))
 
     def process_request(self, request: Request) -> None:
         if self.agent:

@@ -10,6 +10,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
+from crawler.config import Config
 from crawler.extensions.progressline import Snapshot, summary_line
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ class Progress:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Progress:
-        interval = crawler.settings.getfloat("CORPUS_PROGRESS_INTERVAL", 60.0)
+        interval = Config.from_settings(crawler.settings).corpus_progress_interval
         if interval <= 0:
             raise NotConfigured("CORPUS_PROGRESS_INTERVAL is 0")
         ext = cls(crawler, interval)
