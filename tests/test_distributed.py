@@ -555,3 +555,29 @@ def test_two_workers_share_the_frontier_and_one_drain_writes(
         text=True,
     )
     assert check.returncode == 0, check.stdout
+
+
+def test_the_0_1_0_paths_still_work_in_a_users_settings():
+    """Settings written for 0.1.0 name crawler.pipelines.CorpusPipeline and
+    crawler.scaleout.distributed.*: the add-on still swaps the corpus pipeline
+    out, and every old class path still loads."""
+    from scrapy.utils.misc import load_object
+
+    from crawler.pipelines.corpus import CorpusPipeline
+    from crawler.scaleout.scheduler import RedisScheduler
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set(
+        "ITEM_PIPELINES",
+        {"crawler.pipelines.ExtractPipeline": 300, "crawler.pipelines.CorpusPipeline": 800},
+        "project",
+    )
+    settings.set("CORPUS_REDIS_URL", "redis://10.0.0.5:6379/2", "cmdline")
+    load_object("crawler.scaleout.distributed.DistributedAddon")().update_settings(settings)
+    pipes = settings.getdict("ITEM_PIPELINES")
+    assert pipes["crawler.pipelines.CorpusPipeline"] is None
+    assert pipes["crawler.scaleout.pipeline.RedisItemPipeline"] == 800
+    assert pipes["crawler.pipelines.ExtractPipeline"] == 300
+    assert load_object("crawler.pipelines.CorpusPipeline") is CorpusPipeline
+    assert load_object("crawler.scaleout.distributed.RedisScheduler") is RedisScheduler

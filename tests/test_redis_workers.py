@@ -25,8 +25,8 @@ from tests.webserver import SiteServer
 
 WEB = {"ALLOW_PRIVATE_NETWORKS": True, "AUTOTHROTTLE_ENABLED": False}
 NO_CORPUS = (
-    "a scale-out worker (CORPUS_REDIS_URL is set) has no corpus: the drain writes it on "
-    "another machine; run it without CORPUS_REDIS_URL"
+    "a scale-out worker (CORPUS_REDIS_URL is set) has no corpus: 'scrapy corpus drain' "
+    "writes it; run this crawl without CORPUS_REDIS_URL, beside the corpus"
 )
 
 

@@ -24,8 +24,7 @@ if TYPE_CHECKING:
 
 #: why a scale-out worker has no corpus view
 ON_REDIS_WORKER = (
-    "a scale-out worker (CORPUS_REDIS_URL is set) has no corpus: "
-    "the drain writes it on another machine"
+    "a scale-out worker (CORPUS_REDIS_URL is set) has no corpus: 'scrapy corpus drain' writes it"
 )
 
 

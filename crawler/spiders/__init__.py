@@ -76,7 +76,7 @@ class CorpusSpider(scrapy.Spider):
         need = cls.needs_corpus(kwargs)
         if need is None:
             return None
-        return f"{need}, and {ON_REDIS_WORKER}; run it without CORPUS_REDIS_URL"
+        return f"{need}, and {ON_REDIS_WORKER}; run this crawl without CORPUS_REDIS_URL, beside the corpus"
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Any:
