@@ -14,6 +14,7 @@ microseconds on frozen settings) and pass plain values on. Pure: no Scrapy impor
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
@@ -120,6 +121,8 @@ def _int(value: Any) -> int:
 
 
 def _str(value: Any) -> str:
+    if isinstance(value, os.PathLike):  # CORPUS_DB = Path(...) in a project's settings
+        return str(os.fspath(value))
     if not isinstance(value, str):
         raise TypeError(value)
     return value

@@ -63,6 +63,12 @@ def test_command_line_strings_become_typed_values():
     assert config.distributed
 
 
+def test_a_path_is_a_path(tmp_path):
+    assert Config.from_settings(_settings(CORPUS_DB=tmp_path / "c.db")).corpus_db == str(
+        tmp_path / "c.db"
+    )
+
+
 def test_it_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         Config().clean_min_words = 3  # type: ignore[misc]
