@@ -304,11 +304,12 @@ class WebSpider(CorpusSpider):
         of the listed articles fetched without the check."""
         stats = self.crawler.stats
         if not stats.get_value("corpus/skip_known/unavailable"):
+            drain = " (the drain records those as known)" if self.crawl_config.distributed else ""
             self.logger.warning(
                 "CORPUS_SKIP_KNOWN is on, but %s; listed articles are fetched even if the "
-                "corpus has them (the drain records those as known). "
-                "-s CORPUS_SKIP_KNOWN=False says so and silences this.",
+                "corpus has them%s. -s CORPUS_SKIP_KNOWN=False says so and silences this.",
                 reason,
+                drain,
             )
         stats.inc_value("corpus/skip_known/unavailable")
 
