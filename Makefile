@@ -1,12 +1,13 @@
-# Quickstart: `make run` (crawl seeds/ into corpus.db), `make test`, `make serve`.
+# Quickstart: `make run` (crawl seeds/ into corpus.db), `make test` (`make test-fast` without
+# the e2e crawls), `make serve`.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 DB     ?= corpus.db
 PORT   ?= 8001
 
-.PHONY: install install-test redis-server run lint test serve bench bench-quick bench-extraction \
-	bench-crawl bench-newsplease bench-stories bench-scaling clean
+.PHONY: install install-test redis-server run lint test test-fast serve bench bench-quick \
+	bench-extraction bench-crawl bench-newsplease bench-stories bench-scaling clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,11 @@ lint: install-test
 
 test: install-test redis-server
 	$(BIN)/python -m pytest -q
+
+# Everything but the e2e tests (those start real scrapy processes): about
+# 20 s. A test that starts scrapy without the e2e marker fails.
+test-fast: install-test redis-server
+	$(BIN)/python -m pytest -q -m "not e2e"
 
 serve: install
 	$(BIN)/datasette serve $(DB) -m crawler/metadata.yml -h 127.0.0.1 -p $(PORT)

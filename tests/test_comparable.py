@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from crawler.listings import search as query
-from tests.conftest import SEEDS, crawl, run_scrapy
+from tests.helpers import SEEDS, run_scrapy, scrapy_crawl
 
 SEED = SEEDS / "000_105da86cbff68d84.txt"
 OTHER_TAKE = (SEEDS / "004_34f1da6f3df793cf.txt").read_text(encoding="utf-8")
@@ -148,7 +148,7 @@ def test_gdelt_and_rss_answers_are_read():
 @pytest.mark.e2e
 def test_comparable_finds_coverage_and_grouping_decides(server, db_path):
     search = f"{server}/gdelt?query={{query}}&mode=ArtList&format=json&startdatetime={{start}}&enddatetime={{end}},{server}/rss?q={{query}}+after:{{start_date}}"
-    result = crawl(
+    result = scrapy_crawl(
         "comparable",
         db_path,
         settings={"ALLOW_PRIVATE_NETWORKS": True, "AUTOTHROTTLE_ENABLED": False},
@@ -186,6 +186,7 @@ def test_comparable_finds_coverage_and_grouping_decides(server, db_path):
         (["-a", f"seed={SEED}", "-a", "days=many"], "whole number"),
     ],
 )
+@pytest.mark.e2e
 def test_bad_arguments_are_one_line(args, message):
     proc = run_scrapy("crawl", "comparable", *args)
     assert proc.returncode != 0

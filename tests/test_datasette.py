@@ -6,7 +6,9 @@ import pytest
 import yaml
 from datasette.app import Datasette
 
-from tests.conftest import ROOT, SEEDS, crawl
+from tests.helpers import ROOT, SEEDS, scrapy_crawl
+
+pytestmark = pytest.mark.e2e
 
 METADATA = ROOT / "crawler" / "metadata.yml"
 
@@ -14,7 +16,7 @@ METADATA = ROOT / "crawler" / "metadata.yml"
 @pytest.fixture(scope="module")
 def corpus_db(tmp_path_factory):
     db_path = tmp_path_factory.mktemp("ds") / "corpus.db"
-    result = crawl("files", db_path, path=str(SEEDS))
+    result = scrapy_crawl("files", db_path, path=str(SEEDS))
     assert result.returncode == 0, result.stderr[-2000:]
     return db_path
 

@@ -8,7 +8,8 @@ import sqlite3
 
 import pytest
 
-from tests.test_neardup import OTHER, WIRE, art, crawl
+from tests.helpers import writer_crawl
+from tests.test_neardup import OTHER, WIRE, art
 
 
 def broken(path) -> list[tuple[str, list]]:
@@ -44,8 +45,8 @@ def test_a_copy_waiting_in_the_batch_follows_the_article_it_copies_to_its_replac
     tmp_path, copy
 ):
     path = tmp_path / "c.db"
-    crawl(path, art("https://a.test/1", WIRE, "2024-05-02T09:00:00Z"))
-    later, earlier = crawl(
+    writer_crawl(path, art("https://a.test/1", WIRE, "2024-05-02T09:00:00Z"))
+    later, earlier = writer_crawl(
         path,
         art("https://d.test/1", copy, "2024-05-03T09:00:00Z"),
         art("https://b.test/1", "Updated. " + WIRE, "2024-05-01T09:00:00Z"),
@@ -63,11 +64,11 @@ def test_a_copy_waiting_in_the_batch_follows_the_article_it_copies_to_its_replac
 @pytest.mark.parametrize("variant_first", [True, False])
 def test_another_address_of_a_replaced_article_points_at_its_replacement(tmp_path, variant_first):
     path = tmp_path / "c.db"
-    crawl(path, art("https://a.test/1", WIRE, "2024-05-02T09:00:00Z"))
+    writer_crawl(path, art("https://a.test/1", WIRE, "2024-05-02T09:00:00Z"))
     variant = art("https://a.test/1", WIRE, "2024-05-02T09:00:00Z")
     variant.fetched_url = "https://a.test/1?utm_source=feed"
     earlier = art("https://b.test/1", "Updated. " + WIRE, "2024-05-01T09:00:00Z")
-    crawl(path, *((variant, earlier) if variant_first else (earlier, variant)))
+    writer_crawl(path, *((variant, earlier) if variant_first else (earlier, variant)))
     assert broken(path) == []
     kept = rows(path, "SELECT id FROM articles WHERE url = 'https://b.test/1'")[0][0]
     assert rows(path, "SELECT article_id, kind FROM duplicates WHERE url LIKE '%utm_source%'") == [
@@ -80,7 +81,7 @@ def test_an_address_that_is_an_article_waiting_in_the_batch_is_no_variant(tmp_pa
     first = art("https://a.test/1", WIRE)
     again = art("https://a.test/1", WIRE)
     again.fetched_url = "https://a.test/2"  # (a redirect, say)
-    crawl(path, first, art("https://a.test/2", OTHER), again)
+    writer_crawl(path, first, art("https://a.test/2", OTHER), again)
     assert broken(path) == []
     assert sorted(u for (u,) in rows(path, "SELECT url FROM articles")) == [
         "https://a.test/1",
@@ -93,13 +94,14 @@ def test_an_exact_copy_that_is_itself_a_near_copy_of_an_earlier_article(tmp_path
     date, so not later): it is X's duplicate, A stays, and A's update in the
     same batch is written."""
     path = tmp_path / "c.db"
-    crawl(
+    writer_crawl(
         path,
         art("https://a.test/1", WIRE, "2024-05-03T09:00:00Z"),
         art("https://x.test/1", OTHER, None),
     )
-    crawl(path, art("https://x.test/1", WIRE + " Photo: agency.", None))  # X now carries the wire
-    copy, again, update = crawl(
+    # X now carries the wire
+    writer_crawl(path, art("https://x.test/1", WIRE + " Photo: agency.", None))
+    copy, again, update = writer_crawl(
         path,
         art("https://e.test/1", WIRE, "2024-05-01T09:00:00Z"),
         art("https://f.test/1", WIRE, "2024-05-04T09:00:00Z"),  # a later exact copy of A

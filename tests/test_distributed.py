@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -37,7 +36,7 @@ from crawler.scaleout.codec import (
 )
 from crawler.scaleout.drain import Drainer, drain
 from crawler.storage.corpus import Corpus
-from tests.conftest import ROOT
+from tests.helpers import ROOT, article, scrapy_argv
 
 # --- the codec ------------------------------------------------------------------
 
@@ -211,13 +210,7 @@ def _push_crawl(client, keys: Keys, worker: str, items: list) -> Outbox:
 
 
 def _article(n: int) -> Article:
-    return Article(
-        f"https://news.example/{n}",
-        f"Story {n}",
-        f"Text of story {n}. " * 30,
-        f"hash{n}",
-        word_count=120,
-    )
+    return article(f"https://news.example/{n}", f"Text of story {n}. " * 30, title=f"Story {n}")
 
 
 def test_drain_writes_crawls_and_items_in_batches(redis_client, tmp_path):
@@ -417,7 +410,7 @@ class _Handler(BaseHTTPRequestHandler):
 def _scrapy(*args: str, log: Path) -> subprocess.Popen:
     env = dict(os.environ, PYTHONWARNINGS="error::DeprecationWarning:scrapy")
     return subprocess.Popen(
-        [sys.executable, "-m", "scrapy", *args],
+        scrapy_argv(*args),
         cwd=ROOT,
         env=env,
         stdout=log.open("wb"),
@@ -549,7 +542,7 @@ def test_two_workers_share_the_frontier_and_one_drain_writes(
     )
     # The scheduler's health check reads the drained crawls like local ones.
     check = subprocess.run(
-        [sys.executable, "-m", "scrapy", "corpus", "check", "--db", str(db_path)],
+        scrapy_argv("corpus", "check", "--db", str(db_path)),
         cwd=ROOT,
         capture_output=True,
         text=True,

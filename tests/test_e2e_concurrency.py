@@ -11,7 +11,7 @@ import time
 import pytest
 from datasette.app import Datasette
 
-from tests.conftest import ROOT, crawl
+from tests.helpers import ROOT, scrapy_argv, scrapy_crawl
 
 pytestmark = pytest.mark.e2e
 
@@ -35,10 +35,7 @@ def two_sites(tmp_path_factory):
 
 def _start(folder, db_path, *extra):
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "scrapy",
+        scrapy_argv(
             "crawl",
             "files",
             "-a",
@@ -48,7 +45,7 @@ def _start(folder, db_path, *extra):
             "-s",
             "LOG_LEVEL=WARNING",
             *extra,
-        ],
+        ),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -61,7 +58,7 @@ def test_two_crawls_at_once_lose_no_rows(two_sites, tmp_path):
     # Alone, each folder gives this many articles.
     alone = {}
     for name, folder in (("a", site_a), ("b", site_b)):
-        result = crawl("files", tmp_path / f"{name}.db", path=str(folder))
+        result = scrapy_crawl("files", tmp_path / f"{name}.db", path=str(folder))
         assert result.returncode == 0
         alone[name] = result.rows("select count(*) n from articles")[0]["n"]
     together = tmp_path / "both.db"
@@ -85,7 +82,7 @@ async def test_datasette_reads_while_a_crawl_writes(two_sites, tmp_path):
     site_a, _, _, _ = two_sites
     db_path = tmp_path / "corpus.db"
     # Create the corpus first, so Datasette has a file to open.
-    assert crawl("files", db_path, path=str(ROOT / "seeds")).returncode == 0
+    assert scrapy_crawl("files", db_path, path=str(ROOT / "seeds")).returncode == 0
     ds = Datasette([str(db_path)])
     proc = _start(site_a, db_path, "-s", "CORPUS_BATCH_SIZE=5", "-s", "CLEAN_WORKERS=0")
     counts = []

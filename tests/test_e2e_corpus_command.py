@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import SEEDS, crawl, run_scrapy
+from tests.helpers import SEEDS, run_scrapy, scrapy_crawl
 
 pytestmark = pytest.mark.e2e
 
 
 def test_summary_and_check_on_a_good_corpus(db_path):
-    assert crawl("files", db_path, path=str(SEEDS)).returncode == 0
+    assert scrapy_crawl("files", db_path, path=str(SEEDS)).returncode == 0
     summary = run_scrapy("corpus", "summary", "--db", str(db_path))
     assert summary.returncode == 0
     assert "2 articles" in summary.stdout and "0 failures" in summary.stdout
@@ -24,7 +24,7 @@ def test_check_fails_on_a_broken_source(db_path, tmp_path):
     bad.mkdir()
     (bad / "empty.html").write_bytes(b"")
     (bad / "binary.html").write_bytes(bytes(range(256)) * 8)
-    assert crawl("files", db_path, path=str(bad)).returncode == 0
+    assert scrapy_crawl("files", db_path, path=str(bad)).returncode == 0
     proc = run_scrapy("corpus", "check", "--db", str(db_path))
     assert proc.returncode == 1
     assert "2 of 2 URLs failed" in proc.stdout
@@ -32,7 +32,7 @@ def test_check_fails_on_a_broken_source(db_path, tmp_path):
 
 def test_check_fails_when_nothing_new_for_n_runs(db_path):
     for _ in range(3):
-        assert crawl("files", db_path, path=str(SEEDS)).returncode == 0
+        assert scrapy_crawl("files", db_path, path=str(SEEDS)).returncode == 0
     assert run_scrapy("corpus", "check", "--db", str(db_path), "--stale-runs", "3").returncode == 0
     # Runs 2 and 3 only met known articles.
     proc = run_scrapy("corpus", "check", "--db", str(db_path), "--stale-runs", "2")

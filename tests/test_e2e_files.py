@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, SEEDS, crawl, crawl_stats, run_scrapy
+from tests.helpers import FIXTURES, SEEDS, crawl_stats, run_scrapy, scrapy_crawl
 
 pytestmark = pytest.mark.e2e
 
@@ -22,7 +22,7 @@ SEED_CHROME = [
 
 
 def test_seeds_become_two_clean_articles(db_path):
-    result = crawl("files", db_path, path=str(SEEDS))
+    result = scrapy_crawl("files", db_path, path=str(SEEDS))
     assert result.returncode == 0, result.stderr[-2000:]
     rows = result.rows("select url, title, text, story_id, content_hash from articles order by url")
     assert len(rows) == 2
@@ -49,13 +49,13 @@ def test_writing_on_the_reactor_stores_the_same_corpus(db_path, tmp_path):
     folder = tmp_path / "in"
     shutil.copytree(FIXTURES / "text", folder)
     other = tmp_path / "thread.db"
-    off = crawl(
+    off = scrapy_crawl(
         "files",
         db_path,
         path=str(folder),
         settings={"CORPUS_WRITER_THREAD": False, "CLEAN_WORKERS": 0, "CONCURRENT_REQUESTS": 1},
     )
-    on = crawl(
+    on = scrapy_crawl(
         "files", other, path=str(folder), settings={"CLEAN_WORKERS": 0, "CONCURRENT_REQUESTS": 1}
     )
     assert off.returncode == 0 and on.returncode == 0, off.stderr[-1000:] + on.stderr[-1000:]
@@ -66,9 +66,9 @@ def test_writing_on_the_reactor_stores_the_same_corpus(db_path, tmp_path):
 
 
 def test_second_crawl_adds_nothing_and_counts_what_it_knew(db_path):
-    first = crawl("files", db_path, path=str(SEEDS))
+    first = scrapy_crawl("files", db_path, path=str(SEEDS))
     assert first.returncode == 0
-    second = crawl("files", db_path, path=str(SEEDS))
+    second = scrapy_crawl("files", db_path, path=str(SEEDS))
     assert second.returncode == 0, second.stderr[-2000:]
     assert second.rows("select count(*) n from articles")[0]["n"] == 2
     assert second.rows("select count(*) n from crawls")[0]["n"] == 2
@@ -83,7 +83,7 @@ def test_same_text_under_another_name_is_an_exact_duplicate(db_path, tmp_path):
     src = SEEDS / "000_105da86cbff68d84.txt"
     shutil.copy(src, folder / "a.txt")
     shutil.copy(src, folder / "b-copy.txt")
-    result = crawl("files", db_path, path=str(folder))
+    result = scrapy_crawl("files", db_path, path=str(folder))
     assert result.returncode == 0
     assert result.rows("select count(*) n from articles")[0]["n"] == 1
     dups = result.rows(
@@ -131,7 +131,7 @@ def load_expectations(folder: Path) -> dict[Path, dict]:
 @pytest.fixture(scope="module")
 def fixture_corpus(tmp_path_factory):
     db_path = tmp_path_factory.mktemp("fixtures") / "corpus.db"
-    result = crawl("files", db_path, path=str(FIXTURES))
+    result = scrapy_crawl("files", db_path, path=str(FIXTURES))
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 
@@ -212,8 +212,12 @@ def test_every_fixture_file_is_accounted_for(fixture_corpus):
 
 
 def test_cleaning_in_worker_processes_gives_the_same_corpus(tmp_path):
-    in_pool = crawl("files", tmp_path / "pool.db", settings={"CLEAN_WORKERS": 2}, path=str(SEEDS))
-    inline = crawl("files", tmp_path / "inline.db", settings={"CLEAN_WORKERS": 0}, path=str(SEEDS))
+    in_pool = scrapy_crawl(
+        "files", tmp_path / "pool.db", settings={"CLEAN_WORKERS": 2}, path=str(SEEDS)
+    )
+    inline = scrapy_crawl(
+        "files", tmp_path / "inline.db", settings={"CLEAN_WORKERS": 0}, path=str(SEEDS)
+    )
     assert in_pool.returncode == inline.returncode == 0
     assert crawl_stats(in_pool)["corpus/clean_workers"] == 2
     assert "corpus/clean_workers" not in crawl_stats(inline)
@@ -224,15 +228,11 @@ def test_cleaning_in_worker_processes_gives_the_same_corpus(tmp_path):
 
 def test_progress_lines(tmp_path):
     import subprocess
-    import sys
 
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT, scrapy_argv
 
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scrapy",
+        scrapy_argv(
             "crawl",
             "files",
             "-a",
@@ -243,7 +243,7 @@ def test_progress_lines(tmp_path):
             "CORPUS_PROGRESS_INTERVAL=0.05",
             "-s",
             "CLEAN_WORKERS=0",
-        ],
+        ),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -272,9 +272,8 @@ def test_an_article_replaced_by_an_earlier_copy_is_counted_as_a_duplicate(tmp_pa
     """Stats and the progress line agree with the tables when a copy published
     earlier arrives after the article it replaces (it was counted as stored)."""
     import subprocess
-    import sys
 
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT, scrapy_argv
 
     text = (SEEDS / "000_105da86cbff68d84.txt").read_text(encoding="utf-8").split("\n", 1)[1]
     folder = tmp_path / "in"
@@ -287,10 +286,7 @@ def test_an_article_replaced_by_an_earlier_copy_is_counted_as_a_duplicate(tmp_pa
     )
     db = tmp_path / "c.db"
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scrapy",
+        scrapy_argv(
             "crawl",
             "files",
             "-a",
@@ -303,7 +299,7 @@ def test_an_article_replaced_by_an_earlier_copy_is_counted_as_a_duplicate(tmp_pa
             "CONCURRENT_REQUESTS=1",
             "-s",
             "CORPUS_PROGRESS_INTERVAL=30",
-        ],
+        ),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -332,11 +328,10 @@ def test_a_later_crawl_replacing_a_stored_article_counts_only_what_it_wrote(tmp_
     """The replaced article was stored by the first crawl: the second crawl wrote
     one article and one duplicates row, and says so."""
     import subprocess
-    import sys
 
     import sqlite_utils
 
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT, scrapy_argv
 
     text = (SEEDS / "000_105da86cbff68d84.txt").read_text(encoding="utf-8").split("\n", 1)[1]
     db = tmp_path / "c.db"
@@ -347,10 +342,7 @@ def test_a_later_crawl_replacing_a_stored_article_counts_only_what_it_wrote(tmp_
         (folder / f"{name}.html").write_text(_dated_page("Talks", text, published))
         runs.append(
             subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "scrapy",
+                scrapy_argv(
                     "crawl",
                     "files",
                     "-a",
@@ -359,7 +351,7 @@ def test_a_later_crawl_replacing_a_stored_article_counts_only_what_it_wrote(tmp_
                     f"CORPUS_DB={db}",
                     "-s",
                     "CLEAN_WORKERS=0",
-                ],
+                ),
                 cwd=ROOT,
                 capture_output=True,
                 text=True,

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.conftest import crawl, crawl_stats
+from tests.helpers import crawl_stats, scrapy_crawl
 
 pytestmark = pytest.mark.e2e
 
@@ -85,12 +85,12 @@ def test_refresh_uses_validators_and_keeps_versions(server, tmp_path):
     url = f"http://127.0.0.1:{srv.server_address[1]}/news/north-quay"
     db = tmp_path / "corpus.db"
 
-    first = crawl("urls", db, settings=WEB, urls=url)
+    first = scrapy_crawl("urls", db, settings=WEB, urls=url)
     assert first.returncode == 0, first.stderr[-2000:]
     row = first.rows("select id, text, etag, last_modified from articles")[0]
     assert row["etag"] == '"v1"' and row["last_modified"].startswith("Mon, 13 May 2024")
 
-    unchanged = crawl("urls", db, settings=WEB, urls=url, refresh="1")
+    unchanged = scrapy_crawl("urls", db, settings=WEB, urls=url, refresh="1")
     assert unchanged.returncode == 0
     assert page.log[-1] == ("/news/north-quay", '"v1"', 304)
     stats = crawl_stats(unchanged)
@@ -100,7 +100,7 @@ def test_refresh_uses_validators_and_keeps_versions(server, tmp_path):
 
     page.paras.append(UPDATE)
     page.version = 2
-    changed = crawl("urls", db, settings=WEB, urls=url, refresh="1")
+    changed = scrapy_crawl("urls", db, settings=WEB, urls=url, refresh="1")
     assert changed.returncode == 0
     assert page.log[-1] == ("/news/north-quay", '"v1"', 200)
     assert crawl_stats(changed)["corpus/articles/updated"] == 1
@@ -114,7 +114,7 @@ def test_refresh_uses_validators_and_keeps_versions(server, tmp_path):
 
 
 def test_refresh_argument_is_checked(tmp_path):
-    from tests.conftest import run_scrapy
+    from tests.helpers import run_scrapy
 
     proc = run_scrapy("crawl", "urls", "-a", "urls=https://example.com/a", "-a", "refresh=maybe")
     assert proc.returncode == 2 and "refresh: expected 1 or 0" in proc.stderr

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT, crawl, run_scrapy
+from tests.helpers import ROOT, run_scrapy, scrapy_argv, scrapy_crawl
 
 pytestmark = pytest.mark.e2e
 
@@ -65,10 +65,7 @@ def _places(db_path):
 
 
 def _crawl_cmd(spider, db_path, *extra):
-    return [
-        sys.executable,
-        "-m",
-        "scrapy",
+    return scrapy_argv(
         "crawl",
         spider,
         "-s",
@@ -76,7 +73,7 @@ def _crawl_cmd(spider, db_path, *extra):
         "-s",
         "LOG_LEVEL=INFO",
         *extra,
-    ]
+    )
 
 
 def _wait_for(db_path, n, proc, timeout=120):
@@ -88,7 +85,7 @@ def _wait_for(db_path, n, proc, timeout=120):
 
 
 def test_sigkill_then_restart_loses_and_duplicates_nothing(site, tmp_path):
-    reference = crawl("files", tmp_path / "ref.db", path=str(site))
+    reference = scrapy_crawl("files", tmp_path / "ref.db", path=str(site))
     assert reference.returncode == 0
     # Which of two identical copies is kept depends on arrival order, so
     # compare what must not vary: the texts kept, and where every URL ended.
@@ -175,7 +172,7 @@ def test_pause_and_resume_with_jobdir(site, tmp_path):
 
 def test_a_locked_database_is_a_clear_error_not_corruption(site, tmp_path):
     db_path = tmp_path / "corpus.db"
-    assert crawl("files", db_path, path=str(ROOT / "seeds")).returncode == 0
+    assert scrapy_crawl("files", db_path, path=str(ROOT / "seeds")).returncode == 0
     locker = sqlite3.connect(db_path, timeout=1)
     locker.execute("BEGIN EXCLUSIVE")
     try:
@@ -205,7 +202,7 @@ def test_a_full_disk_stops_the_crawl_cleanly_and_a_rerun_completes(site, tmp_pat
     import resource
 
     db_path = tmp_path / "corpus.db"
-    assert crawl("files", db_path, path=str(ROOT / "seeds")).returncode == 0
+    assert scrapy_crawl("files", db_path, path=str(ROOT / "seeds")).returncode == 0
     limit = db_path.stat().st_size + 300_000  # room for a few batches, not for the site
 
     def small_disk():
@@ -243,5 +240,5 @@ def test_a_full_disk_stops_the_crawl_cleanly_and_a_rerun_completes(site, tmp_pat
     conn = sqlite3.connect(db_path)
     total = conn.execute("select count(*) from articles").fetchone()[0]
     assert total > partial
-    expected = crawl("files", tmp_path / "ref.db", path=str(site))
+    expected = scrapy_crawl("files", tmp_path / "ref.db", path=str(site))
     assert total - 2 == expected.rows("select count(*) n from articles")[0]["n"]  # + the seeds

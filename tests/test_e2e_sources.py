@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import crawl, crawl_stats, run_scrapy
+from tests.helpers import crawl_stats, run_scrapy, scrapy_crawl
 from tests.webserver import SiteServer
 
 pytestmark = pytest.mark.e2e
@@ -56,7 +56,7 @@ def setup(server, tmp_path_factory):
 
 def run(server, db, cfg, **args):
     before = len(server.log)
-    result = crawl("sources", db, settings=WEB, config=str(cfg), **args)
+    result = scrapy_crawl("sources", db, settings=WEB, config=str(cfg), **args)
     assert result.returncode == 0, result.stderr[-3000:]
     return result, [e.path for e in server.log[before:]]
 

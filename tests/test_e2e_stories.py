@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import SEEDS, crawl, run_scrapy
+from tests.helpers import SEEDS, run_scrapy, scrapy_crawl
 
 pytestmark = pytest.mark.e2e
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def seeds_corpus(tmp_path_factory):
     db_path = tmp_path_factory.mktemp("seeds") / "corpus.db"
-    result = crawl("files", db_path, path=str(SEEDS))
+    result = scrapy_crawl("files", db_path, path=str(SEEDS))
     assert result.returncode == 0, result.stderr[-2000:]
     return result
 
@@ -54,7 +54,7 @@ def test_a_wire_copy_inside_a_longer_page_is_a_near_duplicate(tmp_path):
     (folder / "b-embedded.txt").write_text(longer, encoding="utf-8")
     db_path = tmp_path / "c.db"
     # The original must reach the writer first: one file at a time, cleaned in order.
-    result = crawl(
+    result = scrapy_crawl(
         "files", db_path, path=str(folder), settings={"CONCURRENT_REQUESTS": 1, "CLEAN_WORKERS": 0}
     )
     assert result.returncode == 0, result.stderr[-2000:]
@@ -67,7 +67,7 @@ def test_a_wire_copy_inside_a_longer_page_is_a_near_duplicate(tmp_path):
     other = tmp_path / "later"
     other.mkdir()
     (other / "c-copy.txt").write_text(longer.replace("Tuesday", "Wednesday"), encoding="utf-8")
-    again = crawl("files", db_path, path=str(other))
+    again = scrapy_crawl("files", db_path, path=str(other))
     assert again.returncode == 0, again.stderr[-2000:]
     kinds = [r["kind"] for r in again.rows("select kind from duplicates order by id")]
     assert kinds == ["near", "near"]

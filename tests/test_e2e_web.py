@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.conftest import CrawlResult, crawl, crawl_stats, run_scrapy
+from tests.helpers import CrawlResult, crawl_stats, run_scrapy, scrapy_crawl
 from tests.webserver import SiteServer
 
 pytestmark = pytest.mark.e2e
@@ -59,7 +59,7 @@ def server():
 def run(server, tmp_path_factory, spider, *, settings=None, db=None, **args) -> WebCrawl:
     db_path = db or tmp_path_factory.mktemp(spider) / "corpus.db"
     before = len(server.log)
-    result = crawl(spider, db_path, settings={**WEB, **(settings or {})}, **args)
+    result = scrapy_crawl(spider, db_path, settings={**WEB, **(settings or {})}, **args)
     assert result.returncode == 0, result.stderr[-3000:]
     log = server.log[before:]
     return WebCrawl(result, [e.path for e in log], [e.user_agent for e in log])
@@ -395,7 +395,7 @@ def test_loopback_refused_without_allow_private_networks(server, tmp_path):
     port = server.base.rsplit(":", 1)[1]
     urls = [server.url(HARBOUR), f"http://localhost:{port}{HARBOUR}"]
     before = len(server.log)
-    result = crawl(
+    result = scrapy_crawl(
         "urls", tmp_path / "c.db", settings={"AUTOTHROTTLE_ENABLED": False}, urls=",".join(urls)
     )
     assert result.returncode == 0, result.stderr[-2000:]
@@ -418,7 +418,7 @@ def test_connection_time_resolver_refuses_a_name_the_request_check_let_through(s
     no_request_check = json.dumps(
         {"crawler.downloadermiddlewares.safety.WebSafetyMiddleware": None}
     )
-    result = crawl(
+    result = scrapy_crawl(
         "urls",
         tmp_path / "c.db",
         settings={
@@ -462,7 +462,7 @@ def test_url_file_with_comments(server, tmp_path):
     listing = tmp_path / "urls.txt"
     listing.write_text(f"# morning list\n\n{server.url(HARBOUR)}\n  # {server.url(OLD)}\n")
     before = len(server.log)
-    result = crawl("urls", tmp_path / "c.db", settings=WEB, file=str(listing))
+    result = scrapy_crawl("urls", tmp_path / "c.db", settings=WEB, file=str(listing))
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.rows("select url from articles") == [{"url": server.url(HARBOUR)}]
     assert OLD not in [e.path for e in server.log[before:]]

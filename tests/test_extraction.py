@@ -21,7 +21,7 @@ from crawler.extract.maintext import (
     prune_chrome,
 )
 from crawler.extract.site_rules import apply_site_rules, rules_for
-from tests.conftest import SHARED
+from tests.helpers import SHARED
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DEV = SHARED / "bench" / "extraction" / "dev"

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from crawler.dedup import near as neardup
-from crawler.dedup.exact import content_hash
 from crawler.items import Article
 from crawler.storage.corpus import Corpus
+from tests.helpers import article, writer_crawl
 
 WIRE = (
     "The national weather service issued a flood warning for the river valley on Monday after "
@@ -20,24 +20,7 @@ OTHER = (
 
 
 def art(url: str, text: str, published: str | None = None) -> Article:
-    return Article(
-        url=url,
-        title="Flood warning",
-        text=text,
-        content_hash=content_hash(text),
-        word_count=len(text.split()),
-        published=published,
-        site=url.split("/")[2],
-    )
-
-
-def crawl(path, *articles: Article, batch_size: int = 200) -> list:
-    """One crawl that adds ``articles`` to the corpus at ``path``: their outcomes."""
-    corpus = Corpus(path, batch_size=batch_size)
-    corpus.start_crawl("files", {})
-    outcomes = [corpus.add_article(a) for a in articles]
-    corpus.close()
-    return outcomes
+    return article(url, text, published, title="Flood warning", site=url.split("/")[2])
 
 
 def test_sketch_is_deterministic_and_winnowing_keeps_a_fraction():
@@ -171,14 +154,18 @@ def test_an_earlier_copy_replaces_an_updated_article_and_every_copy_it_matches(t
     and the version moves to the kept article with the URL it came from."""
     import sqlite_utils
 
-    crawl(
+    writer_crawl(
         tmp_path / "c.db",
         art("https://a.test/1", WIRE, "2024-05-03T09:00:00Z"),
         art("https://b.test/1", OTHER, "2024-05-04T09:00:00Z"),
     )
-    [update] = crawl(tmp_path / "c.db", art("https://b.test/1", WIRE, "2024-05-04T09:00:00Z"))
+    [update] = writer_crawl(
+        tmp_path / "c.db", art("https://b.test/1", WIRE, "2024-05-04T09:00:00Z")
+    )
     assert update.status == "updated"
-    [outcome] = crawl(tmp_path / "c.db", art("https://wire.test/1", WIRE, "2024-05-01T09:00:00Z"))
+    [outcome] = writer_crawl(
+        tmp_path / "c.db", art("https://wire.test/1", WIRE, "2024-05-01T09:00:00Z")
+    )
     assert (outcome.status, outcome.replaced, outcome.replaced_in_crawl) == (
         "stored",
         ("exact", "near"),
@@ -201,9 +188,9 @@ def test_an_article_updated_and_replaced_in_the_same_batch(tmp_path):
     duplicate, and this crawl counted it (as updated)."""
     import sqlite_utils
 
-    crawl(tmp_path / "c.db", art("https://late.test/1", WIRE, "2024-05-03T09:00:00Z"))
+    writer_crawl(tmp_path / "c.db", art("https://late.test/1", WIRE, "2024-05-03T09:00:00Z"))
     rewritten = OTHER + " " + OTHER.replace("council", "assembly")
-    update, outcome = crawl(
+    update, outcome = writer_crawl(
         tmp_path / "c.db",
         art("https://late.test/1", rewritten, "2024-05-03T09:00:00Z"),
         art("https://early.test/1", "Photo: agency. " + WIRE, "2024-05-01T09:00:00Z"),

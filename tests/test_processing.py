@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from crawler.extract.processing import Options, parse_text_file, process_page
 from crawler.items import Article, Failure, Page
-from tests.conftest import SEEDS
+from tests.helpers import SEEDS
 
 SEED_000 = SEEDS / "000_105da86cbff68d84.txt"
 SEED_004 = SEEDS / "004_34f1da6f3df793cf.txt"

@@ -20,7 +20,7 @@ from crawler.items import Article
 from crawler.storage.corpus import Corpus, open_database, write_transaction
 from crawler.storage.storyindex import StoryIndex
 from crawler.stories import grouping as stories
-from tests.conftest import crawl, crawl_stats
+from tests.helpers import crawl_stats, scrapy_crawl
 
 GENERIC = [
     "Rescue teams dug through the rubble of collapsed houses with their bare hands.",
@@ -211,6 +211,7 @@ def test_the_writer_cuts_the_two_quakes_apart_and_keeps_the_tables_consistent(tm
     assert shared
 
 
+@pytest.mark.e2e
 def test_a_real_crawl_cuts_them_apart_and_counts_the_moves(tmp_path):
     folder = tmp_path / "pages"
     folder.mkdir()
@@ -224,7 +225,7 @@ def test_a_real_crawl_cuts_them_apart_and_counts_the_moves(tmp_path):
             "</article></body></html>",
             encoding="utf-8",
         )
-    result = crawl(
+    result = scrapy_crawl(
         "files",
         tmp_path / "c.db",
         path=str(folder),

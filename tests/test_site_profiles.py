@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import FIXTURES, crawl, crawl_stats, run_scrapy
+from tests.helpers import FIXTURES, crawl_stats, run_scrapy, scrapy_crawl
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,7 @@ def test_learnt_profile_removes_standing_lines_from_earlier_and_later_pages(tmp_
 
     # The generic cleaner keeps these lines: they read like prose.
     generic = texts(
-        crawl(
+        scrapy_crawl(
             "files",
             tmp_path / "generic.db",
             path=str(first),
@@ -44,7 +44,7 @@ def test_learnt_profile_removes_standing_lines_from_earlier_and_later_pages(tmp_
     assert len(generic) == 4
     assert all(STANDING in t and PITCH in t for t in generic.values())
 
-    one = crawl("files", db, path=str(first))
+    one = scrapy_crawl("files", db, path=str(first))
     assert one.returncode == 0
     stats = crawl_stats(one)
     assert stats["corpus/site_profile_lines"] >= 2
@@ -66,7 +66,7 @@ def test_learnt_profile_removes_standing_lines_from_earlier_and_later_pages(tmp_
         for r in one.rows("select text, word_count from articles")
     )
 
-    two = crawl("files", db, path=str(later))
+    two = scrapy_crawl("files", db, path=str(later))
     assert two.returncode == 0
     new = texts(two)[PAGES[4].stem]
     assert STANDING not in new and PITCH not in new
@@ -82,20 +82,22 @@ def test_learnt_profile_removes_standing_lines_from_earlier_and_later_pages(tmp_
 
 def test_profiles_can_be_turned_off(tmp_path):
     db = tmp_path / "corpus.db"
-    result = crawl("files", db, path=str(SITE), settings={"CLEAN_SITE_PROFILES": False})
+    result = scrapy_crawl("files", db, path=str(SITE), settings={"CLEAN_SITE_PROFILES": False})
     assert result.returncode == 0
     assert result.rows("select count(*) n from site_profiles")[0]["n"] == 0
     assert all(STANDING in t for t in texts(result).values())
 
 
 def test_raw_pages_are_kept_compressed_unless_turned_off(tmp_path):
-    kept = crawl("files", tmp_path / "a.db", path=str(SITE))
+    kept = scrapy_crawl("files", tmp_path / "a.db", path=str(SITE))
     rows = kept.rows("select length(body) n, fetched_url from pages")
     assert len(rows) == 5
     assert all(
         0 < r["n"] < (SITE / r["fetched_url"].rsplit("/", 1)[1]).stat().st_size for r in rows
     )
-    off = crawl("files", tmp_path / "b.db", path=str(SITE), settings={"CORPUS_KEEP_RAW": False})
+    off = scrapy_crawl(
+        "files", tmp_path / "b.db", path=str(SITE), settings={"CORPUS_KEEP_RAW": False}
+    )
     assert off.rows("select count(*) n from pages")[0]["n"] == 0
     proc = run_scrapy("reclean", "--db", str(tmp_path / "b.db"))
     assert proc.returncode == 0 and "re-cleaned 0 stored pages" in proc.stdout
@@ -106,7 +108,7 @@ def test_reclean_reads_the_corpus_in_chunks(tmp_path):
     from crawler.storage.reclean import reclean
 
     db = tmp_path / "corpus.db"
-    assert crawl("files", db, path=str(FIXTURES)).returncode == 0
+    assert scrapy_crawl("files", db, path=str(FIXTURES)).returncode == 0
     import sqlite3
 
     with_pages = sqlite3.connect(db).execute("select count(*) from pages").fetchone()[0]
@@ -163,7 +165,7 @@ def test_profile_learnt_during_the_crawl_cleans_later_pages_and_earlier_ones(tmp
     for i in range(n):
         (site / f"story-{i:02d}.html").write_text(_article_page(i), encoding="utf-8")
     db = tmp_path / "corpus.db"
-    result = crawl(
+    result = scrapy_crawl(
         "files",
         db,
         path=str(site),
@@ -198,7 +200,7 @@ def test_reclean_dry_run_changes_nothing_and_a_real_one_keeps_the_indexes_in_ste
     from crawler.dedup import near as neardup
 
     db = tmp_path / "corpus.db"
-    result = crawl("files", db, path=str(SITE), settings={"CLEAN_SITE_PROFILES": False})
+    result = scrapy_crawl("files", db, path=str(SITE), settings={"CLEAN_SITE_PROFILES": False})
     assert result.returncode == 0
     before = texts(result)
 
@@ -296,12 +298,12 @@ def test_an_unreadable_stored_profile_is_learnt_again_not_a_crash(tmp_path):
     import sqlite3
 
     db = tmp_path / "corpus.db"
-    assert crawl("files", db, path=str(SITE)).returncode == 0
+    assert scrapy_crawl("files", db, path=str(SITE)).returncode == 0
     conn = sqlite3.connect(db)
     conn.execute("UPDATE site_profiles SET lines = '{\"broken'")
     conn.commit()
     conn.close()
-    again = crawl("files", db, path=str(SITE), settings={"CLEAN_WORKERS": 2})
+    again = scrapy_crawl("files", db, path=str(SITE), settings={"CLEAN_WORKERS": 2})
     assert again.returncode == 0, again.stderr
     assert "Ignoring the unreadable site profile of www.valleypost.test" in again.stderr
     assert crawl_stats(again)["finish_reason"] == "finished"

@@ -4,21 +4,9 @@ import sqlite3
 
 import pytest
 
-from crawler.dedup.exact import content_hash
-from crawler.items import Article, Failure
+from crawler.items import Failure
 from crawler.storage.corpus import Corpus, CorpusError, migrations, open_database
-
-
-def article(url: str, text: str, **kw) -> Article:
-    return Article(
-        url=url,
-        title=kw.pop("title", "A headline"),
-        text=text,
-        content_hash=content_hash(text),
-        word_count=len(text.split()),
-        **kw,
-    )
-
+from tests.helpers import article
 
 TEXT = "The river rose two metres overnight and the town council opened three shelters."
 

@@ -6,14 +6,15 @@ from __future__ import annotations
 import pickle
 import random
 import sqlite3
+from functools import partial
 
 from crawler import features
 from crawler.dedup import near as neardup
-from crawler.dedup.exact import content_hash
 from crawler.extract.processing import clean_page
 from crawler.items import Article, Page
 from crawler.storage.corpus import Corpus, open_database
 from crawler.stories import grouping as stories
+from tests import helpers
 
 WIRE = (
     "The regional water authority said on Tuesday that reservoir levels in the northern "
@@ -24,15 +25,8 @@ WIRE = (
 )
 
 
-def article(url: str, text: str, **kw) -> Article:
-    return Article(
-        url=url,
-        title=kw.pop("title", "Reservoirs at a forty-year low"),
-        text=text,
-        content_hash=content_hash(text),
-        word_count=len(text.split()),
-        **kw,
-    )
+#: the articles of these tests, under the headline of WIRE's page
+article = partial(helpers.article, title="Reservoirs at a forty-year low")
 
 
 def test_clean_page_attaches_features_that_survive_pickling():
