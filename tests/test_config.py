@@ -101,7 +101,7 @@ def test_a_bad_redis_key_is_refused_only_on_a_worker():
 
 @pytest.mark.e2e
 def test_a_bad_setting_stops_scrapy_crawl_with_one_line(tmp_path):
-    from tests.conftest import run_scrapy
+    from tests.helpers import run_scrapy
 
     (tmp_path / "a.txt").write_text("Headline\n\nSome text.\n")
     proc = run_scrapy(

@@ -20,7 +20,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler.spiders import ArgumentError
 from crawler.spiders.urls import UrlsSpider
-from tests.conftest import crawl, run_scrapy
+from tests.helpers import run_scrapy, scrapy_crawl
 from tests.webserver import SiteServer
 
 WEB = {"ALLOW_PRIVATE_NETWORKS": True, "AUTOTHROTTLE_ENABLED": False}
@@ -88,13 +88,15 @@ def test_skip_known_on_a_worker_warns_once_counts_and_the_drain_knows(
     with SiteServer() as server:
         feeds["feeds"] = server.url("/feeds/main")
         db_path = tmp_path / "corpus.db"
-        first = crawl("feeds", db_path, settings=WEB, **feeds)
+        first = scrapy_crawl("feeds", db_path, settings=WEB, **feeds)
         assert first.returncode == 0, first.stderr[-3000:]
         stored = first.rows("select count(*) n from articles")[0]["n"]
         assert stored >= 2
         # Locally, a second crawl downloads none of them again (other arguments:
         # the same ones would only look at entries newer than the first crawl) ...
-        again = crawl("feeds", db_path, settings=WEB, feeds=feeds["feeds"], since="2023-12-31")
+        again = scrapy_crawl(
+            "feeds", db_path, settings=WEB, feeds=feeds["feeds"], since="2023-12-31"
+        )
         assert json.loads(again.rows("select stats from crawls order by id desc")[0]["stats"])[
             "corpus/skipped/known_unfetched"
         ]
