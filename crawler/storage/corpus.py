@@ -5,8 +5,8 @@ decides what an incoming article is (new, already known, a changed version
 of a known URL, or an exact duplicate of another URL's text), buffers rows
 and writes them in transactions of ``batch_size``.
 
-Schema changes go through :data:`migrations` (``sqlite_utils.Migrations``);
-never edit an applied migration, add a new one.
+The schema and its migrations live in :mod:`crawler.storage.schema`, the
+connections in :mod:`crawler.storage.db`.
 """
 
 from __future__ import annotations
@@ -15,16 +15,10 @@ import json
 import logging
 import sqlite3
 import threading
-import time
 from collections import Counter, deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-from sqlite_utils import Database, Migrations
 
 from crawler import features
 from crawler.dedup.exact import content_hash
@@ -37,257 +31,39 @@ from crawler.extract.siteprofile import (
 )
 from crawler.features import Features
 from crawler.items import Article, Failure
-from crawler.storage.storyindex import (
-    NearMatch,
-    StoryIndex,
-    create_staged_tables,
-    create_tables,
-    published_earlier,
+from crawler.storage.db import (
+    HOST_RANGE,
+    CorpusError,
+    check_writable,
+    host_range,
+    now,
+    open_database,
+    write_transaction,
 )
+from crawler.storage.schema import migrations
+from crawler.storage.storyindex import NearMatch, StoryIndex, published_earlier
 from crawler.urls import host_of
 
+# Names the rest of the crawler (pipelines, scale-out, commands, reclean, tests)
+# imports from here; they live in the modules of crawler.storage that own them.
+__all__ = [
+    "COLD_START_DOCS",
+    "HOST_RANGE",
+    "LEARN_AT",
+    "LEARN_EVERY",
+    "Corpus",
+    "CorpusError",
+    "Outcome",
+    "check_writable",
+    "host_range",
+    "load_site_profiles",
+    "migrations",
+    "now",
+    "open_database",
+    "write_transaction",
+]
+
 logger = logging.getLogger(__name__)
-
-migrations = Migrations("newscorpus")
-
-
-@migrations()
-def m001_initial(db: Database) -> None:
-    db["stories"].create(
-        {"id": int, "title": str, "first_published": str, "article_count": int},
-        pk="id",
-    )
-    db["crawls"].create(
-        {
-            "id": int,
-            "spider": str,
-            "args": str,
-            "started_at": str,
-            "finished_at": str,
-            "finish_reason": str,
-            "stats": str,
-        },
-        pk="id",
-    )
-    db["articles"].create(
-        {
-            "id": int,
-            "url": str,
-            "title": str,
-            "text": str,
-            "author": str,
-            "published": str,
-            "site": str,
-            "language": str,
-            "description": str,
-            "word_count": int,
-            "content_hash": str,
-            "fetched_url": str,
-            "fetched_at": str,
-            "updated_at": str,
-            "crawl_id": int,
-            "story_id": int,
-        },
-        pk="id",
-        foreign_keys=[("crawl_id", "crawls", "id"), ("story_id", "stories", "id")],
-    )
-    db["articles"].create_index(["url"], unique=True)
-    db["articles"].create_index(["content_hash"])
-    db["articles"].create_index(["fetched_url"])
-    db["articles"].create_index(["site", "published"])
-    db["articles"].create_index(["story_id"])
-    db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
-    # Keep FTS5 merges small and frequent: adding a row stays flat as the
-    # corpus grows (PERF-NOTES: 1.17x from 1k to 100k rows).
-    db.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES('automerge', 16)")
-    db["duplicates"].create(
-        {
-            "id": int,
-            "url": str,
-            "fetched_url": str,
-            "article_id": int,
-            "kind": str,
-            "similarity": float,
-            "site": str,
-            "crawl_id": int,
-            "seen_at": str,
-        },
-        pk="id",
-        foreign_keys=[("article_id", "articles", "id"), ("crawl_id", "crawls", "id")],
-    )
-    db["duplicates"].create_index(["url"], unique=True)
-    db["duplicates"].create_index(["article_id"])
-    db["failures"].create(
-        {
-            "id": int,
-            "url": str,
-            "stage": str,
-            "reason": str,
-            "http_status": int,
-            "crawl_id": int,
-            "at": str,
-        },
-        pk="id",
-        foreign_keys=[("crawl_id", "crawls", "id")],
-    )
-    db["failures"].create_index(["url"])
-    db["failures"].create_index(["crawl_id"])
-
-
-@contextmanager
-def write_transaction(db: Database) -> Iterator[Database]:
-    """A transaction that takes the write lock up front (``BEGIN IMMEDIATE``).
-
-    With two writers (two crawls of different sources), a deferred ``BEGIN``
-    that reads first and then writes fails at once with "database is locked"
-    when the other writer committed in between; ``IMMEDIATE`` waits for the
-    lock (the connection's busy timeout) instead.
-    """
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        if db.conn.in_transaction:
-            db.conn.execute("ROLLBACK")
-        raise
-    db.conn.execute("COMMIT")
-
-
-@migrations()
-def m002_one_failure_row_per_url(db: Database) -> None:
-    """A URL has one ``failures`` row: its latest attempt, with a count."""
-    db["failures"].add_column("attempts", int)
-    db["failures"].add_column("first_at", str)
-    db.execute("UPDATE failures SET attempts = 1, first_at = at")
-    db.execute("DELETE FROM failures WHERE id NOT IN (SELECT max(id) FROM failures GROUP BY url)")
-    db.execute("DROP INDEX IF EXISTS idx_failures_url")
-    db["failures"].create_index(["url"], unique=True)
-
-
-@migrations()
-def m003_pages_and_site_profiles(db: Database) -> None:
-    """Raw pages (for ``scrapy reclean``) and the chrome learnt per site."""
-    db["pages"].create(
-        {
-            "url": str,
-            "fetched_url": str,
-            "content_type": str,
-            "declared_encoding": str,
-            "body": bytes,
-            "fetched_at": str,
-        },
-        pk="url",
-    )
-    db["site_profiles"].create(
-        {"host": str, "pages": int, "lines": str, "updated_at": str},
-        pk="host",
-    )
-
-
-@migrations()
-def m004_stories_and_near_duplicates(db: Database) -> None:
-    """Near-duplicate fingerprints, the story index and the story view's sentences."""
-    create_tables(db)
-
-
-@migrations()
-def m005_validators_and_versions(db: Database) -> None:
-    """Validators for conditional re-fetches, and the texts an update replaced."""
-    db["articles"].add_column("etag", str)
-    db["articles"].add_column("last_modified", str)
-    db["articles"].add_column("published_guessed", int)
-    db["versions"].create(
-        {
-            "id": int,
-            "article_id": int,
-            "title": str,
-            "text": str,
-            "content_hash": str,
-            "fetched_at": str,
-            "replaced_at": str,
-            "crawl_id": int,
-        },
-        pk="id",
-        foreign_keys=[("article_id", "articles", "id")],
-    )
-    db["versions"].create_index(["article_id"])
-
-
-@migrations()
-def m006_rolling_shingle_hashes(db: Database) -> None:
-    """Near-duplicate fingerprints in the faster rolling shingle hash
-    (:func:`crawler.dedup.near.shingles`): recomputed for every stored article."""
-    from crawler.dedup import near as neardup
-
-    db.execute("DELETE FROM neardup_fingerprints")
-    last = 0
-    while True:
-        rows = db.execute(
-            "SELECT id, text FROM articles WHERE id > ? ORDER BY id LIMIT 500", [last]
-        ).fetchall()
-        if not rows:
-            break
-        batch, sizes = [], []
-        for aid, text in rows:
-            sk = neardup.sketch(text or "")
-            batch.extend((fp, aid) for fp in sk.fingerprints)
-            sizes.append((sk.size, len(sk.fingerprints), aid))
-        db.conn.executemany(
-            "INSERT OR IGNORE INTO neardup_fingerprints (hash, article_id) VALUES (?, ?)", batch
-        )
-        db.conn.executemany(
-            "UPDATE article_features SET shingles = ?, fingerprints = ? WHERE article_id = ?", sizes
-        )
-        last = rows[-1][0]
-
-
-@migrations()
-def m007_staged_postings(db: Database) -> None:
-    """Staged parts of the posting tables (``neardup_fingerprints_new``,
-    ``story_terms_new``): new postings are folded into the large tables in key
-    order (:meth:`crawler.storage.storyindex.StoryIndex.fold`)."""
-    create_staged_tables(db)
-
-
-@migrations()
-def m008_versions_url(db: Database) -> None:
-    """The URL an earlier text was fetched from (``versions.url``): when an
-    article becomes a duplicate of an earlier copy, its versions move to the
-    kept article and keep saying whose texts they were."""
-    db["versions"].add_column("url", str)
-    db.execute("UPDATE versions SET url = (SELECT url FROM articles a WHERE a.id = article_id)")
-
-
-#: articles of one host, as ranges over the unique index on ``url`` (a
-#: ``LIKE 'https://host/%'`` would scan the whole table).
-HOST_RANGE = (
-    "((url >= ? AND url < ?) OR (url >= ? AND url < ?)"
-    " OR (url >= ? AND url < ?) OR (url >= ? AND url < ?))"
-)
-
-
-def host_range(host: str) -> list[str]:
-    """Bounds for :data:`HOST_RANGE`: every ``http(s)://host/...`` and
-    ``http(s)://host:port/...`` URL (``host:`` sorts after ``host0``, so the
-    port gets ranges of its own: ``127.0.0.1`` must not take in ``127.0.0.10``)."""
-    return [
-        bound
-        for scheme in ("http", "https")
-        for bound in (
-            f"{scheme}://{host}/",
-            f"{scheme}://{host}0",
-            f"{scheme}://{host}:",
-            f"{scheme}://{host};",
-        )
-    ]
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-class CorpusError(Exception):
-    """The corpus cannot be opened or written; ``str(exc)`` says why."""
 
 
 @dataclass
@@ -303,67 +79,6 @@ class Outcome:
     replaced: tuple[str, ...] = ()
     #: ... and how many of those this crawl had counted as stored or updated
     replaced_in_crawl: int = 0
-
-
-def open_database(path: str | Path, *, busy_timeout: float = 30.0) -> Database:
-    """Open (creating if needed) a corpus, in WAL mode, fully migrated.
-
-    Safe when several processes open a new corpus at once: the switch to WAL
-    is retried while another connection holds the file, and migrations run
-    under the write lock, checked again once it is held.
-    """
-    path = Path(path)
-    if path.exists() and path.is_dir():
-        raise CorpusError(f"CORPUS_DB {str(path)!r} is a directory, not a database file")
-    if not path.parent.exists():
-        raise CorpusError(
-            f"cannot create CORPUS_DB {str(path)!r}: folder {str(path.parent)!r} does not exist"
-        )
-    try:
-        conn = sqlite3.connect(str(path), timeout=busy_timeout, check_same_thread=False)
-        db = Database(conn)
-        _retry_locked(db.enable_wal, busy_timeout)
-        db.execute("PRAGMA synchronous=NORMAL")
-        # The dedup and story indexes are read for every new article: keep
-        # their pages in memory so the cost stays flat as the corpus grows.
-        db.execute("PRAGMA cache_size=-32768")  # 32 MiB
-        db.execute("PRAGMA temp_store=MEMORY")
-        db.execute("PRAGMA foreign_keys=ON")
-        _retry_locked(lambda: _migrate(db), busy_timeout)
-    except sqlite3.DatabaseError as exc:
-        raise CorpusError(f"cannot open CORPUS_DB {str(path)!r}: {exc}") from None
-    return db
-
-
-def check_writable(db: Database) -> None:
-    """Raise :class:`CorpusError` unless a write transaction can start now
-    (a read-only file, or another program holding the lock too long)."""
-    try:
-        db.conn.execute("BEGIN IMMEDIATE")
-        db.conn.execute("ROLLBACK")
-    except sqlite3.DatabaseError as exc:
-        raise CorpusError(f"cannot write to CORPUS_DB: {exc}") from None
-
-
-def _retry_locked(fn: Any, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            fn()
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-def _migrate(db: Database) -> None:
-    if not migrations.pending(db):
-        return
-    with write_transaction(db):
-        # Another process may have migrated while this one waited for the lock.
-        if migrations.pending(db):
-            migrations.apply(db)
 
 
 #: During a crawl, a host's chrome lines are learnt again once the crawl has

@@ -39,6 +39,7 @@ from sqlite_utils import Database
 
 from crawler.dedup import near as neardup
 from crawler.dedup.near import Sketch
+from crawler.storage.schema import POSTINGS
 from crawler.stories import grouping as stories
 
 if TYPE_CHECKING:
@@ -53,8 +54,6 @@ FOLD_SLICES = 16
 #: ... and never hold more than this many rows per table after a transaction
 #: (large write batches would otherwise grow the staged part past the cache)
 STAGED_MAX = 250_000
-#: the two posting tables, and the name of their key column
-POSTINGS = (("neardup_fingerprints", "hash"), ("story_terms", "term"))
 _KEY_MIN = -(1 << 63)
 WEIGHTS_CACHE = 500
 CANDIDATE_QUERY_MAX = 900
@@ -95,57 +94,6 @@ _CANDIDATES_SQL = (
     f" AND c.n >= max(1, {neardup.CANDIDATE_SHARE!r} * min({{n_new}}, f.fingerprints))"
     " ORDER BY c.article_id"
 )
-
-
-def create_tables(db: Database) -> None:
-    db.execute(
-        "CREATE TABLE neardup_fingerprints (hash INTEGER NOT NULL, article_id INTEGER NOT NULL,"
-        " PRIMARY KEY (hash, article_id)) WITHOUT ROWID"
-    )
-    db.execute(
-        "CREATE TABLE story_terms (term INTEGER NOT NULL, article_id INTEGER NOT NULL,"
-        " PRIMARY KEY (term, article_id)) WITHOUT ROWID"
-    )
-    db["article_features"].create(
-        {
-            "article_id": int,
-            "day": int,
-            "shingles": int,
-            "fingerprints": int,
-            "keys": str,
-            "terms": str,
-        },
-        pk="article_id",
-    )
-    db["corpus_state"].create({"name": str, "docs": int, "blob": bytes}, pk="name")
-    db["story_sentences"].create(
-        {
-            "id": int,
-            "story_id": int,
-            "article_id": int,
-            "site": str,
-            "position": int,
-            "sentence": str,
-            "key": str,
-            "outlets": int,
-        },
-        pk="id",
-        foreign_keys=[("story_id", "stories", "id"), ("article_id", "articles", "id")],
-    )
-    db["story_sentences"].create_index(["story_id", "key"])
-    db["story_sentences"].create_index(["article_id", "position"])
-
-
-def create_staged_tables(db: Database) -> None:
-    """The staged parts of the posting tables: new postings land here (a small
-    table, its pages in the cache) and move to the large table in key order
-    (:meth:`StoryIndex.fold`), so that a write touches a few pages of the large
-    index instead of one per posting once it outgrows the cache."""
-    for table, key in POSTINGS:
-        db.execute(
-            f"CREATE TABLE IF NOT EXISTS {table}_new ({key} INTEGER NOT NULL,"
-            f" article_id INTEGER NOT NULL, PRIMARY KEY ({key}, article_id)) WITHOUT ROWID"
-        )
 
 
 def _when(published: str | None) -> datetime | None:
