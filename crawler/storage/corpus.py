@@ -45,6 +45,7 @@ from crawler.storage.pending import Pending
 from crawler.storage.profiles import LEARN_AT, LEARN_EVERY, SiteProfiles, load_site_profiles
 from crawler.storage.schema import migrations
 from crawler.storage.storyindex import StoryIndex
+from crawler.storage.writer import write_batch
 from crawler.urls import host_of
 
 # Names the rest of the crawler (pipelines, scale-out, commands, reclean, tests)
@@ -351,14 +352,6 @@ class Corpus:
         ).fetchone()
         return row[0] if row else None
 
-    def _taken_over_story(self, url: str) -> int | None:
-        """The story of the stored article ``url`` replaces, as it is now, if any."""
-        old_id = self.batch.takes_over.get(url)
-        if old_id is None:
-            return None
-        row = self.db.execute("SELECT story_id FROM articles WHERE id = ?", [old_id]).fetchone()
-        return row[0] if row else None
-
     def _note_variant(self, fetched: str, url: str, site: str | None) -> None:
         """A known article reached through another address: a ``url`` duplicate."""
         batch = self.batch
@@ -513,114 +506,7 @@ class Corpus:
             )
 
     def _write_pending(self) -> None:
-        with write_transaction(self.db):
-            # In arrival order: each article joins a story (or starts one) and is
-            # indexed before the next one is grouped.
-            insert_sql = None
-            for row in self.batch.articles.values():
-                feats = self.batch.features.get(row["url"]) or features.compute(
-                    row.get("title"), row.get("text") or ""
-                )
-                story_id, tf = self.index.assign_story(
-                    row, self._taken_over_story(row["url"]), feats.terms
-                )
-                row["story_id"] = story_id
-                if insert_sql is None:
-                    insert_sql = (
-                        f"INSERT INTO articles ({', '.join(row)}) VALUES"
-                        f" ({', '.join(':' + c for c in row)})"
-                    )
-                article_id = self.db.execute(insert_sql, row).lastrowid
-                self.index.add(article_id, row, story_id, tf, feats.sketch, feats.sentences)
-                if self._cold_features is not None:
-                    self._cold_features[article_id] = (row.get("title"), row["text"], feats)
-            # Duplicates found in this batch point at their kept article, found now
-            # (by URL for one waiting in the batch), before a demotion removes it.
-            dups = []
-            for row in self.batch.duplicates.values():
-                row = dict(row)
-                kept_url = row.pop("kept_url")
-                if row["article_id"] is None and kept_url:
-                    found = self._stored_by_url(kept_url)
-                    row["article_id"] = found[0] if found else None
-                dups.append(row)
-            # stored articles replaced by an earlier copy written in this batch:
-            # old id -> the earlier copy's id (a demotion whose copy turned out a
-            # duplicate itself, and was not written, does not happen)
-            demoted: dict[int, int] = {}
-            for d in self.batch.demotions:
-                new = self._stored_by_url(d.new_url)
-                if new is not None:
-                    self._demote(d.old_id, new[0], d.similarity, d.kind)
-                    demoted[d.old_id] = new[0]
-            for row in dups:
-                # a copy of an article an earlier copy has just replaced: of that one
-                row["article_id"] = demoted.get(row["article_id"], row["article_id"])
-            for update in self.batch.updates:
-                row = dict(update)  # (the batch keeps its rows whole, should the write fail)
-                article_id = row.pop("id")
-                if article_id in demoted:
-                    # an earlier copy replaced it in this batch: its URL is a duplicate
-                    # now, and a duplicate keeps no text
-                    continue
-                # Keep the text this update replaces.
-                self.db.execute(
-                    "INSERT INTO versions (article_id, url, title, text, content_hash, fetched_at,"
-                    " replaced_at, crawl_id) SELECT id, url, title, text, content_hash, fetched_at,"
-                    " ?, ? FROM articles WHERE id = ?",
-                    [now(), self.crawl_id, article_id],
-                )
-                self.index.remove(article_id)
-                self.db.table("articles").update(article_id, row)
-                self.index.reindex(article_id)
-            if dups:
-                self.db.table("duplicates").upsert_all(dups, pk="url", alter=False)
-            if self.batch.failures:
-                self.db.conn.executemany(
-                    "INSERT INTO failures (url, stage, reason, http_status, crawl_id, at, "
-                    "first_at, attempts) VALUES (:url, :stage, :reason, :http_status, "
-                    ":crawl_id, :at, :first_at, 1) ON CONFLICT(url) DO UPDATE SET "
-                    "stage = excluded.stage, reason = excluded.reason, "
-                    "http_status = excluded.http_status, crawl_id = excluded.crawl_id, "
-                    "at = excluded.at, attempts = failures.attempts + 1",
-                    list(self.batch.failures.values()),
-                )
-            if self.batch.pages:
-                self.db.table("pages").upsert_all(list(self.batch.pages.values()), pk="url")
-            self.index.finish()
-            # A URL that failed before and is now an article (or a duplicate)
-            # leaves the failures table: every URL is in exactly one place.
-            done = [u for r in self.batch.articles.values() for u in (r["url"], r["fetched_url"])]
-            done += [
-                u for r in self.batch.duplicates.values() for u in (r["url"], r["fetched_url"])
-            ]
-            for k in range(0, len(done), 500):
-                chunk = done[k : k + 500]
-                self.db.execute(
-                    f"DELETE FROM failures WHERE url IN ({','.join('?' * len(chunk))})", chunk
-                )
-
-    def _demote(self, old_id: int, new_id: int, similarity: float, kind: str) -> None:
-        """A stored article turned out to be a later copy of ``new_id``: make it a duplicate."""
-        old = self.db.execute(
-            "SELECT url, fetched_url, site FROM articles WHERE id = ?", [old_id]
-        ).fetchone()
-        if old is None:
-            return
-        self.index.remove(old_id)
-        self.db.execute(
-            "UPDATE duplicates SET article_id = ? WHERE article_id = ?", [new_id, old_id]
-        )
-        self.db.execute(
-            "INSERT INTO duplicates (url, fetched_url, article_id, kind, similarity, site,"
-            " crawl_id, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE"
-            " SET article_id = excluded.article_id, kind = excluded.kind,"
-            " similarity = excluded.similarity",
-            [old[0], old[1], new_id, kind, similarity, old[2], self.crawl_id, now()],
-        )
-        # its earlier texts stay, with the kept article (versions.url says whose they were)
-        self.db.execute("UPDATE versions SET article_id = ? WHERE article_id = ?", [new_id, old_id])
-        self.db.execute("DELETE FROM articles WHERE id = ?", [old_id])
+        write_batch(self.db, self.batch, self.index, self.crawl_id, self._cold_features)
 
     def close(self) -> None:
         try:
