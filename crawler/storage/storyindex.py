@@ -38,6 +38,7 @@ from crawler.dedup.near import Sketch
 from crawler.storage.nearindex import NearIndex
 from crawler.storage.postings import Postings, _capped_counts_sql
 from crawler.stories import grouping as stories
+from crawler.stories import repartition
 
 if TYPE_CHECKING:
     from crawler.features import Features
@@ -68,7 +69,7 @@ class StoryIndex:
         # add re-partitions the two once the article is stored
         self._joined: dict[str, int | None] = {}
         # similarities of stored article pairs, for re-partitioning
-        self._pairs = stories.PairCache()
+        self._pairs = repartition.PairCache()
         #: articles moved to another story by re-partitioning (a crawl statistic)
         self.articles_moved = 0
         # stories created in this transaction for a new article: no sentences to match yet
@@ -241,7 +242,7 @@ class StoryIndex:
 
     def _regroup(self, story_id: int, neighbour: int | None) -> None:
         """An article joined ``story_id``: re-partition the newest members of that
-        story and of its ``neighbour`` story (:func:`stories.regrouped`), and move
+        story and of its ``neighbour`` story (:func:`repartition.regrouped`), and move
         the articles whose story changed, with their sentences."""
         labels: dict[int, int] = {}
         for sid in (story_id, neighbour):
@@ -249,15 +250,15 @@ class StoryIndex:
                 labels.update(
                     self.db.execute(
                         "SELECT id, story_id FROM articles WHERE story_id = ? ORDER BY id DESC LIMIT ?",
-                        [sid, stories.RECLUSTER_MEMBERS],
+                        [sid, repartition.RECLUSTER_MEMBERS],
                     ).fetchall()
                 )
         ids = sorted(labels)
-        if neighbour is None and len(ids) < 2 * stories.SPLIT_MIN:
+        if neighbour is None and len(ids) < 2 * repartition.SPLIT_MIN:
             return
         weights = self._stored_weights(ids)
         ids = [a for a in ids if a in weights]
-        moves = stories.regrouped(
+        moves = repartition.regrouped(
             ids,
             [labels[a] for a in ids],
             [weights[a] for a in ids],
@@ -487,7 +488,7 @@ class StoryIndex:
                 feats = None  # the stored text changed since (an update, learnt chrome lines)
             tf = dict(feats[2].terms) if feats else dict(stories.terms(title, text or ""))
             # a date guessed from the text does not count for the window, as online
-            docs.append(stories.Doc(aid, stories.day_of(published, bool(guessed)), tf))
+            docs.append(repartition.Doc(aid, stories.day_of(published, bool(guessed)), tf))
             data[aid] = {
                 "url": url,
                 "title": title,
@@ -497,7 +498,7 @@ class StoryIndex:
                 "tf": tf,
                 "features": feats[2] if feats else None,
             }
-        story_of = stories.regroup(docs)
+        story_of = repartition.regroup(docs)
         self._weights_cache.clear()
         self._pairs.clear()  # every stored weight is computed again
         for table in ("story_sentences", "article_features"):
