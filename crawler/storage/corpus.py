@@ -187,8 +187,10 @@ class Corpus:
                     "started_at": now(),
                 }
             )
-        self.crawl_id = table.last_pk
-        return self.crawl_id
+        crawl_id = table.last_pk
+        assert isinstance(crawl_id, int)  # (the rowid of the row inserted)
+        self.crawl_id = crawl_id
+        return crawl_id
 
     def finish_crawl(self, reason: str, stats: dict[str, Any]) -> None:
         self.flush()

@@ -84,8 +84,11 @@ class StoryIndex:
     # --- writing articles ---------------------------------------------------------
 
     def assign_story(
-        self, row: dict[str, Any], story_id: int | None = None, tf: dict[str, float] | None = None
-    ) -> tuple[int, dict[str, float]]:
+        self,
+        row: dict[str, Any],
+        story_id: int | None = None,
+        tf: Mapping[str, float] | None = None,
+    ) -> tuple[int, Mapping[str, float]]:
         """The story a new article (not yet inserted) joins; creates one if needed.
 
         ``story_id`` imposes the story (an earlier copy replacing a stored article
@@ -111,7 +114,9 @@ class StoryIndex:
         self._fresh_stories.add(story_id)
         return story_id, tf
 
-    def _keys(self, row: dict[str, Any], tf: dict[str, float], vec: dict[str, float]) -> list[str]:
+    def _keys(
+        self, row: dict[str, Any], tf: Mapping[str, float], vec: dict[str, float]
+    ) -> list[str]:
         """The article's key terms and stored weights (kept for :meth:`add`), from
         its weighed terms ``vec``."""
         keys, stored = stories.key_and_stored_terms(tf, self.stats, vec)
@@ -123,6 +128,7 @@ class StoryIndex:
             "INSERT INTO stories (title, first_published, article_count) VALUES (?, ?, 0)",
             [row.get("title"), row.get("published")],
         )
+        assert cur.lastrowid is not None  # (an INSERT gives its row's id)
         return cur.lastrowid
 
     def _candidates(self, keys: list[str], day: int | None) -> list[stories.Candidate]:
@@ -204,7 +210,7 @@ class StoryIndex:
         article_id: int,
         row: dict[str, Any],
         story_id: int,
-        tf: dict[str, float],
+        tf: Mapping[str, float],
         sk: Sketch | None = None,
         sentences: list[tuple[str, str | None]] | None = None,
     ) -> None:

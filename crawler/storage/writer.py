@@ -67,6 +67,7 @@ def write_batch(
                     f" ({', '.join(':' + c for c in row)})"
                 )
             article_id = db.execute(insert_sql, row).lastrowid
+            assert article_id is not None  # (an INSERT gives its row's id)
             index.add(article_id, row, story_id, tf, feats.sketch, feats.sentences)
             if cold_features is not None:
                 cold_features[article_id] = (row.get("title"), row["text"], feats)

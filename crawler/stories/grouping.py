@@ -40,17 +40,17 @@ import re
 import unicodedata
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
 
 THRESHOLD = 0.17
 WINDOW_DAYS = 3
-NAME_WEIGHT = 2.0
+NAME_WEIGHT = 2
 #: each number in the text (``#6.1``, ``#2012``, ``#24``) counts this many times:
 #: magnitudes, tolls, scores and years tell events of one kind apart
-NUMBER_WEIGHT = 2.0
+NUMBER_WEIGHT = 2
 KEY_TERMS = 30
 #: the candidates of a new article: the MAX_CANDIDATES stored articles sharing
 #: the most key terms with it, among the POSTING_LIMIT newest of each key term
@@ -165,7 +165,7 @@ class TermStats:
         return stats
 
 
-def weigh(tf: dict[str, float], stats: TermStats) -> dict[str, float]:
+def weigh(tf: Mapping[str, float], stats: TermStats) -> dict[str, float]:
     """Sublinear tf x idf, L2-normalised."""
     vec = {}
     for term, count in tf.items():
@@ -189,7 +189,7 @@ def ranked(weighted: dict[str, float]) -> list[tuple[str, float]]:
     return sorted(sorted(weighted.items()), key=_WEIGHT, reverse=True)
 
 
-def stored_terms(tf: dict[str, float], stats: TermStats) -> dict[str, float]:
+def stored_terms(tf: Mapping[str, float], stats: TermStats) -> dict[str, float]:
     """The weights kept for later comparisons: the heaviest :data:`STORED_TERMS` of the
     normalised vector, with the idf of the time the article was added (a stored
     article is never re-weighted: that keeps the cost of a comparison flat)."""
@@ -197,7 +197,7 @@ def stored_terms(tf: dict[str, float], stats: TermStats) -> dict[str, float]:
 
 
 def key_and_stored_terms(
-    tf: dict[str, float], stats: TermStats, weighed: dict[str, float] | None = None
+    tf: Mapping[str, float], stats: TermStats, weighed: dict[str, float] | None = None
 ) -> tuple[list[str], dict[str, float]]:
     """The :data:`KEY_TERMS` heaviest terms and the :func:`stored_terms`, from one
     weighing (``weighed``: :func:`weigh` of ``tf``, if already done)."""
@@ -254,7 +254,7 @@ class Decision:
 
 
 def choose_story(
-    tf: dict[str, float],
+    tf: Mapping[str, float],
     day: int | None,
     candidates: Iterable[Candidate],
     stats: TermStats,
@@ -291,7 +291,7 @@ def choose_story(
 
 def sentences(text: str) -> list[str]:
     """The sentences of a clean text (paragraphs are lines)."""
-    out = []
+    out: list[str] = []
     for line in text.split("\n"):
         line = line.strip()
         if line:

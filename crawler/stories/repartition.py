@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import mul, sub
 
@@ -137,8 +138,8 @@ def ncut_bisect(S: list[list[float]]) -> tuple[list[int], list[int]]:
     best, size = math.inf, 1
     for k in range(n - 1):
         i = order[k]
-        for j, w in adj[i].items():  # i joins A: its links to A stop being cut
-            cut += -w if in_a[j] else w
+        for j, weight in adj[i].items():  # i joins A: its links to A stop being cut
+            cut += -weight if in_a[j] else weight
         in_a[i] = True
         vol_a += d[i]
         ncut = cut / vol_a + cut / (vol - vol_a)
@@ -251,7 +252,7 @@ class Doc:
 
     article_id: int
     day: int | None
-    tf: dict[str, float]
+    tf: Mapping[str, float]
 
 
 def regroup(docs: list[Doc], threshold: float = THRESHOLD) -> dict[int, int]:
@@ -316,7 +317,7 @@ def regroup(docs: list[Doc], threshold: float = THRESHOLD) -> dict[int, int]:
                     kept[a].story_id = target
         for s in {kept[a].story_id for a in ids}:
             members[s].sort()
-        for s in (story, decision.neighbour):
-            if s is not None and not members.get(s, True):
-                del members[s]
+        for sid in (story, decision.neighbour):
+            if sid is not None and not members.get(sid, True):
+                del members[sid]
     return {aid: cand.story_id for aid, cand in kept.items()}
