@@ -3,7 +3,7 @@ from __future__ import annotations
 from crawler.dedup.exact import content_hash
 from crawler.items import Article, Failure
 from crawler.storage.corpus import Corpus
-from crawler.storage.incremental import SeenIndex, last_success
+from crawler.storage.incremental import last_success
 
 TEXT = (
     "The river rose two metres overnight and the town council opened three shelters for families."
@@ -38,23 +38,7 @@ def make_corpus(path):
     corpus.close()
 
 
-def test_known_urls(tmp_path):
-    make_corpus(tmp_path / "c.db")
-    seen = SeenIndex(tmp_path / "c.db")
-    assert seen.known("https://a.test/story") == "article"
-    assert seen.known("https://A.test/story/?utm_campaign=y#top") == "article"
-    assert seen.known("https://a.test/story?utm_source=x") == "article"
-    assert seen.known("https://b.test/copy") == "duplicate"
-    assert seen.known("https://a.test/gone") == "failed"
-    assert seen.known("https://a.test/pdf") == "failed"
-    # A transient failure is worth another try; an unseen URL is new.
-    assert seen.known("https://a.test/flaky") is None
-    assert seen.known("https://a.test/new") is None
-    seen.close()
-
-
 def test_missing_corpus_knows_nothing(tmp_path):
-    assert SeenIndex(tmp_path / "none.db").known("https://a.test/x") is None
     assert last_success(tmp_path / "none.db", "feeds", {}) is None
 
 

@@ -12,9 +12,10 @@ import pytest
 from crawler.dedup import near as neardup
 from crawler.dedup.exact import content_hash
 from crawler.items import Article
-from crawler.storage import storyindex
+from crawler.storage import postings
 from crawler.storage.corpus import Corpus, open_database
-from crawler.storage.storyindex import POSTINGS, _capped_counts_sql
+from crawler.storage.postings import _capped_counts_sql
+from crawler.storage.schema import POSTINGS
 
 WORDS = (
     "harbour council budget ferry strike court ruling flood river bridge school teachers "
@@ -149,7 +150,7 @@ def test_stories_and_duplicates_do_not_depend_on_where_postings_live(tmp_path, m
 
     staged, sliced_stories, sliced_dups = outcome(tmp_path / "sliced.db")
     assert staged > 0
-    monkeypatch.setattr(storyindex, "FOLD_SLICES", 1)  # every write folds all it staged
+    monkeypatch.setattr(postings, "FOLD_SLICES", 1)  # every write folds all it staged
     staged, whole_stories, whole_dups = outcome(tmp_path / "whole.db")
     assert staged == 0
     assert any(kind == "near" for _, _, kind in sliced_dups)
@@ -174,7 +175,7 @@ def test_removing_an_article_removes_its_postings_from_both_parts(tmp_path, tabl
 def test_the_staged_part_stays_bounded_whatever_the_batch_size(tmp_path, monkeypatch):
     """A large write batch folds as much as it takes to keep the staged part
     under STAGED_MAX rows (else it would outgrow the cache)."""
-    monkeypatch.setattr(storyindex, "STAGED_MAX", 300)
+    monkeypatch.setattr(postings, "STAGED_MAX", 300)
     corpus = ingest(tmp_path / "c.db", articles(80), batch_size=40)
     for table, key in POSTINGS:
         large, staged = parts(corpus, table, key)

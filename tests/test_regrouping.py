@@ -15,11 +15,11 @@ from collections import Counter, defaultdict
 
 import pytest
 
+from crawler import stories
 from crawler.dedup.exact import content_hash
 from crawler.items import Article
 from crawler.storage.corpus import Corpus, open_database, write_transaction
 from crawler.storage.storyindex import StoryIndex
-from crawler.stories import grouping as stories
 from tests.helpers import crawl_stats, scrapy_crawl
 
 GENERIC = [

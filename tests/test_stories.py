@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.stories import grouping as stories
+from crawler import stories
 
 QUAKE_1 = (
     "A magnitude 6.1 earthquake struck Qeshm island in southern Iran on Sunday, "

@@ -174,10 +174,10 @@ def test_the_writer_keeps_nothing_per_article_once_a_batch_is_written(tmp_path):
         rng = random.Random(i)
         text = " ".join(rng.choice(words) for _ in range(80))
         assert corpus.add_article(article(f"https://a.test/{i}", text)).status == "stored"
-    assert corpus.index._pending  # the partial batch waits
+    assert corpus.batch.features  # the partial batch waits
     corpus.flush()
-    assert corpus.index._pending == {}
-    assert corpus.index._pending_fp == {}
+    assert corpus.batch.features == {}
+    assert corpus.batch._fingerprints == {}
     corpus.close()
 
 

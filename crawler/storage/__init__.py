@@ -1,7 +1,11 @@
 """Storage: the SQLite corpus, its one writer and its readers.
 
-Owns the schema and migrations, the batch writer (:class:`~crawler.storage.corpus.Corpus`),
-the near-duplicate and story postings, reclean, incremental lookups (what is known) and the
-health checks of ``scrapy corpus check``. No Scrapy, no Twisted. May import every pure
-package (extract, dedup, stories, features, items, urls).
+Owns the schema and migrations (``schema``), connections (``db``), the writer
+(``corpus.Corpus``, a facade over ``pending``: the rows waiting for a write,
+and ``writer``: the transaction that writes them), the near-duplicate index
+(``nearindex``), the story index (``storyindex``) and their postings
+(``postings``), site profiles learnt during a crawl (``profiles``), reclean,
+incremental lookups and the health checks of ``scrapy corpus check``. No Scrapy,
+no Twisted. May import every pure package (extract, dedup, stories, features,
+items, urls).
 """

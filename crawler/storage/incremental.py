@@ -1,11 +1,9 @@
-"""Only what is new: which URLs a crawl can skip, and since when a source is new.
+"""Only what is new: since when a source is new.
 
 Pure: no Scrapy. Reads the corpus through its own read-only connection
-(WAL lets it read while the crawl's writer writes). A URL is *known* when it
-is an article (by canonical or fetched URL), a recorded duplicate, or a
-permanent failure (HTTP 404 or 410, or a page that was not an article):
-fetching it again would only produce the same row. Transient failures
-(timeouts, 5xx) are retried on the next crawl.
+(WAL lets it read while the crawl's writer writes): the start of the last
+crawl of a source that finished normally. (Which URLs a crawl can skip is the
+writer's :meth:`crawler.storage.corpus.Corpus.is_known_url`.)
 """
 
 from __future__ import annotations
@@ -15,59 +13,6 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-from crawler.urls import canonical_url
-
-#: failure stages and statuses that will not change on a second try.
-PERMANENT_STATUSES = (404, 410)
-PERMANENT_STAGES = ("parse", "extract", "validate")
-
-
-class SeenIndex:
-    """Answers "is this URL already in the corpus?" from SQLite, per URL."""
-
-    def __init__(self, db_path: str | Path) -> None:
-        self.path = Path(db_path)
-        self.conn: sqlite3.Connection | None = None
-        if self.path.exists():
-            self.conn = sqlite3.connect(
-                f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, timeout=30
-            )
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-
-    def _tables(self) -> set[str]:
-        assert self.conn is not None
-        return {
-            r[0] for r in self.conn.execute("select name from sqlite_master where type='table'")
-        }
-
-    def known(self, url: str) -> str | None:
-        """Why ``url`` needs no download (``article``, ``duplicate``, ``failed``), or None."""
-        if self.conn is None:
-            return None
-        canon = canonical_url(url)
-        try:
-            row = self.conn.execute(
-                "select 'article' from articles where url in (?, ?) or fetched_url in (?, ?) "
-                "union all select 'duplicate' from duplicates where url in (?, ?) or fetched_url in (?, ?) "
-                "limit 1",
-                [canon, url, canon, url, canon, url, canon, url],
-            ).fetchone()
-            if row:
-                return str(row[0])
-            marks = ",".join("?" * len(PERMANENT_STAGES))
-            row = self.conn.execute(
-                f"select 'failed' from failures where url in (?, ?) and "
-                f"(http_status in (404, 410) or stage in ({marks})) limit 1",
-                [url, canon, *PERMANENT_STAGES],
-            ).fetchone()
-        except sqlite3.OperationalError:
-            return None  # an empty or older corpus: nothing is known
-        return str(row[0]) if row else None
 
 
 def _query(db_path: str | Path | None, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:

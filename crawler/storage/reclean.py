@@ -147,7 +147,9 @@ def reclean(
                     for article_id, values in updates:
                         # the dedup and story indexes follow the new text (same story)
                         corpus.index.remove(article_id)
-                        corpus.db["articles"].update(article_id, values | {"updated_at": now()})
+                        corpus.db.table("articles").update(
+                            article_id, values | {"updated_at": now()}
+                        )
                         corpus.index.reindex(article_id)
                     corpus.index.finish()
     finally:

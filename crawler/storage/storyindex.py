@@ -1,24 +1,22 @@
-"""The SQLite side of near-duplicate detection and story grouping.
+"""The SQLite side of story grouping: story assignment, re-partitioning, rebuild.
 
 No Scrapy. :class:`crawler.storage.corpus.Corpus` owns one :class:`StoryIndex` and
-calls it: :meth:`StoryIndex.find_near` when an article arrives (against the
-stored corpus and the articles still waiting to be written),
-:meth:`StoryIndex.add` for every article it writes (inside its write
-transaction, in arrival order; an article that joined a story then has that
-story and its neighbour re-partitioned, moving stored articles between
-stories), :meth:`StoryIndex.demote` when an earlier
-published copy replaces a stored article, and :meth:`StoryIndex.finish` at the
-end of each transaction. The decisions are made by the pure modules
-:mod:`crawler.dedup.near` and :mod:`crawler.stories.grouping`.
+calls it for every article it writes, inside its write transaction and in
+arrival order: :meth:`StoryIndex.assign_story` (the story it joins, or a new
+one), then :meth:`StoryIndex.add` (its postings, features and sentences; an
+article that joined a story then has that story and its neighbour
+re-partitioned, moving stored articles between stories), and
+:meth:`StoryIndex.finish` at the end of each transaction. The index of an
+article covers its near-duplicate fingerprints too (:attr:`StoryIndex.near`,
+:mod:`crawler.storage.nearindex`): one ``article_features`` row holds both. The
+decisions are made by the pure modules :mod:`crawler.dedup.near` and
+:mod:`crawler.stories`.
 
-Tables (created by the migration ``m004_stories_and_near_duplicates``):
+Tables (:mod:`crawler.storage.schema`):
 
-* ``neardup_fingerprints (hash, article_id)``: the winnowing fingerprints of
-  every article; looking up a new article costs one index probe per
-  fingerprint (each reading at most :data:`POSTING_LIMIT` rows), whatever
-  the corpus size.
 * ``story_terms (term, article_id)``: each article's :data:`stories.KEY_TERMS`
-  heaviest terms, the way to the candidate articles of the same story.
+  heaviest terms, the way to the candidate articles of the same story
+  (:mod:`crawler.storage.postings`).
 * ``article_features``: per article, its day, sketch sizes and stored terms.
 * ``corpus_state``: the corpus' term document frequencies (one blob).
 * ``story_sentences``: every sentence of every article, marked with how many
@@ -29,139 +27,26 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
 from crawler.dedup import near as neardup
 from crawler.dedup.near import Sketch
+from crawler.storage.nearindex import NearIndex
+from crawler.storage.postings import Postings, _capped_counts_sql
 from crawler.stories import grouping as stories
+from crawler.stories import repartition
 
 if TYPE_CHECKING:
     from crawler.features import Features
 
 logger = logging.getLogger(__name__)
 
-POSTING_LIMIT = 20
-#: the staged postings (``*_new``) are folded into the large tables one key
-#: range at a time, about 1/FOLD_SLICES of them at the end of each transaction
-FOLD_SLICES = 16
-#: ... and never hold more than this many rows per table after a transaction
-#: (large write batches would otherwise grow the staged part past the cache)
-STAGED_MAX = 250_000
-#: the two posting tables, and the name of their key column
-POSTINGS = (("neardup_fingerprints", "hash"), ("story_terms", "term"))
-_KEY_MIN = -(1 << 63)
 WEIGHTS_CACHE = 500
-CANDIDATE_QUERY_MAX = 900
 STORY_POSTING_LIMIT = stories.POSTING_LIMIT
-
-
-def _capped_counts_sql(table: str, key: str, n: int, cap: int) -> str:
-    """SQL counting, per article, how many of ``n`` keys (bound as parameters) of
-    ``table`` and its staged part ``table_new`` it shares, each key counting
-    only its ``cap`` newest articles (over both parts). Columns: article_id, n.
-
-    Each part gives its own ``cap`` newest articles of a key; the oldest
-    counted is the ``cap``-th newest of those (at most 2 x ``cap`` rows read
-    per key, however many articles share it)."""
-    newest = (
-        f"SELECT article_id FROM (SELECT article_id FROM {{t}} WHERE {key} = q.k"
-        f" ORDER BY article_id DESC LIMIT {cap})"
-    )
-    return (
-        f"WITH q(k) AS (VALUES {','.join(['(?)'] * n)}),"
-        f" t(k, lo) AS MATERIALIZED (SELECT k, coalesce((SELECT article_id FROM ("
-        f"{newest.format(t=table)} UNION ALL {newest.format(t=table + '_new')})"
-        f" ORDER BY article_id DESC LIMIT 1 OFFSET {cap - 1}), 0) FROM q)"
-        f" SELECT article_id, count(*) AS n FROM ("
-        f"SELECT p.article_id FROM t JOIN {table} p ON p.{key} = t.k AND p.article_id >= t.lo"
-        f" UNION ALL SELECT p.article_id FROM t JOIN {table}_new p"
-        f" ON p.{key} = t.k AND p.article_id >= t.lo) GROUP BY article_id"
-    )
-
-
-# Stored articles sharing fingerprints with a new text, filtered as
-# neardup.is_candidate does ({counts}: _capped_counts_sql over the fingerprints;
-# {n_new}: the new text's fingerprint count).
-_CANDIDATES_SQL = (
-    "SELECT c.article_id, c.n FROM ({counts}) c"
-    " JOIN article_features f ON f.article_id = c.article_id"
-    " WHERE min({n_new}, f.fingerprints) > 0"
-    f" AND c.n >= max(1, {neardup.CANDIDATE_SHARE!r} * min({{n_new}}, f.fingerprints))"
-    " ORDER BY c.article_id"
-)
-
-
-def create_tables(db: Database) -> None:
-    db.execute(
-        "CREATE TABLE neardup_fingerprints (hash INTEGER NOT NULL, article_id INTEGER NOT NULL,"
-        " PRIMARY KEY (hash, article_id)) WITHOUT ROWID"
-    )
-    db.execute(
-        "CREATE TABLE story_terms (term INTEGER NOT NULL, article_id INTEGER NOT NULL,"
-        " PRIMARY KEY (term, article_id)) WITHOUT ROWID"
-    )
-    db["article_features"].create(
-        {
-            "article_id": int,
-            "day": int,
-            "shingles": int,
-            "fingerprints": int,
-            "keys": str,
-            "terms": str,
-        },
-        pk="article_id",
-    )
-    db["corpus_state"].create({"name": str, "docs": int, "blob": bytes}, pk="name")
-    db["story_sentences"].create(
-        {
-            "id": int,
-            "story_id": int,
-            "article_id": int,
-            "site": str,
-            "position": int,
-            "sentence": str,
-            "key": str,
-            "outlets": int,
-        },
-        pk="id",
-        foreign_keys=[("story_id", "stories", "id"), ("article_id", "articles", "id")],
-    )
-    db["story_sentences"].create_index(["story_id", "key"])
-    db["story_sentences"].create_index(["article_id", "position"])
-
-
-def create_staged_tables(db: Database) -> None:
-    """The staged parts of the posting tables: new postings land here (a small
-    table, its pages in the cache) and move to the large table in key order
-    (:meth:`StoryIndex.fold`), so that a write touches a few pages of the large
-    index instead of one per posting once it outgrows the cache."""
-    for table, key in POSTINGS:
-        db.execute(
-            f"CREATE TABLE IF NOT EXISTS {table}_new ({key} INTEGER NOT NULL,"
-            f" article_id INTEGER NOT NULL, PRIMARY KEY ({key}, article_id)) WITHOUT ROWID"
-        )
-
-
-def _when(published: str | None) -> datetime | None:
-    if not published:
-        return None
-    try:
-        value = datetime.fromisoformat(published.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def published_earlier(a: str | None, b: str | None) -> bool:
-    """Is ``a`` a strictly earlier publication time than ``b`` (both known)?"""
-    wa, wb = _when(a), _when(b)
-    return wa is not None and wb is not None and wa < wb
 
 
 def _day(row: dict[str, Any]) -> int | None:
@@ -171,16 +56,6 @@ def _day(row: dict[str, Any]) -> int | None:
     return stories.day_of(row.get("published"), bool(row.get("published_guessed")))
 
 
-@dataclass
-class NearMatch:
-    """A copy found: the kept article is stored (``article_id``) or pending (``url``)."""
-
-    similarity: float
-    article_id: int | None = None
-    url: str | None = None
-    published: str | None = None
-
-
 class StoryIndex:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -188,16 +63,13 @@ class StoryIndex:
         self.stats = stories.TermStats.from_bytes(row[0], row[1]) if row else stories.TermStats()
         self._stats_dirty = False
         self._dirty_stories: set[int] = set()
-        # articles accepted but not yet written: url -> (sketch, published)
-        self._pending: dict[str, tuple[Sketch, str | None]] = {}
-        self._pending_fp: dict[int, list[str]] = {}
         # url -> (key terms, stored weights) from assign_story, for add
         self._weighed: dict[str, tuple[list[str], dict[str, float]]] = {}
         # url -> the neighbour story (or None) of an article that joined a story:
         # add re-partitions the two once the article is stored
         self._joined: dict[str, int | None] = {}
         # similarities of stored article pairs, for re-partitioning
-        self._pairs = stories.PairCache()
+        self._pairs = repartition.PairCache()
         #: articles moved to another story by re-partitioning (a crawl statistic)
         self.articles_moved = 0
         # stories created in this transaction for a new article: no sentences to match yet
@@ -205,132 +77,18 @@ class StoryIndex:
         # stored term weights of recently added or compared articles (the usual
         # candidates): decoding them from JSON was the writer's largest cost
         self._weights_cache: OrderedDict[int, dict[str, float]] = OrderedDict()
-        # staged postings per table (about: only the fold's pace depends on it)
-        # and where the next fold starts in the key order
-        self._staged = {
-            table: db.execute(f"SELECT count(*) FROM {table}_new").fetchone()[0]
-            for table, _ in POSTINGS
-        }
-        self._fold_from = {table: _KEY_MIN for table, _ in POSTINGS}
-
-    # --- near-duplicates --------------------------------------------------------
-
-    def find_near(
-        self,
-        text: str | Sketch,
-        published: str | None,
-        exclude: frozenset[int] | set[int] = frozenset(),
-    ) -> tuple[Sketch, NearMatch | None]:
-        """The closest copy of ``text`` (or of the text ``text`` sketches) among
-        stored and pending articles, if any (stored articles in ``exclude``,
-        already being replaced, do not count)."""
-        sk = text if isinstance(text, Sketch) else neardup.sketch(text)
-        if sk.size < neardup.MIN_SHINGLES:
-            return sk, None
-        best: NearMatch | None = None
-        # pending articles of this batch
-        shared: Counter[str] = Counter()
-        for fp in sk.fingerprints:
-            for url in self._pending_fp.get(fp, ()):
-                shared[url] += 1
-        for url, n in shared.items():
-            other, pub = self._pending[url]
-            if neardup.is_candidate(n, len(sk.fingerprints), len(other.fingerprints)):
-                sim = neardup.near_duplicate(sk, other)
-                if sim is not None and (best is None or sim > best.similarity):
-                    best = NearMatch(sim, url=url, published=pub)
-        # the stored corpus
-        for aid, _shared in self._stored_candidates(sk):
-            if aid in exclude:
-                continue
-            row = self.db.execute(
-                "SELECT text, published FROM articles WHERE id = ?", [aid]
-            ).fetchone()
-            if row is None:
-                continue
-            sim = neardup.near_duplicate(sk, neardup.sketch(row[0]))
-            if sim is not None and (best is None or sim > best.similarity):
-                best = NearMatch(sim, article_id=aid, published=row[1])
-        return sk, best
-
-    def _stored_candidates(self, sk: Sketch) -> list[tuple[int, int]]:
-        """Stored articles that share enough fingerprints with ``sk`` to be worth an
-        exact comparison (:func:`neardup.is_candidate`), as (article id, shared).
-
-        Each fingerprint counts at most its :data:`POSTING_LIMIT` newest articles
-        (a phrase hundreds of articles share says little), read from the index
-        and counted in SQLite: one query for a typical article.
-        """
-        fps = sorted(sk.fingerprints)
-        n_new = len(fps)
-        if n_new <= CANDIDATE_QUERY_MAX:
-            return [
-                tuple(r)
-                for r in self.db.execute(
-                    _CANDIDATES_SQL.format(
-                        counts=_capped_counts_sql(
-                            "neardup_fingerprints", "hash", n_new, POSTING_LIMIT
-                        ),
-                        n_new=int(n_new),
-                    ),
-                    fps,
-                ).fetchall()
-            ]
-        # a very long text: count chunk by chunk, filter here
-        counts: Counter[int] = Counter()
-        for k in range(0, n_new, CANDIDATE_QUERY_MAX):
-            chunk = fps[k : k + CANDIDATE_QUERY_MAX]
-            counts.update(
-                dict(
-                    self.db.execute(
-                        _capped_counts_sql(
-                            "neardup_fingerprints", "hash", len(chunk), POSTING_LIMIT
-                        ),
-                        chunk,
-                    ).fetchall()
-                )
-            )
-        if not counts:
-            return []
-        ids = sorted(counts)
-        sizes: dict[int, int] = {}
-        for k in range(0, len(ids), 500):
-            chunk = ids[k : k + 500]
-            sizes.update(
-                self.db.execute(
-                    "SELECT article_id, fingerprints FROM article_features WHERE article_id IN"
-                    f" ({','.join('?' * len(chunk))})",
-                    chunk,
-                ).fetchall()
-            )
-        return [
-            (aid, counts[aid])
-            for aid in ids
-            if neardup.is_candidate(counts[aid], n_new, sizes.get(aid, 0))
-        ]
-
-    def hold(self, url: str, sk: Sketch, published: str | None) -> None:
-        """Remember an article that waits to be written (for copies in the same batch)."""
-        self._pending[url] = (sk, published)
-        for fp in sk.fingerprints:
-            self._pending_fp.setdefault(fp, []).append(url)
-
-    def release(self, url: str) -> None:
-        held = self._pending.pop(url, None)
-        if held is None:
-            return
-        for fp in held[0].fingerprints:
-            urls = self._pending_fp.get(fp)
-            if urls and url in urls:
-                urls.remove(url)
-                if not urls:  # (an empty list left behind per fingerprint grew without end)
-                    del self._pending_fp[fp]
+        self.postings = Postings(db)
+        #: near-duplicate fingerprints and lookups
+        self.near = NearIndex(db, self.postings)
 
     # --- writing articles ---------------------------------------------------------
 
     def assign_story(
-        self, row: dict[str, Any], story_id: int | None = None, tf: dict[str, float] | None = None
-    ) -> tuple[int, dict[str, float]]:
+        self,
+        row: dict[str, Any],
+        story_id: int | None = None,
+        tf: Mapping[str, float] | None = None,
+    ) -> tuple[int, Mapping[str, float]]:
         """The story a new article (not yet inserted) joins; creates one if needed.
 
         ``story_id`` imposes the story (an earlier copy replacing a stored article
@@ -356,7 +114,9 @@ class StoryIndex:
         self._fresh_stories.add(story_id)
         return story_id, tf
 
-    def _keys(self, row: dict[str, Any], tf: dict[str, float], vec: dict[str, float]) -> list[str]:
+    def _keys(
+        self, row: dict[str, Any], tf: Mapping[str, float], vec: dict[str, float]
+    ) -> list[str]:
         """The article's key terms and stored weights (kept for :meth:`add`), from
         its weighed terms ``vec``."""
         keys, stored = stories.key_and_stored_terms(tf, self.stats, vec)
@@ -368,6 +128,7 @@ class StoryIndex:
             "INSERT INTO stories (title, first_published, article_count) VALUES (?, ?, 0)",
             [row.get("title"), row.get("published")],
         )
+        assert cur.lastrowid is not None  # (an INSERT gives its row's id)
         return cur.lastrowid
 
     def _candidates(self, keys: list[str], day: int | None) -> list[stories.Candidate]:
@@ -433,10 +194,7 @@ class StoryIndex:
         ids of articles it inserted will be given again)."""
         self._weights_cache.clear()
         self._pairs.clear()
-        self._staged = {
-            table: self.db.execute(f"SELECT count(*) FROM {table}_new").fetchone()[0]
-            for table, _ in POSTINGS
-        }
+        self.postings.staged = self.postings.count_staged()
         self._fresh_stories.clear()
         self._weighed.clear()
         self._joined.clear()
@@ -452,7 +210,7 @@ class StoryIndex:
         article_id: int,
         row: dict[str, Any],
         story_id: int,
-        tf: dict[str, float],
+        tf: Mapping[str, float],
         sk: Sketch | None = None,
         sentences: list[tuple[str, str | None]] | None = None,
     ) -> None:
@@ -462,18 +220,11 @@ class StoryIndex:
         list when already computed (:mod:`crawler.features`)."""
         if sk is None:
             sk = neardup.sketch(row.get("text") or "")
-        self.release(row["url"])
-        self._staged["neardup_fingerprints"] += self.db.conn.executemany(
-            "INSERT OR IGNORE INTO neardup_fingerprints_new (hash, article_id) VALUES (?, ?)",
-            [(fp, article_id) for fp in sorted(sk.fingerprints)],
-        ).rowcount
+        self.near.add(article_id, sk)
         weighed = self._weighed.pop(row["url"], None)
         keys, stored = weighed or stories.key_and_stored_terms(tf, self.stats)
         self._remember_weights(article_id, stored)
-        self._staged["story_terms"] += self.db.conn.executemany(
-            "INSERT OR IGNORE INTO story_terms_new (term, article_id) VALUES (?, ?)",
-            [(stories.term_hash(k), article_id) for k in keys],
-        ).rowcount
+        self.postings.add("story_terms", "term", [(stories.term_hash(k), article_id) for k in keys])
         self.db.execute(
             "INSERT OR REPLACE INTO article_features (article_id, day, shingles, fingerprints,"
             " keys, terms) VALUES (?, ?, ?, ?, ?, ?)",
@@ -497,7 +248,7 @@ class StoryIndex:
 
     def _regroup(self, story_id: int, neighbour: int | None) -> None:
         """An article joined ``story_id``: re-partition the newest members of that
-        story and of its ``neighbour`` story (:func:`stories.regrouped`), and move
+        story and of its ``neighbour`` story (:func:`repartition.regrouped`), and move
         the articles whose story changed, with their sentences."""
         labels: dict[int, int] = {}
         for sid in (story_id, neighbour):
@@ -505,15 +256,15 @@ class StoryIndex:
                 labels.update(
                     self.db.execute(
                         "SELECT id, story_id FROM articles WHERE story_id = ? ORDER BY id DESC LIMIT ?",
-                        [sid, stories.RECLUSTER_MEMBERS],
+                        [sid, repartition.RECLUSTER_MEMBERS],
                     ).fetchall()
                 )
         ids = sorted(labels)
-        if neighbour is None and len(ids) < 2 * stories.SPLIT_MIN:
+        if neighbour is None and len(ids) < 2 * repartition.SPLIT_MIN:
             return
         weights = self._stored_weights(ids)
         ids = [a for a in ids if a in weights]
-        moves = stories.regrouped(
+        moves = repartition.regrouped(
             ids,
             [labels[a] for a in ids],
             [weights[a] for a in ids],
@@ -624,18 +375,12 @@ class StoryIndex:
         if row is None:
             return
         title, text, story_id, keys = row
-        sk = neardup.sketch(text or "")
-        postings = {
-            "neardup_fingerprints": [(fp, article_id) for fp in sk.fingerprints],
-            "story_terms": [(stories.term_hash(k), article_id) for k in json.loads(keys or "[]")],
-        }
-        for table, key in POSTINGS:
-            self.db.conn.executemany(
-                f"DELETE FROM {table} WHERE {key} = ? AND article_id = ?", postings[table]
-            )
-            self._staged[table] -= self.db.conn.executemany(
-                f"DELETE FROM {table}_new WHERE {key} = ? AND article_id = ?", postings[table]
-            ).rowcount
+        self.near.remove(article_id, text or "")
+        self.postings.remove(
+            "story_terms",
+            "term",
+            [(stories.term_hash(k), article_id) for k in json.loads(keys or "[]")],
+        )
         self.db.execute("DELETE FROM article_features WHERE article_id = ?", [article_id])
         self.db.execute("DELETE FROM story_sentences WHERE article_id = ?", [article_id])
         if keys is not None:
@@ -666,36 +411,6 @@ class StoryIndex:
         self._stats_dirty = True
         self.add(article_id, data, story_id, tf)
         self.recount_sentences(story_id)
-
-    def demote(
-        self,
-        old_id: int,
-        new_id: int,
-        similarity: float,
-        crawl_id: int | None,
-        seen_at: str,
-        kind: str = "near",
-    ) -> None:
-        """A stored article turned out to be a later copy of ``new_id``: make it a duplicate."""
-        old = self.db.execute(
-            "SELECT url, fetched_url, site FROM articles WHERE id = ?", [old_id]
-        ).fetchone()
-        if old is None:
-            return
-        self.remove(old_id)
-        self.db.execute(
-            "UPDATE duplicates SET article_id = ? WHERE article_id = ?", [new_id, old_id]
-        )
-        self.db.execute(
-            "INSERT INTO duplicates (url, fetched_url, article_id, kind, similarity, site,"
-            " crawl_id, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE"
-            " SET article_id = excluded.article_id, kind = excluded.kind,"
-            " similarity = excluded.similarity",
-            [old[0], old[1], new_id, kind, similarity, old[2], crawl_id, seen_at],
-        )
-        # its earlier texts stay, with the kept article (versions.url says whose they were)
-        self.db.execute("UPDATE versions SET article_id = ? WHERE article_id = ?", [new_id, old_id])
-        self.db.execute("DELETE FROM articles WHERE id = ?", [old_id])
 
     def recount_sentences(self, story_id: int, keys: list[str] | None = None) -> None:
         """Recompute, for one story, how many other outlets share each sentence
@@ -751,56 +466,8 @@ class StoryIndex:
             self._stats_dirty = False
 
     def fold(self, everything: bool = False) -> int:
-        """Move staged postings into the large posting tables: the next key range
-        holding about 1/:data:`FOLD_SLICES` of the staged rows (``everything``:
-        all of them), inserted in key order. The ranges sweep the key space and
-        wrap around, so a staged posting waits about FOLD_SLICES transactions;
-        each fold writes a contiguous 1/FOLD_SLICES of the large table's pages.
-        Which part holds a posting never changes a result (lookups read both).
-        Returns the rows moved."""
-        moved = 0
-        for table, key in POSTINGS:
-            staged = self._staged[table]
-            if staged <= 0 and not everything:
-                # (the count is kept as rows come and go: look again only if it says none)
-                staged = self._staged[table] = self.db.execute(
-                    f"SELECT count(*) FROM {table}_new"
-                ).fetchone()[0]
-                if not staged:
-                    continue
-            size = max(1, staged // FOLD_SLICES, staged - STAGED_MAX)
-            whole = everything or size >= staged  # (a slice as large as the part is all of it)
-            for _ in range(2):  # a slice that reaches the last key goes on from the first
-                lo = _KEY_MIN if whole else self._fold_from[table]
-                hi = None
-                if not whole:
-                    # the last key of this slice: FOLD_SLICES slices per sweep
-                    row = self.db.execute(
-                        f"SELECT {key} FROM {table}_new WHERE {key} >= ? ORDER BY {key}"
-                        f" LIMIT 1 OFFSET ?",
-                        [lo, size - 1],
-                    ).fetchone()
-                    hi = row[0] if row else None
-                where, args = (
-                    (f"{key} >= ?", [lo])
-                    if hi is None
-                    else (f"{key} >= ? AND {key} <= ?", [lo, hi])
-                )
-                self.db.execute(
-                    f"INSERT OR IGNORE INTO {table} ({key}, article_id) SELECT {key}, article_id"
-                    f" FROM {table}_new WHERE {where} ORDER BY {key}, article_id",
-                    args,
-                )
-                n = self.db.execute(f"DELETE FROM {table}_new WHERE {where}", args).rowcount
-                moved += n
-                staged = 0 if whole else max(0, staged - n)
-                self._staged[table] = staged
-                # the next slice starts after this one; past the last key, from the start
-                self._fold_from[table] = _KEY_MIN if hi is None or hi == -_KEY_MIN - 1 else hi + 1
-                size -= n
-                if whole or hi is not None or size <= 0 or not staged:
-                    break
-        return moved
+        """Fold staged postings into the large tables (:meth:`Postings.fold`)."""
+        return self.postings.fold(everything)
 
     # --- offline -------------------------------------------------------------------
 
@@ -827,7 +494,7 @@ class StoryIndex:
                 feats = None  # the stored text changed since (an update, learnt chrome lines)
             tf = dict(feats[2].terms) if feats else dict(stories.terms(title, text or ""))
             # a date guessed from the text does not count for the window, as online
-            docs.append(stories.Doc(aid, stories.day_of(published, bool(guessed)), tf))
+            docs.append(repartition.Doc(aid, stories.day_of(published, bool(guessed)), tf))
             data[aid] = {
                 "url": url,
                 "title": title,
@@ -837,19 +504,12 @@ class StoryIndex:
                 "tf": tf,
                 "features": feats[2] if feats else None,
             }
-        story_of = stories.regroup(docs)
+        story_of = repartition.regroup(docs)
         self._weights_cache.clear()
         self._pairs.clear()  # every stored weight is computed again
-        for table in (
-            "story_sentences",
-            "story_terms",
-            "neardup_fingerprints",
-            "article_features",
-            "story_terms_new",
-            "neardup_fingerprints_new",
-        ):
+        for table in ("story_sentences", "article_features"):
             self.db.execute(f"DELETE FROM {table}")
-        self._staged = dict.fromkeys(self._staged, 0)
+        self.postings.clear()
         self.db.execute("UPDATE articles SET story_id = NULL")
         self.db.execute("DELETE FROM stories")
         self.stats = stories.TermStats()

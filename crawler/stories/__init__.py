@@ -1,6 +1,104 @@
 """Stories: which articles cover the same event.
 
-Owns the pure decisions: terms and their weights, the choice of a story among candidates,
-re-partitioning of two stories, sentence keys for the story view. Pure: no Scrapy, no
-SQLite (the candidate lookups live in :mod:`crawler.storage`). May import :mod:`crawler.dedup`.
+Owns the pure decisions: terms and their weights, the choice of a story among candidates
+and sentence keys for the story view (:mod:`~crawler.stories.grouping`); re-partitioning
+of two stories and the offline regroup (:mod:`~crawler.stories.repartition`). Pure: no
+Scrapy, no SQLite (the candidate lookups live in :mod:`crawler.storage`). May import
+:mod:`crawler.dedup`.
+
+``from crawler import stories`` gives the names of both modules.
 """
+
+from crawler.stories.grouping import (
+    DF_BUCKETS,
+    KEY_TERMS,
+    MAX_CANDIDATES,
+    NAME_WEIGHT,
+    NUMBER_WEIGHT,
+    POSTING_LIMIT,
+    PRIOR_DOCS,
+    STOPWORDS,
+    STORED_TERMS,
+    THRESHOLD,
+    WINDOW_DAYS,
+    Candidate,
+    Decision,
+    TermStats,
+    choose_story,
+    cosine,
+    day_of,
+    key_and_stored_terms,
+    ranked,
+    same_time,
+    sentence_key,
+    sentences,
+    stem,
+    stored_terms,
+    term_hash,
+    terms,
+    weigh,
+    year_only,
+)
+from crawler.stories.repartition import (
+    FIEDLER_STEPS,
+    FIEDLER_TOLERANCE,
+    GRAPH_NEIGHBOURS,
+    RECLUSTER_MEMBERS,
+    SPLIT_MIN,
+    SPLIT_NEIGHBOURS,
+    SPLIT_RATIO,
+    Doc,
+    PairCache,
+    cut_holds,
+    ncut_bisect,
+    partition,
+    regroup,
+    regrouped,
+    relabel,
+)
+
+__all__ = [
+    "DF_BUCKETS",
+    "KEY_TERMS",
+    "MAX_CANDIDATES",
+    "NAME_WEIGHT",
+    "NUMBER_WEIGHT",
+    "POSTING_LIMIT",
+    "PRIOR_DOCS",
+    "STOPWORDS",
+    "STORED_TERMS",
+    "THRESHOLD",
+    "WINDOW_DAYS",
+    "Candidate",
+    "Decision",
+    "TermStats",
+    "choose_story",
+    "cosine",
+    "day_of",
+    "key_and_stored_terms",
+    "ranked",
+    "same_time",
+    "sentence_key",
+    "sentences",
+    "stem",
+    "stored_terms",
+    "term_hash",
+    "terms",
+    "weigh",
+    "year_only",
+    "FIEDLER_STEPS",
+    "FIEDLER_TOLERANCE",
+    "GRAPH_NEIGHBOURS",
+    "RECLUSTER_MEMBERS",
+    "SPLIT_MIN",
+    "SPLIT_NEIGHBOURS",
+    "SPLIT_RATIO",
+    "Doc",
+    "PairCache",
+    "cut_holds",
+    "ncut_bisect",
+    "partition",
+    "regroup",
+    "regrouped",
+    "relabel",
+]
