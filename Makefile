@@ -40,7 +40,7 @@ lint: install-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: install-test redis-server
+test: lint redis-server
 	$(BIN)/python -m pytest -q
 
 # Everything but the e2e tests (those start real scrapy processes): about
