@@ -125,6 +125,9 @@ CORPUS_BUSY_TIMEOUT = 30.0
 # Keep each article's page as fetched (zlib-compressed, table `pages`) so
 # that `scrapy reclean` can re-run cleaning without fetching again.
 CORPUS_KEEP_RAW = True
+# warc spider: where the relative entries of a warc.paths listing, and the
+# CC-NEWS listings of -a ccnews=YYYY-MM, are fetched from.
+WARC_BASE_URL = "https://data.commoncrawl.org/"
 # Learn each site's recurring chrome lines from the corpus at the end of a
 # crawl (table `site_profiles`) and remove them from later pages.
 CLEAN_SITE_PROFILES = True

@@ -17,7 +17,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -258,6 +258,14 @@ def m008_versions_url(db: Database) -> None:
     db.execute("UPDATE versions SET url = (SELECT url FROM articles a WHERE a.id = article_id)")
 
 
+@migrations()
+def m009_warc_files(db: Database) -> None:
+    """How far each WARC file has been read (:mod:`crawler.storage.archives`)."""
+    from crawler.storage.archives import create_table
+
+    create_table(db)
+
+
 #: articles of one host, as ranges over the unique index on ``url`` (a
 #: ``LIKE 'https://host/%'`` would scan the whole table).
 HOST_RANGE = (
@@ -446,6 +454,9 @@ class Corpus:
         self._cold_features: dict[int, tuple[str | None, str, Features]] | None = (
             {} if self.index.stats.docs < COLD_START_DOCS else None
         )
+        # rows other modules commit with the next batch (queue_with_batch)
+        self._with_batch: dict[str, Callable[[Database], None]] = {}
+        self._with_batch_lock = threading.Lock()
 
     def read(self, sql: str, params: list[Any]) -> sqlite3.Cursor:
         """A read query, on this thread's connection: the writer's own on the writer
@@ -774,7 +785,7 @@ class Corpus:
             "word_count": article.word_count,
             "content_hash": article.content_hash,
             "fetched_url": article.fetched_url or article.url,
-            "fetched_at": now(),
+            "fetched_at": article.fetched_at or now(),
             "crawl_id": self.crawl_id,
             "etag": article.etag,
             "last_modified": article.last_modified,
@@ -800,7 +811,7 @@ class Corpus:
                 "content_type": article.raw_content_type,
                 "declared_encoding": article.raw_encoding,
                 "body": article.raw,
-                "fetched_at": now(),
+                "fetched_at": article.fetched_at or now(),
             }
 
     # --- site profiles --------------------------------------------------------
@@ -922,6 +933,7 @@ class Corpus:
             + len(self._duplicates)
             + len(self._failures)
             + len(self._pages)
+            + len(self._with_batch)
         )
 
     def _maybe_flush(self) -> None:
@@ -984,6 +996,29 @@ class Corpus:
                 "Could not learn the site profiles of %s; the crawl goes on",
                 ", ".join(sorted(hosts)),
             )
+
+    # --- rows written with a batch (the warc spider's progress) -----------------
+
+    def queue_with_batch(self, key: str, write: Callable[[Database], None]) -> None:
+        """Have ``write(db)`` run inside the next batch's write transaction, so
+        that its rows commit with (never before) the rows queued so far. Safe
+        from any thread; a later call with the same ``key`` replaces a waiting
+        one. (:mod:`crawler.storage.archives` records a WARC file's progress so.)"""
+        with self._with_batch_lock:
+            self._with_batch[key] = write
+
+    def _write_with_batch(self) -> dict[str, Callable[[Database], None]]:
+        with self._with_batch_lock:
+            taken = dict(self._with_batch)
+        for write in taken.values():
+            write(self.db)
+        return taken
+
+    def _written_with_batch(self, taken: dict[str, Callable[[Database], None]]) -> None:
+        with self._with_batch_lock:
+            for key, write in taken.items():
+                if self._with_batch.get(key) is write:
+                    del self._with_batch[key]
 
     def _write_pending(self) -> None:
         with write_transaction(self.db):
@@ -1069,6 +1104,8 @@ class Corpus:
                 self.db.execute(
                     f"DELETE FROM failures WHERE url IN ({','.join('?' * len(chunk))})", chunk
                 )
+            with_batch = self._write_with_batch()
+        self._written_with_batch(with_batch)
 
     def close(self) -> None:
         try:
