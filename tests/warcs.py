@@ -12,10 +12,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import random
+import socket
+import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 @dataclass
@@ -132,13 +136,18 @@ def write(path: Path, records: Iterable[Rec], *, compress: bool | None = None) -
     return path
 
 
-def article_html(title: str, paragraphs: list[str], canonical: str | None = None) -> bytes:
+def article_html(
+    title: str,
+    paragraphs: list[str],
+    canonical: str | None = None,
+    published: str = "2024-01-14T08:00:00Z",
+) -> bytes:
     link = f'<link rel="canonical" href="{canonical}">' if canonical else ""
     body = "".join(f"<p>{p}</p>" for p in paragraphs)
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>{link}"
         f'<meta property="og:title" content="{title}">'
-        '<meta property="article:published_time" content="2024-01-14T08:00:00Z">'
+        f'<meta property="article:published_time" content="{published}">'
         f"</head><body><nav><a href='/'>Home</a></nav><article><h1>{title}</h1>{body}"
         "</article><footer>(c) The Test Gazette</footer></body></html>"
     ).encode()
@@ -158,3 +167,106 @@ def story_paragraphs(seed: int, n: int = 4) -> list[str]:
         words = [rng.choice(WORDS) for _ in range(38)]
         out.append(f"Story {seed} part {p}: " + " ".join(words).capitalize() + ".")
     return out
+
+
+# --- a local server for archives --------------------------------------------
+
+
+class _ArchiveHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # TCP_NODELAY: 40 ms a response otherwise
+    server: _ArchiveHTTPServer
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        self.server.requests.append((path, self.headers.get("Range")))
+        if path in self.server.pages:
+            ctype, body = self.server.pages[path]
+            self._send(200, body, ctype)
+            return
+        file = (self.server.root / path.lstrip("/")).resolve()
+        if not file.is_file() or self.server.root not in file.parents:
+            self._send(404, b"not found", "text/plain")
+            return
+        data = file.read_bytes()
+        start = 0
+        status = 200
+        rng = self.headers.get("Range")
+        if rng and rng.startswith("bytes=") and rng.endswith("-"):
+            start = int(rng[6:-1])
+            if start >= len(data):
+                self._send(416, b"", "text/plain")
+                return
+            status = 206
+        body = data[start:]
+        self.send_response(status)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(body)))
+        if status == 206:
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        self.end_headers()
+        cut = self.server.break_once.pop(path, None)
+        if cut is not None and cut < len(body):
+            # a connection that breaks in the middle of the file, once
+            self.wfile.write(body[:cut])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.wfile.write(body)
+
+    def _send(self, status: int, body: bytes, ctype: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _ArchiveHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(("127.0.0.1", 0), _ArchiveHandler)
+        self.root = root.resolve()
+        self.pages: dict[str, tuple[str, bytes]] = {}
+        self.break_once: dict[str, int] = {}
+        self.requests: list[tuple[str, str | None]] = []
+
+
+class ArchiveServer:
+    """Serves the files under ``root`` on 127.0.0.1 with ``Range`` support
+    (as Common Crawl's servers do), plus ``pages`` (path -> content type,
+    body) for a web crawl of the same pages. ``break_once[path] = n``: the
+    next response for ``path`` stops after ``n`` bytes."""
+
+    def __init__(self, root: Path) -> None:
+        self._server = _ArchiveHTTPServer(root)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+
+    @property
+    def pages(self) -> dict[str, tuple[str, bytes]]:
+        return self._server.pages
+
+    @property
+    def break_once(self) -> dict[str, int]:
+        return self._server.break_once
+
+    @property
+    def requests(self) -> list[tuple[str, str | None]]:
+        return self._server.requests
+
+    def __enter__(self) -> ArchiveServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()

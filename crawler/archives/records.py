@@ -101,7 +101,10 @@ def classify(rec: WarcRecord, offset: int, keep: RecordFilter) -> Record:
     if out.status != 200:
         out.kind = f"status_{out.status // 100}xx" if out.status else "not_http"
         return out
-    out.content_type = rec.http_content_type or rec.headers.get("WARC-Identified-Payload-Type")
+    # the header as sent (with its charset), as a web crawl's page keeps it
+    out.content_type = rec.http_headers.get("Content-Type") or rec.headers.get(
+        "WARC-Identified-Payload-Type"
+    )
     out.charset = rec.http_charset
     declared = rec.content_length
     body = rec.reader.read()
@@ -140,31 +143,31 @@ def read_records(
     while position is not None:
         stream = open_at(position)
         resume_at: int | None = None
-        last = None  # the offset of the latest record read whole
+        last = None  # the offset of the latest record read
+        garbled = False  # ... and it had no WARC headers
         try:
             for rec in ArchiveIterator(stream, parse_http=False):
                 offset = rec.stream_pos  # the stream's tell(): offsets in the file
-                if rec.record_type == WarcRecordType.unknown and not rec.headers.get("WARC-Type"):
-                    raise _Garbled(offset)
-                if offset in skip:
+                last, garbled = offset, not rec.headers.get("WARC-Type")
+                if garbled:
+                    yield _unreadable(offset, f"at byte offset {offset}", "no WARC headers")
+                elif offset in skip:
                     yield Record(offset, "resumed", rec.headers.get("WARC-Target-URI"))
                 else:
                     yield classify(rec, offset, keep)
-                last = offset
         except StreamError:
             raise
         except (OSError, ValueError) as exc:
-            if isinstance(exc, _Garbled):
-                bad, where = exc.offset, f"at byte offset {exc.offset}"
-            elif last is None:
-                bad, where = position, f"at byte offset {position}"
-            else:
-                bad, where = last + 1, f"after the record at byte offset {last}"
-            yield Record(
-                bad,
-                "unreadable",
-                reason=f"the WARC record {where} cannot be read: {exc}",
-            )
+            if last is None:
+                bad = position
+                yield _unreadable(bad, f"at byte offset {bad}", exc)
+            elif garbled:  # the record just reported: reading cannot go on past it
+                bad = last
+            else:  # in a .warc.gz, the bad record is the next gzip member
+                found = _find_magic(open_at, last + 1) if gzipped else None
+                bad = last + 1 if found is None else found
+                where = f"after the record at byte offset {last}"
+                yield _unreadable(bad, where if found is None else f"at byte offset {bad}", exc)
             if gzipped:
                 resume_at = _next_member(open_at, bad + 1)
         finally:
@@ -172,38 +175,43 @@ def read_records(
         position = resume_at
 
 
+def _unreadable(offset: int, where: str, why: object) -> Record:
+    return Record(offset, "unreadable", reason=f"the WARC record {where} cannot be read: {why}")
+
+
 class StreamError(OSError):
     """The file could not be read any further (a connection that broke for
     good): not a fault of the record being read."""
 
 
-class _Garbled(OSError):
-    def __init__(self, offset: int) -> None:
-        super().__init__("Invalid WARC header")
-        self.offset = offset
-
-
 def _next_member(open_at: Opener, start: int) -> int | None:
     """The offset of the next gzip member at or after ``start`` whose first
     record reads, within :data:`RESYNC_WINDOW`; ``None`` if there is none."""
+    limit = start + RESYNC_WINDOW
+    candidate = _find_magic(open_at, start, limit)
+    while candidate is not None:
+        if _readable_at(open_at, candidate):
+            return candidate
+        candidate = _find_magic(open_at, candidate + 1, limit)
+    return None
+
+
+def _find_magic(open_at: Opener, start: int, limit: int | None = None) -> int | None:
+    """Where the next gzip member header is, at or after ``start``."""
+    limit = start + RESYNC_WINDOW if limit is None else limit
     stream = open_at(start)
     try:
-        seen = 0
-        tail = b""
-        while seen < RESYNC_WINDOW:
+        position, tail = start, b""
+        while position < limit:
             chunk = stream.read(1 << 16)
             if not chunk:
                 return None
             data = tail + chunk
-            base = start + seen - len(tail)
             at = data.find(GZIP_MAGIC)
-            while at >= 0:
-                candidate = base + at
-                if _readable_at(open_at, candidate):
-                    return candidate
-                at = data.find(GZIP_MAGIC, at + 1)
+            if at >= 0:
+                return position - len(tail) + at
             tail = data[-(len(GZIP_MAGIC) - 1) :]
-            seen += len(chunk)
+            position += len(chunk)
         return None
     finally:
         stream.close()
