@@ -191,32 +191,37 @@ class _ArchiveHandler(BaseHTTPRequestHandler):
         if not file.is_file() or self.server.root not in file.parents:
             self._send(404, b"not found", "text/plain")
             return
-        data = file.read_bytes()
+        size = file.stat().st_size
         start = 0
         status = 200
         rng = self.headers.get("Range")
         if rng and rng.startswith("bytes=") and rng.endswith("-"):
             start = int(rng[6:-1])
-            if start >= len(data):
+            if start >= size:
                 self._send(416, b"", "text/plain")
                 return
             status = 206
-        body = data[start:]
         self.send_response(status)
         self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(size - start))
         if status == 206:
-            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+            self.send_header("Content-Range", f"bytes {start}-{size - 1}/{size}")
         self.end_headers()
         cut = self.server.break_once.pop(path, None)
-        if cut is not None and cut < len(body):
+        left = size - start if cut is None else min(cut, size - start)
+        with open(file, "rb") as f:
+            f.seek(start)
+            while left > 0:
+                chunk = f.read(min(left, 1 << 16))
+                if not chunk:
+                    break
+                self.wfile.write(chunk)
+                left -= len(chunk)
+        if cut is not None:
             # a connection that breaks in the middle of the file, once
-            self.wfile.write(body[:cut])
             self.wfile.flush()
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self.wfile.write(body)
 
     def _send(self, status: int, body: bytes, ctype: str) -> None:
         self.send_response(status)

@@ -32,9 +32,10 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from crawler.archives.filters import RecordFilter
-from crawler.archives.progress import FileProgress, Progress
+from crawler.archives.progress import FileProgress
 from crawler.archives.reader import BackgroundReader
 from crawler.archives.records import Record
+from crawler.archives.shared import CLAIM_SECONDS, SharedFiles
 from crawler.archives.sources import (
     Access,
     SourceError,
@@ -51,6 +52,8 @@ from crawler.storage import archives as saved_progress
 
 #: records handed on for cleaning and not yet stored, at most
 IN_FLIGHT = 64
+#: seconds between looks at the files other workers hold (scale-out)
+CLAIM_POLL = 2.0
 ARGUMENTS = frozenset({"path", "paths", "ccnews", "hosts", "since", "until", "limit"})
 
 
@@ -83,6 +86,8 @@ class WarcSpider(CorpusSpider):
         self._inflight: dict[str, tuple[FileProgress, int]] = {}
         self._room = asyncio.Event()
         self._readers: list[BackgroundReader] = []
+        #: the files shared with other workers in Redis (CORPUS_REDIS_URL)
+        self.shared: SharedFiles | None = None
 
     @classmethod
     def check_arguments(cls, **kwargs: Any) -> None:
@@ -117,6 +122,15 @@ class WarcSpider(CorpusSpider):
             allow_private=settings.getbool("ALLOW_PRIVATE_NETWORKS"),
             timeout=settings.getfloat("DOWNLOAD_TIMEOUT", 60.0),
         )
+        if settings.get("CORPUS_REDIS_URL"):
+            from crawler.scaleout.distributed import DEFAULT_KEY, connect, default_worker_id
+
+            spider.shared = SharedFiles(
+                connect(settings.get("CORPUS_REDIS_URL")),
+                settings.get("CORPUS_REDIS_KEY") or DEFAULT_KEY,
+                default_worker_id(),
+                ttl=settings.getint("WARC_CLAIM_SECONDS", CLAIM_SECONDS),
+            )
         crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
         crawler.signals.connect(spider._item_lost, signal=signals.item_error)
@@ -151,6 +165,10 @@ class WarcSpider(CorpusSpider):
         for failure in failures:
             yield failure
         stats.set_value("warc/files/found", len(files))
+        if self.shared is not None:
+            async for item in self._shared_files(files):
+                yield item
+            return
         db = self.settings.get("CORPUS_DB")
         saved = await asyncio.to_thread(saved_progress.load, db, files) if db else {}
         for location in files:
@@ -161,15 +179,52 @@ class WarcSpider(CorpusSpider):
                 continue
             if self._limit_reached():
                 break
-            async for item in self._read(location, before):
+            async for item in self._read(FileProgress.resume(before, location)):
                 yield item
             if self._limit_reached():
                 break
 
-    async def _read(self, location: str, before: Progress | None) -> AsyncIterator[Any]:
+    async def _shared_files(self, files: list[str]) -> AsyncIterator[Any]:
+        """Scale-out: read each file this worker can claim; then wait for the
+        files other workers hold, and take over any whose worker died."""
+        assert self.shared is not None
         stats = self.crawler.stats
-        progress = FileProgress.resume(before, location)
-        if before is not None:
+        pending = list(files)
+        while pending and not self._limit_reached():
+            waiting = []
+            for location in pending:
+                before = self.shared.progress(location)
+                if before is not None and before.finished:
+                    stats.inc_value("warc/files/finished_before")
+                    continue
+                if not self.shared.claim(location):
+                    waiting.append(location)
+                    continue
+                before = self.shared.progress(location)  # again, now that it is ours
+                if before is not None and before.finished:
+                    self.shared.release(location)
+                    continue
+                progress = FileProgress.resume(before, location)
+                async for item in self._read(progress):
+                    yield item
+                while progress.in_flight:  # its last records reach the item list
+                    self._room.clear()
+                    await self._room.wait()
+                self._save(progress)
+                self.shared.release(location)
+                if self._limit_reached():
+                    return
+            if waiting and waiting != pending:
+                self.logger.info("%d files are being read by other workers", len(waiting))
+            pending = waiting
+            if pending:
+                stats.set_value("warc/files/held_elsewhere", len(pending))
+                await asyncio.sleep(CLAIM_POLL)
+
+    async def _read(self, progress: FileProgress) -> AsyncIterator[Any]:
+        stats = self.crawler.stats
+        location = progress.location
+        if progress.start or progress.done:
             stats.inc_value("warc/files/resumed")
             self.logger.info("Resuming %s at byte %d", location, progress.start)
         reader = BackgroundReader(
@@ -205,7 +260,10 @@ class WarcSpider(CorpusSpider):
                         return
                     self._inflight[item.url] = (progress, record.offset)
                     yield item
-                self._save(progress)
+                if not self._save(progress):
+                    stats.inc_value("warc/files/claim_lost")
+                    self.logger.warning("Another worker took over %s: leaving it", location)
+                    break
         finally:
             reader.stop()
             self._save(progress)
@@ -282,12 +340,16 @@ class WarcSpider(CorpusSpider):
             self.crawler.stats.inc_value("warc/records/lost")
             self._room.set()
 
-    def _save(self, progress: FileProgress) -> None:
+    def _save(self, progress: FileProgress) -> bool:
+        """Queue the file's progress in the corpus (written with the next batch),
+        or record it in Redis (scale-out). False: another worker took the file."""
+        if self.shared is not None:
+            return self.shared.save(progress.snapshot())
         corpus = getattr(self, "corpus", None)
         queue = getattr(corpus, "queue_with_batch", None)
-        if queue is None:  # no corpus of its own (a scale-out worker)
-            return
-        queue(progress.location, saved_progress.writer(progress.snapshot(), corpus.crawl_id))
+        if queue is not None:
+            queue(progress.location, saved_progress.writer(progress.snapshot(), corpus.crawl_id))
+        return True
 
     def _closed(self, spider: Any, reason: str) -> None:
         for reader in self._readers:
