@@ -341,3 +341,14 @@ def test_a_failed_batch_takes_its_progress_with_it(tmp_path):
         corpus.flush()
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
+
+
+def test_a_payload_that_cannot_be_decoded_is_unreadable_and_the_next_record_reads(tmp_path):
+    block = warcs.http_block(b"\x00 not gzip at all", extra={"Content-Encoding": "gzip"})
+    bad = warcs.Rec("response", block, {"WARC-Target-URI": URL.format(5)})
+    path = warcs.write(tmp_path / "f.warc.gz", [bad, page(6)])
+    got = list(read_records(local(path)))
+    assert [(r.kind, r.url) for r in got] == [
+        ("unreadable", URL.format(5)),
+        ("page", URL.format(6)),
+    ]

@@ -144,24 +144,25 @@ def read_records(
         stream = open_at(position)
         resume_at: int | None = None
         last = None  # the offset of the latest record read
-        garbled = False  # ... and it had no WARC headers
+        reported = False  # ... and it was yielded as unreadable
         try:
             for rec in ArchiveIterator(stream, parse_http=False):
                 offset = rec.stream_pos  # the stream's tell(): offsets in the file
-                last, garbled = offset, not rec.headers.get("WARC-Type")
-                if garbled:
-                    yield _unreadable(offset, f"at byte offset {offset}", "no WARC headers")
+                if not rec.headers.get("WARC-Type"):
+                    out = _unreadable(offset, f"at byte offset {offset}", "no WARC headers")
                 elif offset in skip:
-                    yield Record(offset, "resumed", rec.headers.get("WARC-Target-URI"))
+                    out = Record(offset, "resumed", rec.headers.get("WARC-Target-URI"))
                 else:
-                    yield classify(rec, offset, keep)
+                    out = _classified(rec, offset, keep)
+                last, reported = offset, out.kind == "unreadable"
+                yield out
         except StreamError:
             raise
         except (OSError, ValueError) as exc:
             if last is None:
                 bad = position
                 yield _unreadable(bad, f"at byte offset {bad}", exc)
-            elif garbled:  # the record just reported: reading cannot go on past it
+            elif reported:  # the record just reported: reading cannot go on past it
                 bad = last
             else:  # in a .warc.gz, the bad record is the next gzip member
                 found = _find_magic(open_at, last + 1) if gzipped else None
@@ -173,6 +174,17 @@ def read_records(
         finally:
             stream.close()
         position = resume_at
+
+
+def _classified(rec: WarcRecord, offset: int, keep: RecordFilter) -> Record:
+    """:func:`classify`, or ``unreadable`` for a record whose HTTP message or
+    payload cannot be decoded (the next record is still read)."""
+    try:
+        return classify(rec, offset, keep)
+    except (OSError, ValueError) as exc:
+        out = _unreadable(offset, f"at byte offset {offset}", exc)
+        out.url = rec.headers.get("WARC-Target-URI")
+        return out
 
 
 def _unreadable(offset: int, where: str, why: object) -> Record:
