@@ -7,7 +7,7 @@ DB     ?= corpus.db
 PORT   ?= 8001
 
 .PHONY: install install-test redis-server run lint test test-fast serve bench bench-quick \
-	bench-extraction bench-crawl bench-newsplease bench-stories bench-scaling clean
+	bench-extraction bench-crawl bench-newsplease bench-stories bench-scaling bench-warc clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,7 +66,11 @@ bench-stories: install
 bench-scaling: install
 	$(BIN)/python bench/scaling.py --sizes 1000,10000,100000
 
-bench: bench-extraction bench-crawl bench-newsplease bench-stories bench-scaling
+# WARC ingest of the bench site against single-core trafilatura, fastwarc against warcio.
+bench-warc: install
+	$(BIN)/python bench/warc.py --pages 2000
+
+bench: bench-extraction bench-crawl bench-newsplease bench-stories bench-scaling bench-warc
 
 # About a minute: a 300-page site, and extraction on the dev pages.
 bench-quick: install

@@ -29,6 +29,8 @@ class Page:
     #: the response's validators, for conditional re-fetches (refresh=1).
     etag: str | None = None
     last_modified: str | None = None
+    #: when the page was fetched, if not now (a web archive's record date).
+    fetched_at: str | None = None
 
 
 @dataclass
@@ -58,6 +60,8 @@ class Article:
     #: the publication date is a heuristic guess from the page text (not in
     #: its markup nor its feed): story grouping does not trust it.
     published_guessed: bool = False
+    #: when the page was fetched, if not now (a web archive's record date).
+    fetched_at: str | None = None
 
 
 @dataclass

@@ -135,6 +135,9 @@ CORPUS_BUSY_TIMEOUT = 30.0
 # Keep each article's page as fetched (zlib-compressed, table `pages`) so
 # that `scrapy reclean` can re-run cleaning without fetching again.
 CORPUS_KEEP_RAW = True
+# warc spider: where the relative entries of a warc.paths listing, and the
+# CC-NEWS listings of -a ccnews=YYYY-MM, are fetched from.
+WARC_BASE_URL = "https://data.commoncrawl.org/"
 # Learn each site's recurring chrome lines (table `site_profiles`) and remove
 # them from later pages and from the stored texts. Learnt during the crawl, as
 # a host's stored articles reach 5, 10, 20, 40 ... 640 and then every 1000

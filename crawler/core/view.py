@@ -2,7 +2,7 @@
 
 Spiders never hold the writer's :class:`~crawler.storage.corpus.Corpus`; they get a
 :class:`CorpusView` through the ``corpus_opened`` signal (:mod:`crawler.core.signals`)
-and ask it four things: is a URL known (skip it), its stored validators (a
+and ask it a few things: is a URL known (skip it), its stored validators (a
 conditional re-fetch), a stored article (the ``comparable`` spider's seed) and the
 corpus's term statistics (its search queries).
 
@@ -14,11 +14,14 @@ doing nothing. Pure: no Scrapy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from crawler.items import Article
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from crawler.storage.corpus import Corpus
     from crawler.stories.grouping import TermStats
 
@@ -57,6 +60,19 @@ class CorpusView(Protocol):
         """Document frequencies over the stored articles (story grouping's)."""
         ...
 
+    @property
+    def crawl_id(self) -> int | None:
+        """This crawl's ``crawls.id`` (None without a corpus)."""
+        ...
+
+    def commit_with_next_batch(self, key: str, write: Callable[[Database], None]) -> bool:
+        """The one write a spider may ask for: ``write(db)`` runs inside the
+        writer's next batch transaction, so its rows commit with (never before)
+        the items handed to the writer so far (the ``warc`` spider's file
+        progress). A later call with the same ``key`` replaces a waiting one.
+        False when there is no corpus."""
+        ...
+
 
 class LocalCorpusView:
     """The view of the corpus this crawl writes: it sees rows still waiting
@@ -87,6 +103,14 @@ class LocalCorpusView:
     def term_stats(self) -> TermStats | None:
         return self._corpus.index.stats
 
+    @property
+    def crawl_id(self) -> int | None:
+        return self._corpus.crawl_id
+
+    def commit_with_next_batch(self, key: str, write: Callable[[Database], None]) -> bool:
+        self._corpus.queue_with_batch(key, write)
+        return True
+
 
 class NoCorpus:
     """No corpus to ask: nothing is known, nothing stored."""
@@ -107,3 +131,8 @@ class NoCorpus:
 
     def term_stats(self) -> TermStats | None:
         return None
+
+    crawl_id = None
+
+    def commit_with_next_batch(self, key: str, write: Callable[[Database], None]) -> bool:
+        return False

@@ -161,6 +161,7 @@ def process_page(page: Page, options: Options | None = None) -> Article | Failur
         etag=page.etag,
         last_modified=page.last_modified,
         published_guessed="published" in ext.guessed and not hints.get("published"),
+        fetched_at=page.fetched_at,
     )
 
 

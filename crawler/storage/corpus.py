@@ -23,9 +23,12 @@ import logging
 import sqlite3
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from sqlite_utils import Database
 
 from crawler import features
 from crawler.dedup import decision as dedup
@@ -123,6 +126,9 @@ class Corpus:
         self.crawl_id: int | None = None
         #: every row waiting for the next write
         self.batch = Pending()
+        # rows other modules commit with the next batch (queue_with_batch)
+        self._with_batch: dict[str, Callable[[Database], None]] = {}
+        self._with_batch_lock = threading.Lock()
         self.hosts_touched: set[str] = set()
         # near-duplicates and stories (crawler.storage.storyindex)
         self.index = StoryIndex(self.db)
@@ -400,7 +406,7 @@ class Corpus:
             "word_count": article.word_count,
             "content_hash": article.content_hash,
             "fetched_url": article.fetched_url or article.url,
-            "fetched_at": now(),
+            "fetched_at": article.fetched_at or now(),
             "crawl_id": self.crawl_id,
             "etag": article.etag,
             "last_modified": article.last_modified,
@@ -427,7 +433,7 @@ class Corpus:
                     "content_type": article.raw_content_type,
                     "declared_encoding": article.raw_encoding,
                     "body": article.raw,
-                    "fetched_at": now(),
+                    "fetched_at": article.fetched_at or now(),
                 }
             )
 
@@ -456,12 +462,22 @@ class Corpus:
         )
 
     def _maybe_flush(self) -> None:
-        if len(self.batch) >= self.batch_size:
+        if len(self.batch) + len(self._with_batch) >= self.batch_size:
             self.flush()
+
+    # --- rows written with a batch (the warc spider's progress) -----------------
+
+    def queue_with_batch(self, key: str, write: Callable[[Database], None]) -> None:
+        """Have ``write(db)`` run inside the next batch's write transaction, so
+        that its rows commit with (never before) the rows queued so far. Safe
+        from any thread; a later call with the same ``key`` replaces a waiting
+        one. (:mod:`crawler.storage.archives` records a WARC file's progress so.)"""
+        with self._with_batch_lock:
+            self._with_batch[key] = write
 
     def flush(self) -> None:
         """Write everything queued, in one transaction."""
-        if not len(self.batch):
+        if not len(self.batch) and not self._with_batch:
             return
         docs_before = self.index.stats.docs
         try:
@@ -508,7 +524,18 @@ class Corpus:
             )
 
     def _write_pending(self) -> None:
-        write_batch(self.db, self.batch, self.index, self.crawl_id, self._cold_features)
+        with self._with_batch_lock:
+            taken = dict(self._with_batch)
+
+        def extra(db: Database) -> None:
+            for write in taken.values():
+                write(db)
+
+        write_batch(self.db, self.batch, self.index, self.crawl_id, self._cold_features, extra)
+        with self._with_batch_lock:
+            for key, write in taken.items():
+                if self._with_batch.get(key) is write:
+                    del self._with_batch[key]
 
     def close(self) -> None:
         try:

@@ -219,6 +219,14 @@ def m008_versions_url(db: Database) -> None:
     db.execute("UPDATE versions SET url = (SELECT url FROM articles a WHERE a.id = article_id)")
 
 
+@migrations()
+def m009_warc_files(db: Database) -> None:
+    """How far each WARC file has been read (:mod:`crawler.storage.archives`)."""
+    from crawler.storage.archives import create_table
+
+    create_table(db)
+
+
 def create_tables(db: Database) -> None:
     db.execute(
         "CREATE TABLE neardup_fingerprints (hash INTEGER NOT NULL, article_id INTEGER NOT NULL,"

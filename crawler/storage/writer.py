@@ -16,6 +16,8 @@ Pure: no Scrapy. In the transaction, in this order:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlite_utils import Database
 
 from crawler import features
@@ -45,10 +47,13 @@ def write_batch(
     index: StoryIndex,
     crawl_id: int | None,
     cold_features: dict[int, tuple[str | None, str, Features]] | None = None,
+    extra: Callable[[Database], None] | None = None,
 ) -> None:
     """Write every row of ``batch`` in one transaction (see the module's
     docstring); ``cold_features`` collects the features of the articles written
-    (article id -> title, text, features) until the cold-start regrouping."""
+    (article id -> title, text, features) until the cold-start regrouping;
+    ``extra(db)`` runs last, inside the same transaction (rows that must commit
+    with the batch, never before it: a WARC file's progress)."""
     with write_transaction(db):
         # In arrival order: each article joins a story (or starts one) and is
         # indexed before the next one is grouped.
@@ -131,6 +136,8 @@ def write_batch(
         for k in range(0, len(done), 500):
             chunk = done[k : k + 500]
             db.execute(f"DELETE FROM failures WHERE url IN ({','.join('?' * len(chunk))})", chunk)
+        if extra is not None:
+            extra(db)
 
 
 def demote(
