@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DB     ?= corpus.db
 PORT   ?= 8001
 
-.PHONY: install install-test redis-server run lint test serve bench bench-quick bench-extraction \
+.PHONY: install install-test redis-server chromium run lint test serve bench bench-quick bench-extraction \
 	bench-crawl bench-newsplease bench-stories bench-scaling clean
 
 $(BIN)/python:
@@ -26,6 +26,13 @@ redis-server:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq redis-server >/dev/null; fi; }
 
+# The browser tests drive Debian's Chromium through Playwright (which cannot
+# download its own browsers here): tests/test_browse_browser.py.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
@@ -39,11 +46,13 @@ lint: install-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: install-test redis-server
+test: install-test redis-server chromium
 	$(BIN)/python -m pytest -q
 
+# The package's Datasette plugin (crawler.browse) applies crawler/metadata.yml
+# to every corpus served, whatever its file name: DB="a.db b.db" serves both.
 serve: install
-	$(BIN)/datasette serve $(DB) -m crawler/metadata.yml -h 127.0.0.1 -p $(PORT)
+	$(BIN)/datasette serve $(DB) -h 127.0.0.1 -p $(PORT)
 
 bench-extraction: install
 	$(BIN)/python bench/extraction.py

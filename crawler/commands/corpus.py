@@ -137,7 +137,7 @@ class Command(ScrapyCommand):
         ):
             out.append(f"  failure [{row[0]}] {row[2]}: {row[1]}")
         out.append(
-            f"Browse it: .venv/bin/datasette {path} -m crawler/metadata.yml  (or: make serve)"
+            f"Browse it: .venv/bin/datasette {path}  (or: make serve DB={path}), then /-/stories"
         )
         return "\n".join(out)
 
