@@ -112,7 +112,9 @@ def timeline(articles: list[dict[str, Any]], width: int = 900) -> Timeline:
     ticks = (
         _ticks(start, end, x_of)
         if end > start
-        else [{"x": LEFT + inner / 2, "label": start.strftime("%Y-%m-%d %H:%M")}]
+        else [
+            {"x": LEFT + inner / 2, "label": start.strftime("%Y-%m-%d %H:%M"), "anchor": "middle"}
+        ]
     )
     lanes = [{"site": s, "y": y} for s, y in lane_y.items()]
     return Timeline(width, height, lanes, points, ticks, [a for _, a in undated])
@@ -121,8 +123,13 @@ def timeline(articles: list[dict[str, Any]], width: int = 900) -> Timeline:
 def _ticks(start: datetime, end: datetime, x_of: Any, n: int = 5) -> list[dict[str, Any]]:
     span = end - start
     fmt = "%Y-%m-%d" if span >= timedelta(days=3) else "%m-%d %H:%M"
+    anchors = ["start"] + ["middle"] * (n - 2) + ["end"]
     return [
-        {"x": x_of(start + span * i / (n - 1)), "label": (start + span * i / (n - 1)).strftime(fmt)}
+        {
+            "x": x_of(start + span * i / (n - 1)),
+            "label": (start + span * i / (n - 1)).strftime(fmt),
+            "anchor": anchors[i],
+        }
         for i in range(n)
     ]
 
