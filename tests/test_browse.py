@@ -149,6 +149,9 @@ async def test_several_corpora_and_a_database_that_is_not_one(news_db, tmp_path)
     story = biggest_story(news_db)
     r = await ds.client.get(f"/-/story/{story}?db=news")
     assert r.status_code == 200 and r.text.count('class="nc-article"') == 4
+    # each corpus's page links to its own stories and health pages
+    r = await ds.client.get(ds.urls.database("second corpus"))
+    assert "/-/stories?db=second+corpus" in r.text and "/-/crawl-health?db=second+corpus" in r.text
 
 
 async def test_stories_list_largest_first_with_outlets_dates_and_chart(news_db):

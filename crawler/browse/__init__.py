@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from crawler.browse.hooks import (
     canned_queries,
+    database_actions,
     extra_css_urls,
     get_metadata,
     menu_links,
@@ -28,6 +29,7 @@ from crawler.browse.hooks import (
 
 __all__ = [
     "canned_queries",
+    "database_actions",
     "extra_css_urls",
     "get_metadata",
     "menu_links",

@@ -58,6 +58,17 @@ def menu_links(datasette: Any, actor: Any, request: Any) -> list | None:
     ]
 
 
+@hookimpl
+def database_actions(datasette: Any, actor: Any, database: str, request: Any) -> list | None:
+    if not state(datasette).is_corpus(datasette, database):
+        return None
+    query = f"?{urlencode({'db': database})}"
+    return [
+        {"href": datasette.urls.path("/-/stories") + query, "label": "Stories of this corpus"},
+        {"href": datasette.urls.path("/-/crawl-health") + query, "label": "Crawl health"},
+    ]
+
+
 def _story_url(datasette: Any, database: str, story_id: Any) -> str:
     several = len(state(datasette).corpora(datasette)) > 1
     path = datasette.urls.path(f"/-/story/{int(story_id)}")

@@ -133,7 +133,7 @@ class Story:
     id: int
     title: str | None
     article_count: int
-    #: every article (up to TIMELINE_MAX): id, site, published, title
+    #: every article (up to TIMELINE_MAX): id, site, published
     timeline: list[dict[str, Any]]
     #: the articles shown side by side, each with its shared sentence keys and duplicates
     columns: list[dict[str, Any]]
@@ -152,23 +152,38 @@ def story(
     ).fetchone()
     if head is None:
         return None
+    # what the index on articles (story_id, published, site) covers: no text is read
     order = "ORDER BY published IS NULL, published, id"
     timeline = _rows(
         conn,
-        f"SELECT id, site, published, title FROM articles WHERE story_id = ? {order} LIMIT ?",
+        f"SELECT id, site, published FROM articles WHERE story_id = ? {order} LIMIT ?",
         [story_id, TIMELINE_MAX],
     )
     total = conn.execute("SELECT count(*) FROM articles WHERE story_id = ?", [story_id]).fetchone()[
         0
     ]
     offset = max(0, min(offset, max(0, total - 1)))
-    columns = _rows(
-        conn,
-        "SELECT id, url, title, text, author, published, site, language FROM articles"
-        f" WHERE story_id = ? {order} LIMIT ? OFFSET ?",
-        [story_id, limit, offset],
-    )
-    by_id = {c["id"]: c for c in columns}
+    if offset + limit <= len(timeline):
+        ids = [a["id"] for a in timeline[offset : offset + limit]]
+    else:
+        ids = [
+            r[0]
+            for r in conn.execute(
+                f"SELECT id FROM articles WHERE story_id = ? {order} LIMIT ? OFFSET ?",
+                [story_id, limit, offset],
+            )
+        ]
+    # then the texts of the articles shown, and only those
+    by_id = {
+        r["id"]: r
+        for r in _rows(
+            conn,
+            "SELECT id, url, title, text, author, published, site, language FROM articles"
+            f" WHERE id IN ({','.join('?' * len(ids))})",
+            ids,
+        )
+    }
+    columns = [by_id[i] for i in ids if i in by_id]
     for c in columns:
         c["shared_keys"] = set()
         c["duplicates"] = []

@@ -61,7 +61,7 @@ class Timeline:
     width: int
     height: int
     lanes: list[dict[str, Any]]  # site, y
-    points: list[dict[str, Any]]  # id, site, title, published, x, y
+    points: list[dict[str, Any]]  # id, site, published, x, y
     ticks: list[dict[str, Any]]  # x, label
     undated: list[dict[str, Any]]
 
@@ -103,7 +103,6 @@ def timeline(articles: list[dict[str, Any]], width: int = 900) -> Timeline:
             {
                 "id": a["id"],
                 "site": site,
-                "title": a.get("title") or "",
                 "published": a.get("published"),
                 "x": x_of(when) if end > start else LEFT + inner / 2,
                 "y": lane_y[site],

@@ -258,6 +258,17 @@ def m008_versions_url(db: Database) -> None:
     db.execute("UPDATE versions SET url = (SELECT url FROM articles a WHERE a.id = article_id)")
 
 
+@migrations()
+def m009_story_pages_index(db: Database) -> None:
+    """An index covering what the story pages (crawler.browse) read of a
+    story's articles, their publication times and outlets, so that a large
+    story's page and the stories list do not read the articles' texts."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_articles_story_id_published_site"
+        " ON articles (story_id, published, site)"
+    )
+
+
 #: articles of one host, as ranges over the unique index on ``url`` (a
 #: ``LIKE 'https://host/%'`` would scan the whole table).
 HOST_RANGE = (
