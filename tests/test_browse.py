@@ -101,6 +101,7 @@ async def _datasette(*paths: Path) -> Datasette:
     return ds
 
 
+@pytest.mark.e2e
 async def test_metadata_queries_and_hidden_tables_for_any_file_name(news_db):
     ds = await _datasette(news_db)
     r = await ds.client.get("/news/failures")
@@ -121,6 +122,7 @@ async def test_metadata_queries_and_hidden_tables_for_any_file_name(news_db):
     assert r.status_code == 200
 
 
+@pytest.mark.e2e
 async def test_several_corpora_and_a_database_that_is_not_one(news_db, tmp_path):
     second = tmp_path / "second corpus.db"
     shutil.copy(news_db, second)
@@ -154,6 +156,7 @@ async def test_several_corpora_and_a_database_that_is_not_one(news_db, tmp_path)
     assert "/-/stories?db=second+corpus" in r.text and "/-/crawl-health?db=second+corpus" in r.text
 
 
+@pytest.mark.e2e
 async def test_stories_list_largest_first_with_outlets_dates_and_chart(news_db):
     ds = await _datasette(news_db)
     r = await ds.client.get("/-/stories")
@@ -173,6 +176,7 @@ async def test_stories_list_largest_first_with_outlets_dates_and_chart(news_db):
     assert r.status_code == 200 and "data-story-id" not in r.text
 
 
+@pytest.mark.e2e
 async def test_story_page_side_by_side_marks_timeline_duplicates(news_db):
     ds = await _datasette(news_db)
     story = biggest_story(news_db)
@@ -212,6 +216,7 @@ async def test_story_page_side_by_side_marks_timeline_duplicates(news_db):
     assert (await ds.client.get("/-/story/999999")).status_code == 404
 
 
+@pytest.mark.e2e
 async def test_links_to_story_pages_from_articles_and_search(news_db):
     ds = await _datasette(news_db)
     story = biggest_story(news_db)
@@ -226,6 +231,7 @@ async def test_links_to_story_pages_from_articles_and_search(news_db):
     assert "<script>alert" not in r.text
 
 
+@pytest.mark.e2e
 async def test_crawl_health_page(news_db):
     ds = await _datasette(news_db)
     r = await ds.client.get("/-/crawl-health")
@@ -256,3 +262,19 @@ def test_marked_paragraphs_and_per_day_bars():
     assert [b["h"] for b in bars.bars] == [12.0, 24.0] and len(bars.bars) == 2
     many = render.per_day_bars({f"2022-{m:02d}-01": 1 for m in range(1, 13)}, most=60)
     assert len(many.bars) == 12 and all(b["x"] < many.width for b in many.bars)
+
+
+@pytest.mark.e2e
+async def test_the_old_metadata_option_still_works(news_db):
+    """``datasette news.db -m crawler/metadata.yml``, as earlier READMEs said."""
+    import yaml
+
+    from tests.conftest import ROOT
+
+    meta = yaml.safe_load((ROOT / "crawler" / "metadata.yml").read_text(encoding="utf-8"))
+    ds = Datasette([str(news_db)], metadata=meta)
+    await ds.invoke_startup()
+    r = await ds.client.get("/news/articles")
+    assert r.status_code == 200 and "One row per unique article" in r.text
+    assert (await ds.client.get(f"/-/story/{biggest_story(news_db)}")).status_code == 200
+    assert "News corpus" in (await ds.client.get("/")).text
