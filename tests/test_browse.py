@@ -278,3 +278,15 @@ async def test_the_old_metadata_option_still_works(news_db):
     assert r.status_code == 200 and "One row per unique article" in r.text
     assert (await ds.client.get(f"/-/story/{biggest_story(news_db)}")).status_code == 200
     assert "News corpus" in (await ds.client.get("/")).text
+
+
+def test_timeline_lanes_are_capped_and_later_is_further_right():
+    articles = [
+        {"id": i, "site": f"Outlet {i % 40}", "published": f"2024-01-{1 + i % 28:02d}T10:00:00Z"}
+        for i in range(200)
+    ] + [{"id": 999, "site": "X", "published": None}]
+    t = render.timeline(articles)
+    assert len(t.lanes) == render.LANES_MAX and t.lanes[-1]["site"] == "(17 other outlets)"
+    assert len(t.points) == 200 and [a["id"] for a in t.undated] == [999]
+    x = {p["id"]: p["x"] for p in t.points}
+    assert x[0] < x[1] < x[27] and all(p["y"] <= t.height for p in t.points)

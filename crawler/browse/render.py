@@ -7,6 +7,7 @@ titles and texts from the corpus (hostile input) are always escaped.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -67,6 +68,8 @@ class Timeline:
 
 
 LANE = 22
+#: at most this many outlets get a lane of their own on a timeline
+LANES_MAX = 24
 LEFT = 150
 RIGHT = 20
 TOP = 10
@@ -83,7 +86,12 @@ def timeline(articles: list[dict[str, Any]], width: int = 900) -> Timeline:
             undated.append((None, a))
         else:
             dated.append((when, a))
-    sites = sorted({a.get("site") or "(unknown)" for _, a in dated})
+    counts = Counter(a.get("site") or "(unknown)" for _, a in dated)
+    sites = sorted(counts)
+    if len(sites) > LANES_MAX:  # the outlets with most articles, the rest on one lane
+        kept = sorted(sorted(counts, key=lambda s: (-counts[s], s))[: LANES_MAX - 1])
+        other = f"({len(sites) - len(kept)} other outlets)"
+        sites = [*kept, other]
     lane_y = {site: TOP + LANE * i + LANE // 2 for i, site in enumerate(sites)}
     height = TOP + LANE * len(sites) + AXIS
     if not dated:
@@ -105,7 +113,7 @@ def timeline(articles: list[dict[str, Any]], width: int = 900) -> Timeline:
                 "site": site,
                 "published": a.get("published"),
                 "x": x_of(when) if end > start else LEFT + inner / 2,
-                "y": lane_y[site],
+                "y": lane_y.get(site) or lane_y[sites[-1]],
             }
         )
     ticks = (

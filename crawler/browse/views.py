@@ -121,11 +121,11 @@ async def stories_view(datasette: Any, request: Any) -> Response:
 
 
 async def story_view(datasette: Any, request: Any) -> Response:
-    pages, response = await _corpus(datasette, request, request.path)
+    story_id = int(request.url_vars["story_id"])
+    pages, response = await _corpus(datasette, request, f"/-/story/{story_id}")
     if pages is None:
         assert response is not None
         return response
-    story_id = int(request.url_vars["story_id"])
     offset = _int(request.args.get("offset"), 0)
     db = datasette.get_database(pages.database)
     found = await db.execute_fn(lambda conn: queries.story(conn, story_id, offset))
