@@ -157,3 +157,46 @@ def test_memory_stays_flat_on_a_larger_corpus(tmp_path):
     conn.close()
     assert n == 1000 and (tmp_path / "big.jsonl").stat().st_size > 20_000_000
     assert peak < 8_000_000, peak
+
+
+def test_jsonl_reads_as_one_table_when_early_rows_are_null(tmp_path):
+    """What ``datasets.load_dataset("json")`` does: pyarrow's JSON reader,
+    block by block. Undated, authorless articles without duplicates come
+    first, then ones with all fields: each column keeps one type."""
+    import pyarrow as pa
+    import pyarrow.json as paj
+
+    path = tmp_path / "mixed.db"
+    open_database(path).close()
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.executemany(
+            "INSERT INTO articles (id, url, title, text, author, published, story_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    i,
+                    f"https://e.com/{i}",
+                    f"Title {i}",
+                    "Some text. " * 20,
+                    None if i <= 100 else "A. Writer",
+                    None if i <= 100 else "2024-05-01T10:00:00Z",
+                    None if i <= 100 else 7,
+                )
+                for i in range(1, 201)
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO duplicates (url, article_id, kind, similarity) VALUES (?, ?, 'exact', 1)",
+            [(f"https://copy.e.com/{i}", i) for i in range(150, 201)],
+        )
+    out = tmp_path / "mixed.jsonl"
+    assert export(conn, "jsonl", out) == 200
+    conn.close()
+    first_lines = sum(len(line) + 1 for line in out.read_bytes().split(b"\n")[:100])
+    table = paj.read_json(out, read_options=paj.ReadOptions(block_size=first_lines))
+    assert table.num_rows == 200 and table.column_names == list(FIELDS)
+    assert table.schema.field("author").type == pa.string()
+    assert table.schema.field("story_id").type == pa.int64()
+    assert table.schema.field("duplicates").type == pa.list_(pa.string())
+    assert table.column("duplicates").to_pylist()[199] == ["https://copy.e.com/200"]
