@@ -213,6 +213,7 @@ async def test_story_page_side_by_side_marks_timeline_duplicates(news_db):
     # hostile input is shown as text, never as markup
     assert "<script>alert" not in r.text and "<img" not in r.text and "<b>counts" not in r.text
     assert "&lt;script&gt;alert(" in r.text and "&lt;img src=x" in r.text
+    assert "<i>Outlet" not in r.text and "Hostile &lt;i&gt;Outlet&lt;/i&gt;</text>" in svg
     assert (await ds.client.get("/-/story/999999")).status_code == 404
 
 
@@ -290,3 +291,39 @@ def test_timeline_lanes_are_capped_and_later_is_further_right():
     assert len(t.points) == 200 and [a["id"] for a in t.undated] == [999]
     x = {p["id"]: p["x"] for p in t.points}
     assert x[0] < x[1] < x[27] and all(p["y"] <= t.height for p in t.points)
+
+
+def test_timeline_svg_escapes_what_comes_from_the_corpus():
+    t = render.timeline(
+        [
+            {"id": 1, "site": '<script>x</script>"', "published": "2024-01-01T10:00:00Z"},
+            {"id": 2, "site": "B", "published": "2024-01-02T10:00:00Z"},
+        ]
+    )
+    svg = str(render.timeline_svg(t, lambda aid: f'/db/articles/{aid}?"<', {2}))
+    assert "<script>" not in svg and "&lt;script&gt;x&lt;/script&gt;&#34;" in svg
+    assert 'href="/db/articles/1?&#34;&lt;"' in svg and 'href="#article-2"' in svg
+    assert svg.count("<circle") == 2 and 'class="dot shown" data-article-id="2"' in svg
+
+
+@pytest.mark.e2e
+def test_search_works_on_a_corpus_without_the_story_pages_indexes(news_db, tmp_path):
+    """A corpus crawled before m009, opened read-only by Datasette."""
+    import sqlite3
+
+    from crawler.browse.queries import stories_page
+
+    old = tmp_path / "old.db"
+    shutil.copy(news_db, old)
+    conn = sqlite3.connect(old)
+    with_index = stories_page(conn, "Patrushev")
+    conn.execute("DROP INDEX idx_articles_id_story_id")
+    conn.execute("DROP INDEX idx_articles_story_id_published_site")
+    without = stories_page(conn, "Patrushev")
+    conn.close()
+    assert (
+        [s.id for s in without.stories]
+        == [s.id for s in with_index.stories]
+        == [biggest_story(news_db)]
+    )
+    assert without.stories[0].outlets == with_index.stories[0].outlets

@@ -11,6 +11,7 @@ not the corpus.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from dataclasses import dataclass, field
@@ -30,6 +31,15 @@ def _rows(conn: sqlite3.Connection, sql: str, params: list[Any] | tuple[Any, ...
     cur = conn.execute(sql, params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _has_index(conn: sqlite3.Connection, name: str) -> bool:
+    return (
+        conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", [name]
+        ).fetchone()
+        is not None
+    )
 
 
 def fts_query(text: str) -> str | None:
@@ -64,6 +74,8 @@ class StoriesPage:
     page: int
     pages: int
     query: str | None
+    #: a search matched more than SEARCH_MATCHES_MAX articles (the first are used)
+    capped: bool = False
 
 
 def stories_page(
@@ -73,6 +85,7 @@ def stories_page(
     the search words), ``per_page`` at a time, with their outlets, first and
     last publication and articles per day."""
     page = max(1, page)
+    capped = False
     match = fts_query(q) if q else None
     if q and match is None:
         return StoriesPage([], 0, 1, 1, q)
@@ -85,22 +98,37 @@ def stories_page(
             [per_page, (page - 1) * per_page],
         )
     else:
-        found = (
-            "SELECT DISTINCT a.story_id FROM (SELECT rowid FROM articles_fts"
-            f" WHERE articles_fts MATCH ? LIMIT {SEARCH_MATCHES_MAX}) m"
-            " JOIN articles a ON a.id = m.rowid WHERE a.story_id IS NOT NULL"
+        # each matching article's story, through the index on articles
+        # (id, story_id) when the corpus has it (m009; a corpus opened
+        # read-only before its next crawl may not): no article row is read
+        hint = (
+            "INDEXED BY idx_articles_id_story_id"
+            if _has_index(conn, "idx_articles_id_story_id")
+            else ""
         )
-        total = conn.execute(f"SELECT count(*) FROM ({found})", [match]).fetchone()[0]
+        found = [
+            r[0]
+            for r in conn.execute(
+                "SELECT a.story_id FROM (SELECT rowid FROM articles_fts"
+                f" WHERE articles_fts MATCH ? LIMIT {SEARCH_MATCHES_MAX}) m"
+                f" JOIN articles a {hint} ON a.id = m.rowid",
+                [match],
+            )
+            if r[0] is not None
+        ]
+        capped = len(found) >= SEARCH_MATCHES_MAX
+        distinct = list(dict.fromkeys(found))
+        total = len(distinct)
         rows = _rows(
             conn,
-            f"SELECT s.id, s.title, s.article_count FROM ({found}) f JOIN stories s"
-            " ON s.id = f.story_id ORDER BY s.article_count DESC, s.id LIMIT ? OFFSET ?",
-            [match, per_page, (page - 1) * per_page],
+            "SELECT id, title, article_count FROM stories WHERE id IN"
+            " (SELECT value FROM json_each(?)) ORDER BY article_count DESC, id LIMIT ? OFFSET ?",
+            [json.dumps(distinct), per_page, (page - 1) * per_page],
         )
     stories = [StoryRow(r["id"], r["title"], r["article_count"] or 0) for r in rows]
     _add_outlets_and_days(conn, stories)
     pages = max(1, -(-total // per_page))
-    return StoriesPage(stories, total, page, pages, q)
+    return StoriesPage(stories, total, page, pages, q, capped)
 
 
 def _add_outlets_and_days(conn: sqlite3.Connection, stories: list[StoryRow]) -> None:

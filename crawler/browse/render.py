@@ -1,16 +1,22 @@
 """Pure helpers for the story pages: which sentences to mark, and the
 geometry of the SVG timeline and of the articles-per-day charts.
 
-Nothing here builds HTML: the templates do, with Jinja's autoescaping, so
-titles and texts from the corpus (hostile input) are always escaped.
+The templates build the HTML, with Jinja's autoescaping, so titles and texts
+from the corpus (hostile input) are always escaped. The one exception is the
+timeline's SVG (:func:`timeline_svg`): a large story has a thousand dots,
+which Jinja takes 100 ms to render and Python 5 ms; every value from the
+corpus in it goes through ``markupsafe.escape``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+from markupsafe import Markup, escape
 
 from crawler.stories import grouping
 
@@ -182,3 +188,33 @@ def per_day_bars(
             }
         )
     return Bars(width, height, bars)
+
+
+def timeline_svg(t: Timeline, href: Callable[[int], str], shown: set[int]) -> Markup:
+    """The timeline as SVG: a dot per article (linking to its column when it
+    is shown, else to ``href(id)``), a lane per outlet, time ticks."""
+    out = [
+        f'<svg class="nc-timeline" width="{t.width}" height="{t.height}"'
+        f' viewBox="0 0 {t.width} {t.height}" role="img" aria-label="timeline: who published when">'
+    ]
+    for lane in t.lanes:
+        out.append(
+            f'<line class="lane" x1="{LEFT}" x2="{t.width - RIGHT}" y1="{lane["y"]}" y2="{lane["y"]}"/>'
+            f'<text x="4" y="{lane["y"] + 4}">{escape(lane["site"][:24])}</text>'
+        )
+    for tick in t.ticks:
+        out.append(
+            f'<text x="{tick["x"]}" y="{t.height - 8}" text-anchor="{tick["anchor"]}">'
+            f"{escape(tick['label'])}</text>"
+        )
+    for p in t.points:
+        aid = int(p["id"])
+        link = f"#article-{aid}" if aid in shown else href(aid)
+        css = "dot shown" if aid in shown else "dot"
+        out.append(
+            f'<a href="{escape(link)}"><circle class="{css}" data-article-id="{aid}"'
+            f' cx="{p["x"]}" cy="{p["y"]}" r="5"><title>{escape(p["site"])},'
+            f" {escape(p['published'] or '')} (#{aid})</title></circle></a>"
+        )
+    out.append("</svg>")
+    return Markup("\n".join(out))

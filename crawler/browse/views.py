@@ -108,6 +108,7 @@ async def stories_view(datasette: Any, request: Any) -> Response:
         "listing": listing,
         "rows": rows,
         "q": q or "",
+        "max_matches": queries.SEARCH_MATCHES_MAX,
         "pages": pages,
         "prev_url": pages.stories(q=q, page=listing.page - 1) if listing.page > 1 else None,
         "next_url": (
@@ -152,11 +153,15 @@ async def story_view(datasette: Any, request: Any) -> Response:
         for c in found.columns
     ]
     step = queries.COLUMNS_PER_PAGE
+    timeline = render.timeline(found.timeline)
     context = {
         "database": pages.database,
         "story": found,
         "columns": columns,
-        "timeline": render.timeline(found.timeline),
+        "timeline": timeline,
+        "timeline_svg": render.timeline_svg(
+            timeline, lambda aid: pages.row("articles", aid), {c["id"] for c in found.columns}
+        ),
         "shown": {c["id"] for c in found.columns},
         "pages": pages,
         "story_row": pages.row("stories", found.id),

@@ -260,13 +260,16 @@ def m008_versions_url(db: Database) -> None:
 
 @migrations()
 def m009_story_pages_index(db: Database) -> None:
-    """An index covering what the story pages (crawler.browse) read of a
-    story's articles, their publication times and outlets, so that a large
-    story's page and the stories list do not read the articles' texts."""
+    """Indexes covering what the story pages (crawler.browse) read of the
+    articles, so that they never read an article's text to find it: a
+    story's articles with their publication times and outlets, and an
+    article's story (the stories list's search goes from matching articles
+    to their stories)."""
     db.execute(
         "CREATE INDEX IF NOT EXISTS idx_articles_story_id_published_site"
         " ON articles (story_id, published, site)"
     )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_articles_id_story_id ON articles (id, story_id)")
 
 
 #: articles of one host, as ranges over the unique index on ``url`` (a
