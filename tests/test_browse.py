@@ -327,3 +327,18 @@ def test_search_works_on_a_corpus_without_the_story_pages_indexes(news_db, tmp_p
         == [biggest_story(news_db)]
     )
     assert without.stories[0].outlets == with_index.stories[0].outlets
+
+
+async def test_a_database_that_becomes_a_corpus_is_recognised(tmp_path):
+    """Datasette started on a new file, the first crawl creating the tables later."""
+    from crawler.browse import corpora
+    from crawler.storage.corpus import open_database
+
+    path = tmp_path / "later.db"
+    sqlite_utils.Database(path)["placeholder"].insert({"id": 1})
+    ds = await _datasette(path)
+    assert (await ds.client.get("/later.json")).json()["queries"] == []
+    open_database(path).close()
+    corpora.state(ds).recheck_seconds = 0.0
+    data = (await ds.client.get("/later.json")).json()
+    assert {q["name"] for q in data["queries"]} >= {"search", "why_not_in_corpus"}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -61,16 +62,26 @@ def _classify(conn: sqlite3.Connection) -> bool:
 
 @dataclass
 class State:
-    """Per Datasette instance: database name -> whether it is a corpus."""
+    """Per Datasette instance: database name -> whether it is a corpus (a
+    corpus stays one; the others are checked again now and then)."""
 
     known: dict[str, bool] = field(default_factory=dict)
+    checked_at: dict[str, float] = field(default_factory=dict)
+    #: a database found not to be a corpus is looked at again after this many
+    #: seconds (Datasette may have been started on a file before its first crawl)
+    recheck_seconds: float = 10.0
 
     def corpora(self, datasette: Any) -> list[str]:
         """The names of the served corpora, in the order Datasette serves them."""
         out = []
+        now = time.monotonic()
         for name, db in list(datasette.databases.items()):
-            if name not in self.known:
+            if (
+                not self.known.get(name)
+                and now - self.checked_at.get(name, -1e9) > self.recheck_seconds
+            ):
                 self.known[name] = self._check(db)
+                self.checked_at[name] = now
             if self.known[name]:
                 out.append(name)
         return out
