@@ -9,7 +9,7 @@ outlets, a year of publication dates, texts of 1 to 6 kB made of sentences
 that articles of a story partly share, their ``story_sentences`` rows with
 keys and outlet counts as the crawler computes them, duplicates and
 failures. Then serves it with a real ``datasette serve`` process on
-127.0.0.1 and times HTTP requests to the pages: the first request (cold) and
+127.0.0.1 (with ``make serve``'s settings) and times HTTP requests to the pages: the first request (cold) and
 the median and worst of ``--repeat`` more.
 
 Usage::
@@ -198,7 +198,9 @@ def serve(path: Path) -> tuple[subprocess.Popen, str]:
         port = s.getsockname()[1]
     datasette = Path(sys.executable).parent / "datasette"
     proc = subprocess.Popen(
-        [str(datasette), "serve", str(path), "-h", "127.0.0.1", "-p", str(port)],
+        # as make serve runs it
+        [str(datasette), "serve", str(path), "-h", "127.0.0.1", "-p", str(port)]
+        + ["--setting", "suggest_facets", "off"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
