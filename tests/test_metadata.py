@@ -18,13 +18,13 @@ METADATA = ROOT / "crawler" / "metadata.yml"
 
 
 def datasette_metadata() -> dict:
-    """The metadata as ``make serve`` gives it to Datasette."""
+    """The project's metadata file (the plugin crawler.browse applies it to every corpus)."""
     return yaml.safe_load(METADATA.read_text(encoding="utf-8"))
 
 
 def table_metadata(metadata: dict) -> dict[str, dict]:
     """Table name -> its entry (description, hidden, columns) in ``metadata``."""
-    return metadata["databases"]["corpus"]["tables"]
+    return metadata["corpus"]["tables"]
 
 
 #: what a user reads: each must be visible, described, every column too
@@ -49,13 +49,14 @@ INTERNAL_TABLES = {
     "article_features",
     "corpus_state",
     "articles_fts",
+    "warc_files",
 }
 
 
 async def _what_datasette_shows(path) -> tuple[set[str], set[str], dict[str, set[str]]]:
     """Tables, hidden tables, and the columns of each table or view, as
     Datasette sees the corpus at ``path`` with our metadata."""
-    ds = Datasette([str(path)], metadata=datasette_metadata())
+    ds = Datasette([str(path)])  # the plugin gives it the project's metadata
     await ds.invoke_startup()
     db = ds.get_database("corpus")
     tables = set(await db.table_names())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import sqlite_utils
-import yaml
 from datasette.app import Datasette
 
 from tests.helpers import ROOT, SEEDS, scrapy_crawl
@@ -45,7 +44,8 @@ def corpus_db(tmp_path_factory):
 
 @pytest.fixture
 async def ds(corpus_db):
-    datasette = Datasette([str(corpus_db)], metadata=yaml.safe_load(METADATA.read_text()))
+    # no metadata file: the plugin (crawler.browse) applies it to any corpus
+    datasette = Datasette([str(corpus_db)])
     await datasette.invoke_startup()
     return datasette
 

@@ -1,5 +1,6 @@
-"""``scrapy corpus summary|check|drain``: what a corpus holds, whether it is
-healthy, and (scale-out) the one process that writes workers' items into it.
+"""``scrapy corpus summary|check|drain|export``: what a corpus holds, whether it is
+healthy, (scale-out) the one process that writes workers' items into it, and
+the corpus as a dataset file.
 
 ``check`` is for schedulers: ``scrapy crawl`` exits 0 even when a crawl goes
 badly, so run ``scrapy corpus check`` after it; it exits 1 with one line per
@@ -11,6 +12,10 @@ or brought nothing new for several runs) and 0 when all is well.
 into the corpus, batch by batch, until stopped (SIGTERM/Ctrl-C: after the
 current batch) or, with ``--idle``, until nothing has arrived for that long and
 no crawl it saw start is still running.
+
+``export`` writes one record per article (:mod:`crawler.export`):
+``scrapy corpus export --format jsonl|csv|parquet --out FILE`` with optional
+``--since DATE``, ``--site HOST`` and ``--story ID``.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ import argparse
 import logging
 import signal
 import sys
+from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from crawler import export
 from crawler.storage.corpus import Corpus, CorpusError, open_database
 from crawler.storage.health import Thresholds, check
 
@@ -34,14 +41,15 @@ class Command(ScrapyCommand):
 
     def syntax(self) -> str:
         return (
-            "summary|check|drain [--db PATH] [--max-error-rate R] [--stale-runs N] "
-            "[--redis URL] [--key KEY] [--idle SECONDS] [--batch N]"
+            "summary|check|drain|export [--db PATH] [--max-error-rate R] [--stale-runs N] "
+            "[--redis URL] [--key KEY] [--idle SECONDS] [--batch N] "
+            "[--format jsonl|csv|parquet --out FILE [--since DATE] [--site HOST] [--story ID]]"
         )
 
     def short_desc(self) -> str:
         return (
             "Summarise the corpus, check its crawls' health (for schedulers), "
-            "or drain distributed workers' items into it"
+            "drain distributed workers' items into it, or export it as a dataset"
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
@@ -81,14 +89,28 @@ class Command(ScrapyCommand):
             metavar="N",
             help="drain: messages written per transaction (default %(default)s)",
         )
+        parser.add_argument(
+            "--format", choices=export.FORMATS, help="export: jsonl, csv or parquet (pyarrow)"
+        )
+        parser.add_argument("--out", metavar="FILE", help="export: the file to write")
+        parser.add_argument(
+            "--since", metavar="DATE", help="export: articles published on or after DATE"
+        )
+        parser.add_argument(
+            "--site", metavar="HOST", help="export: articles of this host (or outlet name)"
+        )
+        parser.add_argument("--story", type=int, metavar="ID", help="export: articles of story ID")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if len(args) != 1 or args[0] not in ("summary", "check", "drain"):
-            raise UsageError("expected: scrapy corpus summary|check|drain")
+        if len(args) != 1 or args[0] not in ("summary", "check", "drain", "export"):
+            raise UsageError("expected: scrapy corpus summary|check|drain|export")
         assert self.settings is not None
         path = opts.db or self.settings.get("CORPUS_DB")
         if args[0] == "drain":
             self.exitcode = self.drain(path, opts)
+            return
+        if args[0] == "export":
+            self.exitcode = self.export(path, opts)
             return
         try:
             db = open_database(path)
@@ -137,9 +159,33 @@ class Command(ScrapyCommand):
         ):
             out.append(f"  failure [{row[0]}] {row[2]}: {row[1]}")
         out.append(
-            f"Browse it: .venv/bin/datasette {path} -m crawler/metadata.yml  (or: make serve)"
+            f"Browse it: .venv/bin/datasette {path}  (or: make serve DB={path}), then /-/stories"
         )
         return "\n".join(out)
+
+    def export(self, path: str, opts: argparse.Namespace) -> int:
+        """Exit codes: 0 written, 2 cannot (bad options, no corpus, no pyarrow)."""
+        try:
+            if not opts.format or not opts.out:
+                raise export.ExportError("give --format jsonl|csv|parquet and --out FILE")
+            filters = export.Filters(opts.since, opts.site, opts.story)
+            if opts.format == "parquet":
+                export.pyarrow_modules()
+            if not Path(path).is_file():
+                raise export.ExportError(f"no corpus at {path!r} (give --db PATH)")
+            db = open_database(path)
+        except (export.ExportError, CorpusError) as exc:
+            sys.stderr.write(f"scrapy corpus export: error: {exc}\n")
+            return 2
+        try:
+            n = export.export(db.conn, opts.format, opts.out, filters)
+        except export.ExportError as exc:
+            sys.stderr.write(f"scrapy corpus export: error: {exc}\n")
+            return 2
+        finally:
+            db.close()
+        print(f"Exported {n} articles from {path} to {opts.out} ({opts.format})")
+        return 0
 
     def drain(self, path: str, opts: argparse.Namespace) -> int:
         """Exit codes: 0 done, 2 cannot start (bad options, no Redis, corpus, lock)."""

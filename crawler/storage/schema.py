@@ -227,6 +227,20 @@ def m009_warc_files(db: Database) -> None:
     create_table(db)
 
 
+@migrations()
+def m010_story_pages_index(db: Database) -> None:
+    """Indexes covering what the story pages (crawler.browse) read of the
+    articles, so that they never read an article's text to find it: a
+    story's articles with their publication times and outlets, and an
+    article's story (the stories list's search goes from matching articles
+    to their stories)."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_articles_story_id_published_site"
+        " ON articles (story_id, published, site)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_articles_id_story_id ON articles (id, story_id)")
+
+
 def create_tables(db: Database) -> None:
     db.execute(
         "CREATE TABLE neardup_fingerprints (hash INTEGER NOT NULL, article_id INTEGER NOT NULL,"
