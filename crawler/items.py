@@ -29,6 +29,8 @@ class Page:
     #: the response's validators, for conditional re-fetches (refresh=1).
     etag: str | None = None
     last_modified: str | None = None
+    #: the URL first asked for, when redirects led to ``url``.
+    requested_url: str | None = None
 
 
 @dataclass
@@ -58,6 +60,9 @@ class Article:
     #: the publication date is a heuristic guess from the page text (not in
     #: its markup nor its feed): story grouping does not trust it.
     published_guessed: bool = False
+    #: the URL first asked for, when redirects led to the page: recorded as a
+    #: ``url`` duplicate of the article, so that the URL a user gave is found.
+    requested_url: str | None = None
 
 
 @dataclass
