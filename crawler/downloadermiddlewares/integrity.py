@@ -42,11 +42,13 @@ RETRY_AFTER_STATUSES = frozenset({429, 503})
 _CHUNK = 256 * 1024
 
 
-def gzip_problem(body: bytes, limit: int) -> str | None:
+def gzip_problem(body: bytes, limit: int, *, size_checked_later: bool = True) -> str | None:
     """What is wrong with gzip ``body`` (a sentence), or ``None`` when it is whole.
 
-    Decompresses in chunks, keeping nothing, so checking a bomb costs no memory;
-    more than ``limit`` bytes of output is left for the size check to report.
+    Decompresses in chunks, keeping nothing, so checking a bomb costs no memory.
+    More than ``limit`` bytes of output is left for the size check to report
+    (HttpCompressionMiddleware's), unless ``size_checked_later`` is false (a
+    local file, which nothing else bounds): then it is the problem.
     """
     d = zlib.decompressobj(16 + zlib.MAX_WBITS)
     data, total = body, 0
@@ -55,7 +57,9 @@ def gzip_problem(body: bytes, limit: int) -> str | None:
             out = d.decompress(data, _CHUNK)
             total += len(out)
             if total > limit:
-                return None  # too large: DOWNLOAD_MAXSIZE says so
+                if size_checked_later:
+                    return None
+                return f"larger than DOWNLOAD_MAXSIZE once decompressed (more than {limit} bytes)"
             data = d.unconsumed_tail
             if d.eof:
                 rest = d.unused_data.lstrip(b"\0")
@@ -146,7 +150,7 @@ class IntegrityMiddleware:
             if problem:
                 self._refuse(request, "corrupt_gzip", problem)
         elif request.url.startswith("file:") and local_path(request.url).lower().endswith(".gz"):
-            problem = gzip_problem(response.body, limit)
+            problem = gzip_problem(response.body, limit, size_checked_later=False)
             if problem:
                 self._refuse(request, "corrupt_gzip", f"{problem} (local file)")
         return response

@@ -153,7 +153,9 @@ class RedirectGuardMiddleware:
             return response
         stats = self.crawler.stats
         target = _redirect_target(request.url, location)
-        problem = url_problem(target) if target is not None else "not a URL"
+        problem = url_problem(target or location.decode("latin-1")) or (
+            None if target is not None else "not a URL"
+        )
         if target is None or problem:
             stats.inc_value("netsafety/refused/redirect_invalid")
             shown = location[:80].decode("latin-1").encode("unicode_escape").decode("ascii")
