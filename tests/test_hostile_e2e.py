@@ -29,7 +29,8 @@ def server():
 
 
 def _allowed(server) -> dict:
-    return {"ALLOW_PRIVATE_HOSTS": f"127.0.0.1:{server.port}", "CLEAN_WORKERS": 0}
+    # every private address allowed: these tests are about the listings
+    return {"ALLOW_PRIVATE_NETWORKS": True, "CLEAN_WORKERS": 0}
 
 
 def test_a_feed_with_unusable_links_keeps_its_good_entries(server, tmp_path):
@@ -60,6 +61,24 @@ def test_a_sitemap_with_an_unusable_link_keeps_its_good_entries(server, tmp_path
     (row,) = result.rows("select url, stage, reason from failures")
     assert row["url"] == BROKEN_IPV6 and row["stage"] == "parse"
     assert "not a valid URL" in row["reason"] and "sitemap" in row["reason"]
+
+
+def test_bad_entries_of_a_url_list_lose_nothing_after_them(server, tmp_path):
+    long_url = server.url("/h/long?q=" + "x" * 3000)
+    listing = [server.url("/ok/1"), BAD_PORT, server.url("/ok/2"), BROKEN_IPV6, long_url]
+    listing.append(server.url("/ok/3"))
+    url_file = tmp_path / "urls.txt"
+    url_file.write_text("\n".join(listing) + "\n", encoding="utf-8")
+    result = scrapy_crawl("urls", tmp_path / "c.db", settings=_allowed(server), file=str(url_file))
+    assert result.returncode == 0, result.stderr[-2000:]
+    stored = {r["fetched_url"] for r in result.rows("select fetched_url from articles")}
+    assert stored == {server.url(f"/ok/{i}") for i in (1, 2, 3)}
+    rows = {r["url"]: r for r in result.rows("select url, stage, reason from failures")}
+    assert set(rows) == {BAD_PORT, BROKEN_IPV6, long_url}
+    assert rows[BAD_PORT]["stage"] == rows[BROKEN_IPV6]["stage"] == "parse"
+    assert "port is out of range" in rows[BAD_PORT]["reason"]
+    assert "URLLENGTH_LIMIT" in rows[long_url]["reason"]
+    assert result.rows("select finish_reason from crawls") == [{"finish_reason": "finished"}]
 
 
 def _without_root_override() -> None:
@@ -152,10 +171,21 @@ def _orphan_fork_servers() -> list[int]:
 
 
 def test_scrapy_crawl_returns_only_when_its_cleaning_workers_are_gone(tmp_path):
+    """Run as a scheduler would: output to a file, not a pipe (a pipe held open
+    by a leftover process would make the wait itself last until it is gone)."""
     before = set(_orphan_fork_servers())
-    result = scrapy_crawl(
-        "files", tmp_path / "c.db", settings={"CLEAN_WORKERS": 2}, path=str(SEEDS)
+    argv = scrapy_argv(
+        "crawl",
+        "files",
+        "-s",
+        f"CORPUS_DB={tmp_path / 'c.db'}",
+        "-s",
+        "CLEAN_WORKERS=2",
+        "-a",
+        f"path={SEEDS}",
     )
+    with open(tmp_path / "log.txt", "wb") as log:
+        proc = subprocess.run(argv, cwd=ROOT, stdout=log, stderr=log, timeout=180)
     left = set(_orphan_fork_servers()) - before
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert proc.returncode == 0, (tmp_path / "log.txt").read_text()[-2000:]
     assert left == set()
