@@ -41,6 +41,13 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
+_BOMB = re.compile(
+    r"\((?P<packed>\d+) B compressed.*?exceeded DOWNLOAD_MAXSIZE \((?P<limit>\d+) B\)"
+)
+_EXPECTED = re.compile(
+    r"Expected to receive (?P<size>\d+) bytes which is larger than download max size "
+    r"\((?P<limit>\d+)\)"
+)
 _SPLIT_URLS = re.compile(r"[,\s]+(?=[A-Za-z][A-Za-z0-9+.-]*:)")
 
 
@@ -196,7 +203,13 @@ def describe_error(failure: TwistedFailure, maxsize: int = 0) -> str:
     if isinstance(exc, IsADirectoryError):
         return f"is a folder, not a file: {text}"
     if "larger than download max size" in text:
-        return f"page larger than DOWNLOAD_MAXSIZE, download cancelled: {text}"
+        m = _EXPECTED.search(text)
+        if m:
+            return (
+                f"page larger than DOWNLOAD_MAXSIZE: the server announced {m['size']} bytes, "
+                f"more than {m['limit']}; not downloaded"
+            )
+        return f"page larger than DOWNLOAD_MAXSIZE, download cancelled: {_short(text)}"
     if "TimeoutError" in name or "timed out" in text.lower() or "took longer than" in text:
         return f"timed out: {text}"
     if "DNSLookupError" in name or "CannotResolveHost" in name:
@@ -258,6 +271,13 @@ def _ignored(text: str) -> str:
     if text == "max redirections reached":
         return "too many redirects (more than REDIRECT_MAX_TIMES): a redirect loop?"
     if "exceeded DOWNLOAD_MAXSIZE" in text:
+        m = _BOMB.search(text)
+        if m:
+            return (
+                f"page larger than DOWNLOAD_MAXSIZE once decompressed ({m['limit']} bytes): "
+                f"{m['packed']} bytes on the wire expanded past it (a compression bomb?); "
+                "not stored"
+            )
         return f"page larger than DOWNLOAD_MAXSIZE once decompressed, download cancelled: {text}"
     return text
 
