@@ -1,7 +1,7 @@
 """The project's settings, read once into one frozen, typed, validated object.
 
 :class:`Config` has a field for every project setting (``CORPUS_*``, ``CLEAN_*``,
-``ALLOW_PRIVATE_NETWORKS``): the field is the setting's name in lower case. The
+``ALLOW_PRIVATE_*``): the field is the setting's name in lower case. The
 defaults are written once, in :mod:`crawler.settings` (the module Scrapy loads and
 users read, as Scrapy keeps its own in ``default_settings``); the fields take them
 from there, so a crawler built without the project settings (``get_crawler()`` in a
@@ -20,6 +20,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 from crawler import settings as defaults
+from crawler.netsafety import AllowedHosts
 
 
 class ConfigError(ValueError):
@@ -45,6 +46,8 @@ class Config:
     # --- politeness and safety
     corpus_contact_url: str = defaults.CORPUS_CONTACT_URL
     allow_private_networks: bool = defaults.ALLOW_PRIVATE_NETWORKS
+    allow_private_hosts: str = defaults.ALLOW_PRIVATE_HOSTS
+    corpus_retry_after_max: float = defaults.CORPUS_RETRY_AFTER_MAX
     # --- cleaning
     clean_min_words: int = defaults.CLEAN_MIN_WORDS
     clean_workers: int = defaults.CLEAN_WORKERS
@@ -61,11 +64,16 @@ class Config:
             ("corpus_busy_timeout", 0),
             ("clean_min_words", 0),
             ("corpus_redis_idle_close", 0),
+            ("corpus_retry_after_max", 0),
         ):
             if getattr(self, name) < low:
                 raise ConfigError(
                     f"{name.upper()} must be {low} or more, not {getattr(self, name)}"
                 )
+        try:
+            AllowedHosts.parse(self.allow_private_hosts)
+        except ValueError as exc:
+            raise ConfigError(f"ALLOW_PRIVATE_HOSTS: {exc}") from None
         if self.corpus_redis_url:
             # imported here: crawler.scaleout's __init__ stays out of every crawl
             from crawler.scaleout.codec import DistributedError, check_key, check_url
@@ -75,6 +83,11 @@ class Config:
                 check_key(self.corpus_redis_key)
             except DistributedError as exc:
                 raise ConfigError(str(exc)) from None
+
+    @property
+    def allowed_hosts(self) -> AllowedHosts:
+        """``ALLOW_PRIVATE_HOSTS``, parsed."""
+        return AllowedHosts.parse(self.allow_private_hosts)
 
     @property
     def distributed(self) -> bool:

@@ -31,6 +31,8 @@ class Page:
     last_modified: str | None = None
     #: when the page was fetched, if not now (a web archive's record date).
     fetched_at: str | None = None
+    #: the URL first asked for, when redirects led to ``url``.
+    requested_url: str | None = None
 
 
 @dataclass
@@ -62,6 +64,9 @@ class Article:
     published_guessed: bool = False
     #: when the page was fetched, if not now (a web archive's record date).
     fetched_at: str | None = None
+    #: the URL first asked for, when redirects led to the page: recorded as a
+    #: ``url`` duplicate of the article, so that the URL a user gave is found.
+    requested_url: str | None = None
 
 
 @dataclass

@@ -20,7 +20,7 @@ from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
 
 from crawler.config import Config
-from crawler.netsafety import address_refusal
+from crawler.netsafety import AllowedHosts, address_refusal
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -40,11 +40,15 @@ def refusal_for(host: str | None) -> str | None:
 
 class SafeResolver(CachingThreadedResolver):
     allow_private = False
+    #: ``ALLOW_PRIVATE_HOSTS`` (the port of an entry is checked by the middleware)
+    allowed = AllowedHosts()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, reactor: ReactorBase) -> SafeResolver:
         resolver = super().from_crawler(crawler, reactor)
-        resolver.allow_private = Config.from_settings(crawler.settings).allow_private_networks
+        config = Config.from_settings(crawler.settings)
+        resolver.allow_private = config.allow_private_networks
+        resolver.allowed = config.allowed_hosts
         return resolver
 
     def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> defer.Deferred[str]:
@@ -54,7 +58,7 @@ class SafeResolver(CachingThreadedResolver):
         return d
 
     def _checked(self, address: Any, name: str) -> Any:
-        refusal = address_refusal(name, [str(address)])
+        refusal = address_refusal(name, [str(address)], self.allowed)
         if refusal:
             if len(REFUSED) >= REFUSED_LIMIT:
                 REFUSED.pop(next(iter(REFUSED)))

@@ -40,6 +40,11 @@ ROBOTSTXT_USER_AGENT = "newscorpus-crawler"
 # Refuse web targets on private, loopback and link-local addresses
 # (crawler.downloadermiddlewares.safety.WebSafetyMiddleware).
 ALLOW_PRIVATE_NETWORKS = False
+# Non-public targets allowed one by one, leaving ALLOW_PRIVATE_NETWORKS off:
+# comma-separated HOST, HOST:PORT ([::1]:8080 for IPv6) or networks, e.g.
+# "127.0.0.1:8080,10.0.0.0/8" (a local test server, a proxy, an intranet).
+# A public page's redirect to any other private address is still refused.
+ALLOW_PRIVATE_HOSTS = ""
 # The same check on the address each connection uses (closes DNS rebinding).
 TWISTED_DNS_RESOLVER = "crawler.resolver.SafeResolver"
 # feeds and sitemaps spiders: do not download entries already in the corpus
@@ -60,8 +65,15 @@ DNS_TIMEOUT = 20
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 10
-# Also bounds the decompressed size of gzip/deflate/br responses and of
-# .xml.gz sitemaps.
+# A 503 or 429 answer's Retry-After (seconds or an HTTP date) is waited for
+# before the retry, up to this many seconds (a longer wait is cut to this;
+# 0 ignores Retry-After). crawler.downloadermiddlewares.integrity.RetryAfterMiddleware.
+CORPUS_RETRY_AFTER_MAX = 60.0
+# Scrapy's UrlLengthMiddleware drops a longer URL with an INFO line only; ours
+# (crawler.downloadermiddlewares.integrity) makes it a failures row.
+URLLENGTH_LIMIT = 2083
+# Also bounds the decompressed size of gzip/deflate/br responses, of
+# .xml.gz sitemaps and of local files (file://, .html.gz decompressed).
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 
@@ -76,6 +88,16 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.downloadermiddlewares.useragent.ContactUserAgentMiddleware": 500,
     # sees responses before RedirectMiddleware (600).
     "crawler.downloadermiddlewares.safety.RedirectGuardMiddleware": 650,
+    # too long URLs, oversized local files; on the way back, before
+    # HttpCompressionMiddleware (590): a truncated or corrupt gzip body.
+    "crawler.downloadermiddlewares.integrity.IntegrityMiddleware": 595,
+    # sees a 503/429 before RetryMiddleware (550) and waits its Retry-After.
+    "crawler.downloadermiddlewares.integrity.RetryAfterMiddleware": 560,
+}
+
+SPIDER_MIDDLEWARES = {
+    # replaced by IntegrityMiddleware, which leaves a failures row
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
 }
 
 # Items are processed one at a time per response: a crawl yields one article

@@ -156,3 +156,38 @@ def test_select_filters_before_since_and_orders_newest_first():
 
 def test_json_feed_file_is_valid_json():
     json.loads(site_file("feeds/world.xml"))
+
+
+@pytest.mark.parametrize(
+    ("link", "words"),
+    [("http://[::1/broken", "IPv6"), ("http://news.example:99999/x", "port")],
+)
+def test_an_unusable_link_is_kept_aside_and_the_feed_read(link, words):
+    body = (
+        "<rss version='2.0'><channel><title>T</title>"
+        "<item><link>/first</link></item>"
+        f"<item><link>{link}</link></item>"
+        "<item><link>/third</link></item></channel></rss>"
+    ).encode()
+    feed = parse_feed(body, f"{BASE}/feed")
+    assert [e.url for e in feed.entries] == [f"{BASE}/first", f"{BASE}/third"]
+    (bad,) = feed.bad_links
+    assert bad.link == link and "not a valid URL" in bad.reason and words in bad.reason
+
+
+def test_an_unusable_link_in_json_and_atom_feeds():
+    body = json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "items": [{"url": "http://[::1/broken"}, {"url": f"{BASE}/ok"}],
+        }
+    ).encode()
+    feed = parse_feed(body, f"{BASE}/feed.json")
+    assert [e.url for e in feed.entries] == [f"{BASE}/ok"] and len(feed.bad_links) == 1
+    atom = (
+        "<feed xmlns='http://www.w3.org/2005/Atom'><title>A</title>"
+        "<entry><link href='http://[::1/broken'/></entry>"
+        f"<entry><link href='{BASE}/ok'/></entry></feed>"
+    ).encode()
+    feed = parse_feed(atom, f"{BASE}/atom")
+    assert [e.url for e in feed.entries] == [f"{BASE}/ok"] and len(feed.bad_links) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crawler.downloadermiddlewares.useragent import user_agent
-from crawler.netsafety import address_refusal, is_followable
+from crawler.netsafety import AllowedHosts, address_refusal, is_followable, url_problem
 
 
 @pytest.mark.parametrize(
@@ -62,3 +62,53 @@ def test_user_agent_gets_contact_url():
         "newscorpus-crawler/0.1 (+https://github.com/newscorpus/crawler; +https://me.example/crawler)"
     )
     assert user_agent("mybot/1", "mailto:me@example.org") == "mybot/1 (+mailto:me@example.org)"
+
+
+ALLOWED = AllowedHosts.parse("127.0.0.1:8080, 10.0.0.0/8, intranet.example, [::1]:8443")
+
+
+@pytest.mark.parametrize(
+    ("host", "address", "port", "ok"),
+    [
+        ("127.0.0.1", "127.0.0.1", 8080, True),
+        ("127.0.0.1", "127.0.0.1", 8081, False),  # another port of the same host
+        ("10.1.2.3", "10.1.2.3", 80, True),  # inside the network
+        ("172.16.0.1", "172.16.0.1", 80, False),  # private, not in 10.0.0.0/8
+        ("intranet.example", "192.168.1.5", 443, True),  # by name, any port
+        ("evil.example", "192.168.1.5", 443, False),
+        ("::1", "::1", 8443, True),
+        ("169.254.169.254", "169.254.169.254", 80, False),
+    ],
+)
+def test_allow_private_hosts_allows_only_what_it_names(host, address, port, ok):
+    refusal = address_refusal(host, [address], ALLOWED, port)
+    if ok:
+        assert refusal is None
+    else:
+        assert refusal is not None and "ALLOW_PRIVATE_HOSTS" in refusal
+
+
+@pytest.mark.parametrize("text", ["10.0.0.0/33", "host:notaport", "a/b/c", "http://x/y"])
+def test_a_bad_allow_private_hosts_entry_is_refused(text):
+    with pytest.raises(ValueError, match="not"):
+        AllowedHosts.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("http://a.example:99999/", "port is out of range"),
+        ("http://a.example:port/", "port is not a number"),
+        ("http://[::1/broken", "IPv6"),
+        ("http:///no-host", "names no host"),
+        ("http://a.example/\x01", "control characters"),
+    ],
+)
+def test_url_problem_says_what_is_wrong(url, words):
+    problem = url_problem(url)
+    assert problem is not None and words in problem
+
+
+def test_url_problem_passes_good_urls():
+    assert url_problem("https://news.example:8443/a?b=1,2#c") is None
+    assert url_problem("http://[2001:db8::1]:80/x") is None

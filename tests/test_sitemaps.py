@@ -92,3 +92,28 @@ def test_robots_sitemap_lines():
     ]
     assert is_robots_url("https://n.example/robots.txt")
     assert not is_robots_url("https://n.example/sitemap.xml")
+
+
+def test_an_unusable_loc_is_kept_aside_and_the_sitemap_read():
+    body = (
+        b"<urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+        b"<url><loc>https://news.example/a</loc></url>"
+        b"<url><loc>http://[::1/broken</loc></url>"
+        b"<url><loc>https://news.example:99999/b</loc></url>"
+        b"<url><loc>https://news.example/c</loc></url></urlset>"
+    )
+    sitemap = parse_sitemap(body, "https://news.example/sitemap.xml")
+    assert [e.url for e in sitemap.entries] == ["https://news.example/a", "https://news.example/c"]
+    assert [b.link for b in sitemap.bad_links] == [
+        "http://[::1/broken",
+        "https://news.example:99999/b",
+    ]
+    assert all("not a valid URL" in b.reason for b in sitemap.bad_links)
+
+
+def test_an_unusable_line_of_a_text_sitemap_and_robots_txt():
+    sitemap = parse_sitemap(b"https://a.example/1\nhttp://[::1/x\n", "https://a.example/s.txt")
+    assert [e.url for e in sitemap.entries] == ["https://a.example/1"]
+    assert len(sitemap.bad_links) == 1
+    text = "Sitemap: http://[::1/x\nSitemap: https://a.example/s.xml\n"
+    assert robots_sitemaps(text, "https://a.example/robots.txt") == ["https://a.example/s.xml"]

@@ -116,10 +116,19 @@ class CleaningPool:
             self.executor = self._new_executor()
 
     def close(self) -> None:
-        """Stop the workers; pages still queued get a failure each."""
+        """Stop the workers and wait until they are gone; pages still queued get
+        a failure each.
+
+        The workers are children of multiprocessing's fork server, which
+        outlives the pool (and, orphaned, the crawl process by a second or
+        two): it is stopped too, so that ``scrapy crawl`` returns only when no
+        process of its own is left (a scheduler's lock around the command
+        then really covers the crawl).
+        """
         if self.executor is not None:
             self.executor.shutdown(wait=True, cancel_futures=True)
             self.executor = None
+            stop_fork_server()
 
     def learnt(self, host: str, lines: frozenset[str]) -> None:
         """The corpus learnt ``host``'s chrome lines: clean later pages without them."""
@@ -242,6 +251,21 @@ class CleaningPool:
                 waiter.set_result(_failure(page, "the cleaning worker crashed on this page"))
             return
         self._suspects.extend(batch)
+
+
+def stop_fork_server() -> None:
+    """Stop multiprocessing's fork server of this process, if one runs, and
+    wait for it to exit (the next pool starts a new one)."""
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    stop = getattr(server, "_stop", None)  # CPython's; absent elsewhere: nothing to do
+    if stop is None or getattr(server, "_forkserver_pid", None) is None:
+        return
+    try:
+        stop()
+    except OSError as exc:  # already gone
+        logger.debug("The fork server was gone already: %s", exc)
 
 
 def _failure(page: Page, reason: str) -> Failure:

@@ -26,7 +26,14 @@ from scrapy.utils.asyncio import run_in_thread
 from w3lib.url import safe_url_string
 
 from crawler.config import Config
-from crawler.netsafety import WEB_SCHEMES, address_refusal, parse_ip, scheme_of
+from crawler.netsafety import (
+    WEB_SCHEMES,
+    AllowedHosts,
+    address_refusal,
+    parse_ip,
+    scheme_of,
+    url_problem,
+)
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -47,17 +54,28 @@ class Refused(IgnoreRequest):
 
 
 class WebSafetyMiddleware:
-    def __init__(self, crawler: Crawler, allow_private: bool, cache_size: int = 10_000) -> None:
+    def __init__(
+        self,
+        crawler: Crawler,
+        allow_private: bool,
+        cache_size: int = 10_000,
+        allowed: AllowedHosts | None = None,
+    ) -> None:
         self.crawler = crawler
         self.allow_private = allow_private
+        self.allowed = allowed or AllowedHosts()
         self.cache_size = cache_size
         self._refusals: dict[tuple[str, int], str | None] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WebSafetyMiddleware:
-        return cls(crawler, Config.from_settings(crawler.settings).allow_private_networks)
+        config = Config.from_settings(crawler.settings)
+        return cls(crawler, config.allow_private_networks, allowed=config.allowed_hosts)
 
     async def process_request(self, request: Request) -> None:
+        problem = url_problem(request.url)
+        if problem:
+            self._refuse(request, "invalid_url", problem)
         scheme = scheme_of(request.url)
         if scheme not in WEB_SCHEMES:
             if request.meta.get("redirect_urls") or getattr(self.crawler.spider, "web_only", False):
@@ -83,12 +101,12 @@ class WebSafetyMiddleware:
 
     async def _check(self, host: str, port: int) -> str | None:
         if parse_ip(host) is not None:
-            return address_refusal(host, [host])
+            return address_refusal(host, [host], self.allowed, port)
         try:
             infos = await run_in_thread(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
         except (OSError, UnicodeError):
             return None  # the download itself fails and says why (DNS lookup failed)
-        return address_refusal(host, [str(info[4][0]) for info in infos])
+        return address_refusal(host, [str(info[4][0]) for info in infos], self.allowed, port)
 
     def _remember(self, key: tuple[str, int], reason: str | None) -> None:
         if len(self._refusals) >= self.cache_size:
@@ -99,6 +117,20 @@ class WebSafetyMiddleware:
         self.crawler.stats.inc_value(f"netsafety/refused/{kind}")
         logger.warning("Not fetching %s: %s", request.url, reason)
         raise Refused(reason)
+
+
+def _redirect_target(url: str, location: bytes) -> str | None:
+    """The absolute URL a ``Location`` header names, or ``None`` for bytes that
+    are no URL (binary, control characters, a broken host)."""
+    if any(b < 32 or b == 127 for b in location):
+        return None
+    try:
+        safe = safe_url_string(location)
+        if location.startswith(b"//"):
+            return f"{scheme_of(url)}:{safe}"
+        return urljoin(url, safe)
+    except (ValueError, UnicodeError):
+        return None
 
 
 class RedirectGuardMiddleware:
@@ -119,11 +151,19 @@ class RedirectGuardMiddleware:
         location = response.headers.get("Location")
         if not location:
             return response
-        target = urljoin(request.url, safe_url_string(location))
-        if location.startswith(b"//"):
-            target = f"{scheme_of(request.url)}:{safe_url_string(location)}"
-        scheme = scheme_of(target)
         stats = self.crawler.stats
+        target = _redirect_target(request.url, location)
+        problem = url_problem(target or location.decode("latin-1")) or (
+            None if target is not None else "not a URL"
+        )
+        if target is None or problem:
+            stats.inc_value("netsafety/refused/redirect_invalid")
+            shown = location[:80].decode("latin-1").encode("unicode_escape").decode("ascii")
+            raise Refused(
+                f"HTTP {response.status} redirect to an unusable Location header "
+                f"({problem}): {shown!r}"
+            )
+        scheme = scheme_of(target)
         if scheme not in WEB_SCHEMES:
             stats.inc_value("netsafety/refused/redirect_scheme")
             raise Refused(

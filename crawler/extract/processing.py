@@ -63,6 +63,18 @@ def parse_text_file(text: str) -> Extracted:
     return Extracted(text=text, title=None)
 
 
+#: a title longer than this is cut at a word (a hostile page's 1 MB <title>)
+TITLE_MAX_CHARS = 500
+
+
+def bounded_title(title: str) -> str:
+    """``title`` cut to :data:`TITLE_MAX_CHARS` at a word boundary, with an ellipsis."""
+    if len(title) <= TITLE_MAX_CHARS:
+        return title
+    cut = title[: TITLE_MAX_CHARS - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[200:] else cut).rstrip() + "…"
+
+
 def _site_key(host: str | None) -> str:
     """``www.news.example.com`` -> ``news.example.com``: hosts of one site."""
     host = (host or "").lower()
@@ -140,6 +152,7 @@ def process_page(page: Page, options: Options | None = None) -> Article | Failur
         )
     if not title:
         title = derive_title(text)
+    title = bounded_title(title)
 
     site = pick("site") or host_of(page.url)
     return Article(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 _EPOCH = date(1970, 1, 1)
 _YEAR_MONTH = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
@@ -45,6 +46,32 @@ class Entry:
             "site": self.site,
         }
         return {k: v for k, v in values.items() if v}
+
+
+@dataclass
+class BadLink:
+    """A listed link that is no usable URL; ``reason`` says what is wrong with it."""
+
+    link: str
+    reason: str
+
+
+def join_link(base: str, link: str) -> str | BadLink:
+    """``link`` resolved against ``base``, or a :class:`BadLink` saying why it cannot be."""
+    link = link.strip()
+    try:
+        url = urljoin(base, link)
+        urlsplit(url).port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        text = str(exc)
+        if "Port" in text:
+            why = "its port is out of range (0 to 65535) or not a number"
+        elif "IPv6" in text:
+            why = "its host is a broken IPv6 address (a '[' without its ']')"
+        else:
+            why = text
+        return BadLink(link, f"not a valid URL: {why}")
+    return url
 
 
 def normalize_language(value: str | None) -> str | None:

@@ -4,7 +4,9 @@ Pure: no Scrapy. :func:`parse_feed` detects the format from the bytes (never
 from the file name or the content type), parses XML with
 :func:`crawler.listings.safexml.parse_xml` and returns the entries with the metadata
 the feed gives: title, date, author, language and the feed's own title as the
-site name. Relative links are resolved against the feed's URL.
+site name. Relative links are resolved against the feed's URL. A link that is
+no usable URL (a port out of range, a broken IPv6 host) is kept in
+:attr:`Feed.bad_links` with the reason, and the rest of the feed is read.
 """
 
 from __future__ import annotations
@@ -13,10 +15,16 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
 
 from crawler.extract.decoding import MAX_DECOMPRESSED, NotText, gunzip
-from crawler.listings.entries import Entry, iso_date, normalize_language, parse_date
+from crawler.listings.entries import (
+    BadLink,
+    Entry,
+    iso_date,
+    join_link,
+    normalize_language,
+    parse_date,
+)
 from crawler.listings.safexml import (
     XMLError,
     child,
@@ -42,6 +50,14 @@ class Feed:
     title: str | None = None
     language: str | None = None
     entries: list[Entry] = field(default_factory=list)
+    #: links that are no usable URL, each with what is wrong with it
+    bad_links: list[BadLink] = field(default_factory=list)
+
+    def add(self, entry: Entry | BadLink | None) -> None:
+        if isinstance(entry, BadLink):
+            self.bad_links.append(entry)
+        elif entry is not None:
+            self.entries.append(entry)
 
 
 def parse_feed(body: bytes, url: str, *, max_size: int = MAX_DECOMPRESSED) -> Feed:
@@ -85,11 +101,14 @@ def _entry(
     author: str | None,
     language: str | None,
     site: str | None,
-) -> Entry | None:
+) -> Entry | BadLink | None:
     if not link:
         return None
+    joined = join_link(url, link)
+    if isinstance(joined, BadLink):
+        return joined
     return Entry(
-        url=urljoin(url, link.strip()),
+        url=joined,
         title=title,
         published=iso_date(date),
         author=author,
@@ -133,8 +152,7 @@ def _rss(root: Any, url: str) -> Feed:
             language=feed.language,
             site=feed.title,
         )
-        if entry:
-            feed.entries.append(entry)
+        feed.add(entry)
     return feed
 
 
@@ -153,8 +171,7 @@ def _rdf(root: Any, url: str) -> Feed:
             language=feed.language,
             site=feed.title,
         )
-        if entry:
-            feed.entries.append(entry)
+        feed.add(entry)
     return feed
 
 
@@ -190,8 +207,7 @@ def _atom(root: Any, url: str) -> Feed:
             language=item.get(_XML_LANG) or feed.language,
             site=feed.title,
         )
-        if entry:
-            feed.entries.append(entry)
+        feed.add(entry)
     return feed
 
 
@@ -221,8 +237,7 @@ def _json_feed(body: bytes, url: str) -> Feed:
             language=_str(item.get("language")) or feed.language,
             site=title,
         )
-        if entry:
-            feed.entries.append(entry)
+        feed.add(entry)
     return feed
 
 

@@ -13,10 +13,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from crawler.extract.decoding import MAX_DECOMPRESSED, NotText, gunzip
-from crawler.listings.entries import Entry, iso_date, normalize_language, parse_date
+from crawler.listings.entries import (
+    BadLink,
+    Entry,
+    iso_date,
+    join_link,
+    normalize_language,
+    parse_date,
+)
 from crawler.listings.safexml import XMLError, child, child_text, children, local, parse_xml
 from crawler.urls import is_web_url
 
@@ -33,6 +40,8 @@ class SitemapError(ValueError):
 class Sitemap:
     kind: str  # index, urlset or text
     entries: list[Entry] = field(default_factory=list)
+    #: ``<loc>`` values that are no usable URL, each with what is wrong with it
+    bad_links: list[BadLink] = field(default_factory=list)
 
     @property
     def is_index(self) -> bool:
@@ -49,7 +58,9 @@ def robots_sitemaps(text: str, url: str) -> list[str]:
     for line in text.splitlines():
         m = _SITEMAP_LINE.match(line.split("#", 1)[0])
         if m:
-            found[urljoin(url, m.group(1))] = None
+            joined = join_link(url, m.group(1))
+            if isinstance(joined, str):
+                found[joined] = None
     return list(found)
 
 
@@ -74,19 +85,28 @@ def parse_sitemap(body: bytes, url: str, *, max_size: int = MAX_DECOMPRESSED) ->
     name = local(root.tag)
     if name in ("sitemapindex", "urlset"):
         kind, tag = ("index", "sitemap") if name == "sitemapindex" else ("urlset", "url")
-        entries = [_entry(el, url) for el in children(root, tag)]
-        return Sitemap(kind, [e for e in entries if e is not None])
+        sitemap = Sitemap(kind)
+        for el in children(root, tag):
+            entry = _entry(el, url)
+            if isinstance(entry, BadLink):
+                sitemap.bad_links.append(entry)
+            elif entry is not None:
+                sitemap.entries.append(entry)
+        return sitemap
     raise SitemapError(
         f"not a sitemap: the XML document is <{name}>, not <urlset> or <sitemapindex>"
     )
 
 
-def _entry(el: Any, url: str) -> Entry | None:
+def _entry(el: Any, url: str) -> Entry | BadLink | None:
     loc = child_text(el, "loc")
     if not loc:
         return None
+    joined = join_link(url, loc)
+    if isinstance(joined, BadLink):
+        return joined
     lastmod = child_text(el, "lastmod")
-    entry = Entry(url=urljoin(url, loc), date=parse_date(lastmod))
+    entry = Entry(url=joined, date=parse_date(lastmod))
     news = child(el, "news")
     if news is not None:
         published = child_text(news, "publication_date")
@@ -100,6 +120,16 @@ def _entry(el: Any, url: str) -> Entry | None:
     return entry
 
 
+def _looks_like_url(line: str) -> bool:
+    """A line of a text sitemap: an http(s) URL (a broken one too: it becomes a bad link)."""
+    if " " in line:
+        return False
+    try:
+        return is_web_url(line)
+    except ValueError:
+        return line.lower().startswith(("http://", "https://"))
+
+
 def _text_sitemap(body: bytes, url: str) -> Sitemap:
     """A plain-text sitemap: one URL a line."""
     try:
@@ -107,6 +137,13 @@ def _text_sitemap(body: bytes, url: str) -> Sitemap:
     except UnicodeDecodeError:
         raise SitemapError("not a sitemap: neither XML nor UTF-8 text") from None
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if not lines or not all(is_web_url(line) and " " not in line for line in lines):
+    if not lines or not all(_looks_like_url(line) for line in lines):
         raise SitemapError("not a sitemap: neither XML nor a list of URLs")
-    return Sitemap("text", [Entry(url=urljoin(url, line)) for line in lines])
+    sitemap = Sitemap("text")
+    for line in lines:
+        joined = join_link(url, line)
+        if isinstance(joined, BadLink):
+            sitemap.bad_links.append(joined)
+        else:
+            sitemap.entries.append(Entry(url=joined))
+    return sitemap

@@ -95,7 +95,12 @@ class ExtractPipeline:
             return item
         result = await self.pool.clean(item)
         if isinstance(result, Failure):
+            if item.requested_url and item.requested_url != item.url:
+                # the row names the URL the user gave, not the redirect's target
+                result.url = item.requested_url
             logger.info("No article from %s: %s", item.url, result.reason)
         else:
+            if item.requested_url and item.requested_url != item.url:
+                result.requested_url = item.requested_url
             self.crawler.stats.inc_value("corpus/extracted")
         return result

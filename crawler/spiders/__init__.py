@@ -17,6 +17,7 @@ refused before the crawl starts (:meth:`CorpusSpider.needs_corpus`), and
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -30,8 +31,8 @@ from crawler.config import Config
 from crawler.core.signals import corpus_opened
 from crawler.core.view import ON_REDIS_WORKER, CorpusView, NoCorpus
 from crawler.items import Failure, Page
-from crawler.listings.entries import Entry, parse_since, priority
-from crawler.netsafety import is_followable
+from crawler.listings.entries import BadLink, Entry, parse_since, priority
+from crawler.netsafety import is_followable, url_problem
 from crawler.resolver import refusal_for
 from crawler.storage.incremental import last_success
 from crawler.urls import canonical_url
@@ -40,6 +41,13 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
+_BOMB = re.compile(
+    r"\((?P<packed>\d+) B compressed.*?exceeded DOWNLOAD_MAXSIZE \((?P<limit>\d+) B\)"
+)
+_EXPECTED = re.compile(
+    r"Expected to receive (?P<size>\d+) bytes which is larger than download max size "
+    r"\((?P<limit>\d+)\)"
+)
 _SPLIT_URLS = re.compile(r"[,\s]+(?=[A-Za-z][A-Za-z0-9+.-]*:)")
 
 
@@ -115,6 +123,7 @@ class CorpusSpider(scrapy.Spider):
             hints={k: v for k, v in hints.items() if v},
             etag=header("ETag"),
             last_modified=header("Last-Modified"),
+            requested_url=requested_url(response.request) if response.request else None,
         )
 
     def request_failed(self, failure: TwistedFailure) -> Failure:
@@ -127,13 +136,13 @@ class CorpusSpider(scrapy.Spider):
         url = requested_url(request) if request is not None else "?"
         response = getattr(failure.value, "response", None)
         status = response.status if response is not None else None
-        reason = describe_error(failure)
+        reason = describe_error(failure, self.settings.getint("DOWNLOAD_MAXSIZE"))
         if request is not None and type(failure.value).__name__ in (
             "DNSLookupError",
             "CannotResolveHostError",
         ):
             # refused at connection time (crawler.resolver): say why
-            reason = refusal_for(urlsplit(request.url).hostname) or reason
+            reason = proxy_refusal(request) or refusal_for(urlsplit(request.url).hostname) or reason
         if is_robots_refusal(failure):
             self.logger.info("Not fetching %s: %s", url, reason)
         else:
@@ -141,17 +150,39 @@ class CorpusSpider(scrapy.Spider):
         return Failure(url=url, stage="download", reason=reason, http_status=status)
 
 
+def proxy_refusal(request: scrapy.Request) -> str | None:
+    """The connection-time refusal of the request's proxy, naming it and the setting."""
+    proxy = request.meta.get("proxy")
+    if not proxy:
+        return None
+    try:
+        parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    refusal = refusal_for(host)
+    if host is None or refusal is None:
+        return None
+    kind = refusal.split(" address;", 1)[0].rsplit(" ", 1)[-1]
+    where = f"{host}:{port}" if port else host
+    return (
+        f"refused: the proxy {parts.scheme}://{where} (from http_proxy/https_proxy or the "
+        f"request's proxy) is on a {kind} address; allow that proxy alone with "
+        f"-s ALLOW_PRIVATE_HOSTS={where}"
+    )
+
+
 def requested_url(request: scrapy.Request) -> str:
     """The URL first asked for: before any redirect."""
     chain = request.meta.get("redirect_urls") or [request.url]
-    return chain[0]
+    return str(chain[0])
 
 
 def is_robots_refusal(failure: TwistedFailure) -> bool:
     return isinstance(failure.value, IgnoreRequest) and str(failure.value) == ROBOTS_FORBIDDEN
 
 
-def describe_error(failure: TwistedFailure) -> str:
+def describe_error(failure: TwistedFailure, maxsize: int = 0) -> str:
     """A sentence a person understands for a download error."""
     exc = failure.value
     response = getattr(exc, "response", None)
@@ -172,16 +203,66 @@ def describe_error(failure: TwistedFailure) -> str:
     if isinstance(exc, IsADirectoryError):
         return f"is a folder, not a file: {text}"
     if "larger than download max size" in text:
-        return f"page larger than DOWNLOAD_MAXSIZE, download cancelled: {text}"
+        m = _EXPECTED.search(text)
+        if m:
+            return (
+                f"page larger than DOWNLOAD_MAXSIZE: the server announced {m['size']} bytes, "
+                f"more than {m['limit']}; not downloaded"
+            )
+        return f"page larger than DOWNLOAD_MAXSIZE, download cancelled: {_short(text)}"
     if "TimeoutError" in name or "timed out" in text.lower() or "took longer than" in text:
         return f"timed out: {text}"
     if "DNSLookupError" in name or "CannotResolveHost" in name:
         return f"host name not found (DNS lookup failed): {text}"
     if "ConnectionRefused" in name:
         return f"connection refused by the server: {text}"
-    if "DataLoss" in name or "ResponseFailed" in name:
-        return f"the connection broke before the page was complete: {text}"
-    return f"{name}: {text}"
+    if "DataLoss" in name or "DataLoss" in text:
+        return (
+            "the connection broke before the page was complete (fewer bytes than its "
+            "Content-Length, or a broken chunked body); a partial page is not stored"
+        )
+    if name == "DownloadCancelledError" or "CancelledError" in name:
+        limit = f" ({maxsize} bytes)" if maxsize else ""
+        return (
+            f"page larger than DOWNLOAD_MAXSIZE{limit}: the download was cancelled once "
+            "that much had arrived"
+        )
+    inner = _inner_errors(exc)
+    parse_error = next((v for v in _inner_values(exc) if type(v).__name__ == "ParseError"), None)
+    if parse_error is not None:
+        what = ", ".join(a if isinstance(a, str) else repr(a)[:100] for a in parse_error.args)
+        return f"the server's answer is not valid HTTP ({what})"
+    if "ConnectionDone" in inner or "ConnectionLost" in inner or "ResponseNeverReceived" in inner:
+        return (
+            "the server closed the connection before its answer was complete (it reset "
+            "the connection, sent no answer, or sent an answer header too long to read)"
+        )
+    if "ResponseFailed" in name or "DownloadFailed" in name:
+        return f"the download failed: {_short(inner)}"
+    return f"{name}: {_short(text)}"
+
+
+def _inner_values(exc: BaseException) -> list[BaseException]:
+    """The error and those it wraps (``__cause__``, Twisted's ``ResponseFailed.reasons``)."""
+    out: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(out) < 10:
+        out.append(current)
+        for reason in getattr(current, "reasons", None) or ():
+            value = getattr(reason, "value", reason)
+            if isinstance(value, BaseException):
+                out.append(value)
+        current = current.__cause__ or current.__context__
+    return out
+
+
+def _inner_errors(exc: BaseException) -> str:
+    return "; ".join(f"{type(v).__name__}: {v}" for v in _inner_values(exc))
+
+
+def _short(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _ignored(text: str) -> str:
@@ -190,6 +271,13 @@ def _ignored(text: str) -> str:
     if text == "max redirections reached":
         return "too many redirects (more than REDIRECT_MAX_TIMES): a redirect loop?"
     if "exceeded DOWNLOAD_MAXSIZE" in text:
+        m = _BOMB.search(text)
+        if m:
+            return (
+                f"page larger than DOWNLOAD_MAXSIZE once decompressed ({m['limit']} bytes): "
+                f"{m['packed']} bytes on the wire expanded past it (a compression bomb?); "
+                "not stored"
+            )
         return f"page larger than DOWNLOAD_MAXSIZE once decompressed, download cancelled: {text}"
     return text
 
@@ -339,10 +427,13 @@ class WebSpider(CorpusSpider):
                 self.crawler.stats.set_value("corpus/since_last_crawl", last.isoformat())
         return self._last_success_day
 
-    def article_request(self, entry: Entry, meta: dict[str, Any] | None = None) -> scrapy.Request:
-        """A request for a listed article, its listing's metadata as hints."""
+    def article_request(
+        self, entry: Entry, meta: dict[str, Any] | None = None
+    ) -> scrapy.Request | Failure:
+        """A request for a listed article, its listing's metadata as hints (or a
+        failure for a URL no request can be made of)."""
         cond = self.conditional(entry.url)
-        return scrapy.Request(
+        return self.request_or_failure(
             entry.url,
             callback=self.parse_article,
             errback=self.request_failed,
@@ -351,6 +442,28 @@ class WebSpider(CorpusSpider):
             meta={**(meta or {}), **cond.get("meta", {})},
             headers=cond.get("headers"),
         )
+
+    def request_or_failure(self, url: str, **kwargs: Any) -> scrapy.Request | Failure:
+        """``scrapy.Request(url, ...)``, or a ``parse`` failure saying what is
+        wrong with ``url``: one bad entry never stops the list that holds it."""
+        problem = url_problem(url)
+        if problem is None:
+            try:
+                return scrapy.Request(url, **kwargs)
+            except (ValueError, TypeError) as exc:
+                problem = f"not a valid URL: {exc}"
+        self.crawler.stats.inc_value("corpus/invalid_urls")
+        self.logger.warning("Not fetching %r: %s", url[:200], problem)
+        return Failure(url, "parse", problem)
+
+    def bad_links(self, listing: str, what: str, links: list[BadLink]) -> Iterator[Failure]:
+        """One ``parse`` failure per unusable link of a feed or sitemap."""
+        for bad in links:
+            self.crawler.stats.inc_value("corpus/invalid_urls")
+            self.logger.warning(
+                "Not following %r from %s %s: %s", bad.link[:200], what, listing, bad.reason
+            )
+            yield Failure(bad.link, "parse", f"{bad.reason} (listed in the {what} {listing})")
 
     def parse_article(self, response: Response, hints: dict[str, Any] | None = None) -> Page | None:
         if self.not_modified(response):

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import scrapy
 from scrapy.http import Response
 
 from crawler.extract.decoding import MAX_DECOMPRESSED
@@ -42,7 +41,7 @@ class FeedsSpider(WebSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.feeds:
-            yield scrapy.Request(
+            yield self.request_or_failure(
                 url,
                 callback=self.parse_feed,
                 errback=self.request_failed,
@@ -61,6 +60,7 @@ class FeedsSpider(WebSpider):
             yield Failure(response.url, "parse", str(exc), response.status)
             return
         stats.inc_value(f"feeds/read/{feed.kind}")
+        yield from self.bad_links(response.url, "feed", feed.bad_links)
         stats.inc_value("feeds/entries", len(feed.entries))
         entries, older = select(feed.entries, self.since_for(response))
         if older:

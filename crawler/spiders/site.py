@@ -20,6 +20,7 @@ from twisted.python.failure import Failure as TwistedFailure
 
 from crawler.extract.pagetype import analyse, same_site
 from crawler.items import Failure
+from crawler.netsafety import url_problem
 from crawler.spiders import ArgumentError, WebSpider, is_robots_refusal, unknown_arguments, web_urls
 
 DEFAULT_DEPTH = 2
@@ -66,7 +67,7 @@ class SiteSpider(WebSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.starts:
-            yield scrapy.Request(
+            yield self.request_or_failure(
                 url, callback=self.parse_page, errback=self.request_failed, meta={"site_depth": 0}
             )
 
@@ -98,6 +99,9 @@ class SiteSpider(WebSpider):
         if depth >= response.meta.get("site_max_depth", self.depth):
             return
         for link in analysis.links:
+            if url_problem(link) is not None:
+                stats.inc_value("site/skipped_invalid_links")
+                continue
             if not self.on_site(link):
                 stats.inc_value("site/skipped_offsite_links")
                 continue

@@ -48,7 +48,7 @@ class SitemapsSpider(WebSpider):
     async def start(self) -> AsyncIterator[Any]:
         for url in self.sitemaps:
             if is_robots_url(url):
-                yield scrapy.Request(
+                yield self.request_or_failure(
                     url,
                     callback=self.parse_robots,
                     errback=self.request_failed,
@@ -61,8 +61,8 @@ class SitemapsSpider(WebSpider):
 
     def sitemap_request(
         self, url: str, depth: int, meta: dict[str, Any] | None = None
-    ) -> scrapy.Request:
-        return scrapy.Request(
+    ) -> scrapy.Request | Failure:
+        return self.request_or_failure(
             url,
             callback=self.parse_sitemap,
             errback=self.request_failed,
@@ -94,6 +94,7 @@ class SitemapsSpider(WebSpider):
             yield Failure(response.url, "parse", str(exc), response.status)
             return
         stats.inc_value(f"sitemaps/read/{sitemap.kind}")
+        yield from self.bad_links(response.url, "sitemap", sitemap.bad_links)
         if sitemap.is_index:
             yield from self._children(sitemap.entries, response, depth)
             return

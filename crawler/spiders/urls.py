@@ -1,7 +1,9 @@
 """``scrapy crawl urls -a urls=URL[,URL...]`` or ``-a file=PATH``: given article URLs.
 
 A URL that is not http(s) becomes a ``failures`` row (stage ``validate``)
-and is never fetched; so does one refused by robots.txt (stage ``download``).
+and is never fetched; so does one that is no valid URL (a port out of range, a
+broken IPv6 host: stage ``parse``), and one refused by robots.txt (stage
+``download``). The other URLs of the list are crawled all the same.
 """
 
 from __future__ import annotations
@@ -10,10 +12,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import scrapy
-
 from crawler.items import Failure
-from crawler.netsafety import is_followable
+from crawler.netsafety import is_followable, url_problem
 from crawler.spiders import ArgumentError, WebSpider, split_urls, unknown_arguments
 
 
@@ -69,6 +69,10 @@ class UrlsSpider(WebSpider):
     async def start(self) -> AsyncIterator[Any]:
         self.crawler.stats.set_value("urls/given", len(self.urls))
         for url in self.urls:
+            problem = url_problem(url)
+            if problem is not None:
+                yield self.request_or_failure(url)  # the parse failure saying why
+                continue
             if not is_followable(url):
                 self.crawler.stats.inc_value("urls/not_web")
                 yield Failure(
@@ -79,7 +83,7 @@ class UrlsSpider(WebSpider):
                 )
                 continue
             cond = self.conditional(url)
-            yield scrapy.Request(
+            yield self.request_or_failure(
                 url,
                 callback=self.parse_article,
                 errback=self.request_failed,

@@ -101,11 +101,19 @@ def open_database(path: str | Path, *, busy_timeout: float = 30.0) -> Database:
 
 
 def check_writable(db: Database) -> None:
-    """Raise :class:`CorpusError` unless a write transaction can start now
-    (a read-only file, or another program holding the lock too long)."""
+    """Raise :class:`CorpusError` unless the corpus can be written now (a
+    read-only file or folder, or another program holding the lock too long).
+
+    ``BEGIN IMMEDIATE`` alone succeeds on a read-only file (SQLite opens it
+    read-only without a word): a table is created and rolled back, a write
+    that has to reach the file.
+    """
     try:
         db.conn.execute("BEGIN IMMEDIATE")
-        db.conn.execute("ROLLBACK")
+        try:
+            db.conn.execute("CREATE TABLE _corpus_write_check (x)")
+        finally:
+            db.conn.execute("ROLLBACK")
     except sqlite3.DatabaseError as exc:
         raise CorpusError(f"cannot write to CORPUS_DB: {exc}") from None
 

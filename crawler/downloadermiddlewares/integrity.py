@@ -1,0 +1,204 @@
+"""Bodies and URLs a crawl must not take as they come.
+
+* :class:`IntegrityMiddleware` refuses, each with a ``failures`` row saying why,
+  a URL longer than ``URLLENGTH_LIMIT`` (Scrapy's own spider middleware drops it
+  with an INFO line only, and is turned off), a local file (``file://``) larger
+  than ``DOWNLOAD_MAXSIZE`` or that is no regular file (a FIFO would block the
+  crawl), and, on the way back before ``HttpCompressionMiddleware``, a gzip
+  body that is cut short or corrupt (Scrapy would decompress what there is
+  and store a partial article) or a local ``.gz`` file that is.
+* :class:`RetryAfterMiddleware` waits for a 503 or 429 answer's ``Retry-After``
+  (seconds or an HTTP date, at most ``CORPUS_RETRY_AFTER_MAX``) before Scrapy's
+  RetryMiddleware retries it.
+
+Each refusal raises :class:`crawler.downloadermiddlewares.safety.Refused`, which
+reaches the request's errback and so becomes a ``failures`` row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import stat
+import zlib
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from crawler.config import Config
+from crawler.downloadermiddlewares.safety import Refused
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+GZIP_ENCODINGS = frozenset({b"gzip", b"x-gzip"})
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+_CHUNK = 256 * 1024
+
+
+def gzip_problem(body: bytes, limit: int, *, size_checked_later: bool = True) -> str | None:
+    """What is wrong with gzip ``body`` (a sentence), or ``None`` when it is whole.
+
+    Decompresses in chunks, keeping nothing, so checking a bomb costs no memory.
+    More than ``limit`` bytes of output is left for the size check to report
+    (HttpCompressionMiddleware's), unless ``size_checked_later`` is false (a
+    local file, which nothing else bounds): then it is the problem.
+    """
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    data, total = body, 0
+    try:
+        while True:
+            out = d.decompress(data, _CHUNK)
+            total += len(out)
+            if total > limit:
+                if size_checked_later:
+                    return None
+                return f"larger than DOWNLOAD_MAXSIZE once decompressed (more than {limit} bytes)"
+            data = d.unconsumed_tail
+            if d.eof:
+                rest = d.unused_data.lstrip(b"\0")
+                if not rest:
+                    return None
+                d, data = zlib.decompressobj(16 + zlib.MAX_WBITS), rest  # another member
+            elif not data:
+                return (
+                    f"corrupt gzip: the compressed data ends early (truncated after "
+                    f"{len(body)} bytes, {total} decompressed); a partial page is not stored"
+                )
+    except zlib.error as exc:
+        return f"corrupt gzip: the compressed data cannot be read ({exc})"
+
+
+def retry_after_seconds(value: str, now: datetime | None = None) -> float | None:
+    """``Retry-After``: delta seconds or an HTTP date; ``None`` when unreadable."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def local_path(url: str) -> str:
+    return unquote(urlsplit(url).path)
+
+
+class IntegrityMiddleware:
+    def __init__(self, crawler: Crawler, url_limit: int, max_size: int) -> None:
+        self.crawler = crawler
+        self.url_limit = url_limit
+        self.max_size = max_size
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> IntegrityMiddleware:
+        settings = crawler.settings
+        return cls(crawler, settings.getint("URLLENGTH_LIMIT"), settings.getint("DOWNLOAD_MAXSIZE"))
+
+    def _max_size(self, request: Request) -> int:
+        return int(request.meta.get("download_maxsize") or self.max_size or 0)
+
+    def _refuse(self, request: Request, kind: str, reason: str) -> None:
+        self.crawler.stats.inc_value(f"integrity/refused/{kind}")
+        logger.warning("Not taking %s: %s", request.url[:200], reason)
+        raise Refused(reason)
+
+    def process_request(self, request: Request) -> None:
+        if self.url_limit and len(request.url) > self.url_limit:
+            self._refuse(
+                request,
+                "url_length",
+                f"URL too long: {len(request.url)} characters, more than URLLENGTH_LIMIT "
+                f"({self.url_limit}); not fetched",
+            )
+        if request.url.startswith("file:"):
+            self._check_file(request)
+
+    def _check_file(self, request: Request) -> None:
+        path = local_path(request.url)
+        try:
+            info = os.stat(path)
+        except OSError:
+            return  # the download itself fails and says why (not found, no permission)
+        if not stat.S_ISREG(info.st_mode):
+            self._refuse(
+                request, "not_a_file", f"not a regular file (a folder, FIFO or device): {path}"
+            )
+        limit = self._max_size(request)
+        if limit and info.st_size > limit:
+            self._refuse(
+                request,
+                "file_size",
+                f"file larger than DOWNLOAD_MAXSIZE: {info.st_size} bytes, more than "
+                f"{limit}; not read",
+            )
+
+    def process_response(self, request: Request, response: Response) -> Any:
+        limit = self._max_size(request) or 1 << 62
+        encoding = (response.headers.get("Content-Encoding") or b"").strip().lower()
+        if encoding in GZIP_ENCODINGS and request.method != "HEAD" and response.body:
+            problem = gzip_problem(response.body, limit)
+            if problem:
+                self._refuse(request, "corrupt_gzip", problem)
+        elif request.url.startswith("file:") and local_path(request.url).lower().endswith(".gz"):
+            problem = gzip_problem(response.body, limit, size_checked_later=False)
+            if problem:
+                self._refuse(request, "corrupt_gzip", f"{problem} (local file)")
+        return response
+
+
+class RetryAfterMiddleware:
+    """Waits out ``Retry-After`` before the retry RetryMiddleware schedules."""
+
+    def __init__(self, crawler: Crawler, cap: float, retry_times: int) -> None:
+        self.crawler = crawler
+        self.cap = cap
+        self.retry_times = retry_times
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        cap = Config.from_settings(crawler.settings).corpus_retry_after_max
+        times = (
+            crawler.settings.getint("RETRY_TIMES")
+            if crawler.settings.getbool("RETRY_ENABLED")
+            else 0
+        )
+        return cls(crawler, cap, times)
+
+    async def process_response(self, request: Request, response: Response) -> Any:
+        if response.status not in RETRY_AFTER_STATUSES or not self.cap:
+            return response
+        header = response.headers.get("Retry-After")
+        if not header or request.meta.get("dont_retry"):
+            return response
+        if request.meta.get("retry_times", 0) >= request.meta.get(
+            "max_retry_times", self.retry_times
+        ):
+            return response  # no retry follows: nothing to wait for
+        delay = retry_after_seconds(header.decode("latin-1"))
+        if not delay:
+            return response
+        waited = min(delay, self.cap)
+        stats = self.crawler.stats
+        stats.inc_value("corpus/retry_after/waits")
+        if delay > self.cap:
+            stats.inc_value("corpus/retry_after/capped")
+        logger.info(
+            "HTTP %d from %s asks to retry after %.0f s: waiting %.1f s (CORPUS_RETRY_AFTER_MAX %.0f)",
+            response.status,
+            request.url,
+            delay,
+            waited,
+            self.cap,
+        )
+        await asyncio.sleep(waited)
+        return response
