@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from crawler.items import Article
+from crawler.items import Article, Failure
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -73,6 +73,13 @@ class CorpusView(Protocol):
         False when there is no corpus."""
         ...
 
+    def on_queued(self, hook: Callable[[Article | Failure], None]) -> bool:
+        """Call ``hook(item)`` on the writer's thread each time an item's rows are
+        queued, before a full batch is written: what it hands to
+        :meth:`commit_with_next_batch` commits with that item's rows, never
+        after them. False when there is no corpus."""
+        ...
+
 
 class LocalCorpusView:
     """The view of the corpus this crawl writes: it sees rows still waiting
@@ -111,6 +118,10 @@ class LocalCorpusView:
         self._corpus.queue_with_batch(key, write)
         return True
 
+    def on_queued(self, hook: Callable[[Article | Failure], None]) -> bool:
+        self._corpus.queued_hooks.append(hook)
+        return True
+
 
 class NoCorpus:
     """No corpus to ask: nothing is known, nothing stored."""
@@ -135,4 +146,7 @@ class NoCorpus:
     crawl_id = None
 
     def commit_with_next_batch(self, key: str, write: Callable[[Database], None]) -> bool:
+        return False
+
+    def on_queued(self, hook: Callable[[Article | Failure], None]) -> bool:
         return False

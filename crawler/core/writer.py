@@ -121,14 +121,21 @@ class CorpusWriter:
             raise self._failed(exc) from exc
 
     def _store(self, item: Article | Failure) -> Outcome | None:
-        """On the writer thread."""
-        assert self.corpus is not None
-        if isinstance(item, Failure):
-            self.corpus.add_failure(item)
-            return None
-        outcome = self.corpus.add_article(item)
-        if item.requested_url:
-            self._redirected(item, outcome)
+        """On the writer thread. The item's rows, and whatever the corpus's
+        ``queued_hooks`` queue for it, go into the same batch: a full batch is
+        written only once both are queued."""
+        corpus = self.corpus
+        assert corpus is not None
+        with corpus.flush_deferred():
+            outcome: Outcome | None = None
+            if isinstance(item, Failure):
+                corpus.add_failure(item)
+            else:
+                outcome = corpus.add_article(item)
+                if item.requested_url:
+                    self._redirected(item, outcome)
+            for hook in corpus.queued_hooks:
+                hook(item)
         return outcome
 
     def _redirected(self, article: Article, outcome: Outcome) -> None:

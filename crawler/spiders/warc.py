@@ -24,6 +24,7 @@ finished files and resumes a partial one where its stored records end.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,10 @@ class WarcSpider(CorpusSpider):
         self.base_url = "https://data.commoncrawl.org/"
         self.access = Access()
         self._inflight: dict[str, tuple[FileProgress, int]] = {}
+        # records whose outcome the writer has queued (on its thread, see
+        # _queued); the lock guards them, _inflight and every FileProgress
+        self._queued_keys: set[str] = set()
+        self._lock = threading.Lock()
         self._room = asyncio.Event()
         self._readers: list[BackgroundReader] = []
         #: the files shared with other workers in Redis (CORPUS_REDIS_URL)
@@ -169,6 +174,8 @@ class WarcSpider(CorpusSpider):
             async for item in self._shared_files(files):
                 yield item
             return
+        # a record's progress is queued with its rows, in the writer's batch
+        self.corpus_view.on_queued(self._queued)
         db = self.settings.get("CORPUS_DB")
         saved = await asyncio.to_thread(saved_progress.load, db, files) if db else {}
         for location in files:
@@ -240,7 +247,8 @@ class WarcSpider(CorpusSpider):
             while True:
                 batch = await asyncio.to_thread(reader.get)
                 if batch is None:
-                    progress.end_of_file()
+                    with self._lock:
+                        progress.end_of_file()
                     stats.inc_value("warc/files/read")
                     break
                 if isinstance(batch, BaseException):
@@ -250,7 +258,8 @@ class WarcSpider(CorpusSpider):
                     break
                 for record in batch:
                     item = self._item(location, record)
-                    progress.read(record.offset, item is not None)
+                    with self._lock:
+                        progress.read(record.offset, item is not None)
                     if item is None:
                         continue
                     while not self._has_room(item.url):
@@ -258,7 +267,8 @@ class WarcSpider(CorpusSpider):
                         await self._room.wait()
                     if self._limit_reached():
                         return
-                    self._inflight[item.url] = (progress, record.offset)
+                    with self._lock:
+                        self._inflight[item.url] = (progress, record.offset)
                     yield item
                 if not self._save(progress):
                     stats.inc_value("warc/files/claim_lost")
@@ -318,25 +328,47 @@ class WarcSpider(CorpusSpider):
     def _key(self, item: Any) -> str | None:
         return getattr(item, "fetched_url", None) or getattr(item, "url", None)
 
+    def _queued(self, item: Any) -> None:
+        """On the writer's thread, right after ``item``'s rows were queued and
+        before a batch is written: the record is done, and the file's progress
+        saying so commits with those rows (a kill can neither lose the record
+        nor make a rerun read it again)."""
+        key = self._key(item) or ""
+        with self._lock:
+            entry = self._inflight.get(key)
+            if entry is None or key in self._queued_keys:
+                return
+            self._queued_keys.add(key)
+            entry[0].finished(entry[1])
+            self._save_locked(entry[0])
+
     def _item_done(self, item: Any, **_: Any) -> None:
         """item_scraped, item_dropped: the record's outcome is queued in the corpus
         (after a write error, nothing is: the record stays to be read again)."""
-        entry = self._inflight.pop(self._key(item) or "", None)
-        if entry is None:
-            return
-        progress, offset = entry
-        if self.crawler.stats.get_value("corpus/write_error"):
-            progress.failed(offset)
-        else:
-            progress.finished(offset)
+        key = self._key(item) or ""
+        with self._lock:
+            entry = self._inflight.pop(key, None)
+            if entry is None:
+                return
+            progress, offset = entry
+            if key in self._queued_keys:  # the writer has marked it done
+                self._queued_keys.discard(key)
+            elif self.crawler.stats.get_value("corpus/write_error"):
+                progress.failed(offset)
+            else:
+                progress.finished(offset)
         self._save(progress)
         self._room.set()
 
     def _item_lost(self, item: Any, **_: Any) -> None:
         """item_error: the outcome was lost; the file's progress stops at it."""
-        entry = self._inflight.pop(self._key(item) or "", None)
+        key = self._key(item) or ""
+        with self._lock:
+            entry = self._inflight.pop(key, None)
+            if entry is not None and key not in self._queued_keys:
+                entry[0].failed(entry[1])
+            self._queued_keys.discard(key)
         if entry is not None:
-            entry[0].failed(entry[1])
             self.crawler.stats.inc_value("warc/records/lost")
             self._room.set()
 
@@ -344,12 +376,21 @@ class WarcSpider(CorpusSpider):
         """Queue the file's progress in the corpus (written with the next batch),
         or record it in Redis (scale-out). False: another worker took the file."""
         if self.shared is not None:
-            return self.shared.save(progress.snapshot())
+            with self._lock:
+                snapshot = progress.snapshot()
+            return self.shared.save(snapshot)
+        with self._lock:
+            self._save_locked(progress)
+        return True
+
+    def _save_locked(self, progress: FileProgress) -> None:
+        """Queue ``progress`` in the corpus, under ``_lock`` (a snapshot and its
+        queueing stay together, so a later snapshot is never replaced by an
+        earlier one)."""
         view = self.corpus_view
         view.commit_with_next_batch(
             progress.location, saved_progress.writer(progress.snapshot(), view.crawl_id)
         )
-        return True
 
     def _closed(self, spider: Any, reason: str) -> None:
         for reader in self._readers:

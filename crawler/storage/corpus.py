@@ -23,7 +23,8 @@ import logging
 import sqlite3
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,11 @@ class Corpus:
         # rows other modules commit with the next batch (queue_with_batch)
         self._with_batch: dict[str, Callable[[Database], None]] = {}
         self._with_batch_lock = threading.Lock()
+        #: called on the writer thread with each item whose rows were just queued,
+        #: before a full batch is written (:meth:`flush_deferred`): what they queue
+        #: with :meth:`queue_with_batch` commits with the item's rows
+        self.queued_hooks: list[Callable[[Article | Failure], None]] = []
+        self._defer_flush = 0
         self.hosts_touched: set[str] = set()
         # near-duplicates and stories (crawler.storage.storyindex)
         self.index = StoryIndex(self.db)
@@ -462,8 +468,20 @@ class Corpus:
         )
 
     def _maybe_flush(self) -> None:
+        if self._defer_flush:
+            return
         if len(self.batch) + len(self._with_batch) >= self.batch_size:
             self.flush()
+
+    @contextmanager
+    def flush_deferred(self) -> Iterator[None]:
+        """No batch is written inside the block; a full one is, at its end."""
+        self._defer_flush += 1
+        try:
+            yield
+        finally:
+            self._defer_flush -= 1
+        self._maybe_flush()
 
     # --- rows written with a batch (the warc spider's progress) -----------------
 
