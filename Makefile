@@ -7,7 +7,7 @@ DB     ?= corpus.db
 PORT   ?= 8001
 
 .PHONY: install install-test redis-server run lint test test-fast serve bench bench-quick \
-	bench-extraction bench-crawl bench-newsplease bench-stories bench-scaling clean
+	bench-extraction bench-crawl bench-newsplease bench-stories bench-comparable bench-scaling clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,10 +63,15 @@ bench-newsplease: install
 bench-stories: install
 	$(BIN)/python bench/stories.py --rebuild
 
+# One seed per dev story into one corpus through a local search endpoint
+# (GDELT JSON, then RSS): recall and precision of the seed's story.
+bench-comparable: install
+	$(BIN)/python bench/comparable.py --endpoint both
+
 bench-scaling: install
 	$(BIN)/python bench/scaling.py --sizes 1000,10000,100000
 
-bench: bench-extraction bench-crawl bench-newsplease bench-stories bench-scaling
+bench: bench-extraction bench-crawl bench-newsplease bench-stories bench-comparable bench-scaling
 
 # About a minute: a 300-page site, and extraction on the dev pages.
 bench-quick: install
