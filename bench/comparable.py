@@ -52,7 +52,8 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -168,6 +169,13 @@ def _gdelt_day(value: str | None) -> int | None:
         return None
 
 
+def _pub_date(value: str | None) -> str:
+    if not value or _day(value) is None:
+        return ""
+    when = datetime.fromisoformat(value[:10]).replace(hour=12, tzinfo=UTC)
+    return f"<pubDate>{format_datetime(when, usegmt=True)}</pubDate>"
+
+
 def parse_search(path: str) -> tuple[str, str, int | None, int | None] | None:
     """(endpoint, query, first day, last day) of a search request, or None."""
     parts = urlsplit(path)
@@ -233,7 +241,7 @@ def make_server(pool: Pool) -> tuple[ThreadingHTTPServer, list[dict]]:
                 return self.send(200, body, "application/json")
             items = "".join(
                 f"<item><title>{html.escape(r.get('title') or '')}</title>"
-                f"<link>{base}{local_path(r)}</link></item>"
+                f"<link>{base}{local_path(r)}</link>{_pub_date(r.get('published'))}</item>"
                 for r in recs
             )
             feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>s</title>{items}</channel></rss>'
