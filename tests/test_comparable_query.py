@@ -90,3 +90,15 @@ def test_refined_query_uses_words_the_hits_titles_share():
     refined = query.refined_query(first, titles)
     assert refined.names == ["Ned Price"] and "Russia" in refined.terms
     assert query.refined_query(first, []) == query.Query(["Ned Price"], ["Iran", "drones"])
+
+
+def test_a_weekday_is_not_part_of_a_name_and_a_name_inside_another_is_not_repeated():
+    text = (
+        "Fire damaged the Wasilla Bible Church Friday. The Wasilla Bible Church was empty. "
+        "The Central Election Commission met; the Central Commission, as it is known, and "
+        "the Central Election Commission counted votes."
+    )
+    q = query.search_query(None, text)
+    assert query.names_of(text)["Wasilla Bible Church"] == 2
+    assert set(q.names) == {"Wasilla Bible Church", "Central Election Commission"}
+    assert "Friday" not in q.terms

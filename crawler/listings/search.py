@@ -50,6 +50,10 @@ _ODD_WORD = re.compile(
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"\u201c\u201d]\s+|\n\s*)$")
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
+_CALENDAR = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april"
+    " june july august september october november december".split()
+)
 #: a first search with fewer usable hits than this may be followed by a refined one
 REFINE_BELOW = 5
 
@@ -88,6 +92,8 @@ def names_of(text: str) -> Counter[str]:
         ):
             words = words[2:]
             at_start = False
+        while len(words) >= 3 and words[-1].lower() in _CALENDAR:
+            words = words[:-2]  # "Wasilla Bible Church Friday": the day is not the name
         if len(words) >= 3 and len(m.group(0)) <= 40:
             names["".join(words)] += 1
     return names
@@ -119,8 +125,11 @@ def search_query(
     chosen: list[str] = []
     for name in top_names:
         parts = {_fold(w) for w in re.split(r"[ \-]", name)}
-        if any(parts <= {_fold(w) for w in re.split(r"[ \-]", c)} for c in chosen):
-            continue  # "Jeffs" inside "Warren Jeffs"
+        if any(
+            parts <= other or other <= parts
+            for other in ({_fold(w) for w in re.split(r"[ \-]", c)} for c in chosen)
+        ):
+            continue  # "Jeffs" in "Warren Jeffs", "Central Commission" in "Central Election ..."
         chosen.append(name)
         if len(chosen) >= max_names:
             break
@@ -168,7 +177,7 @@ def search_query(
                 continue
             word = _clean(words.get(term) or words.get(_fold(term), term))
         folded = _fold(word)
-        if not word or folded in seen:
+        if not word or folded in seen or folded in _CALENDAR:
             continue
         seen.add(folded)
         terms.append(word)
