@@ -7,7 +7,7 @@ DB     ?= corpus.db
 PORT   ?= 8001
 
 .PHONY: install install-test redis-server chromium run lint test test-fast serve bench bench-quick \
-	bench-extraction bench-crawl bench-newsplease bench-stories bench-scaling bench-warc clean
+	bench-extraction bench-crawl bench-newsplease bench-stories bench-comparable bench-scaling bench-warc clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,11 @@ bench-newsplease: install
 bench-stories: install
 	$(BIN)/python bench/stories.py --rebuild
 
+# One seed per dev story into one corpus through a local search endpoint
+# (GDELT JSON, then RSS): recall and precision of the seed's story.
+bench-comparable: install
+	$(BIN)/python bench/comparable.py --endpoint both
+
 bench-scaling: install
 	$(BIN)/python bench/scaling.py --sizes 1000,10000,100000
 
@@ -81,7 +86,7 @@ bench-scaling: install
 bench-warc: install
 	$(BIN)/python bench/warc.py --pages 2000
 
-bench: bench-extraction bench-crawl bench-newsplease bench-stories bench-scaling bench-warc
+bench: bench-extraction bench-crawl bench-newsplease bench-stories bench-comparable bench-scaling bench-warc
 
 # About a minute: a 300-page site, and extraction on the dev pages.
 bench-quick: install

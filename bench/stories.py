@@ -151,7 +151,31 @@ def read_back(db: Path, by_file: dict[str, dict]) -> dict:
     return out
 
 
-def score(bench: Path, mode: str, rows: list[dict]) -> dict:
+def half_of(rec: dict) -> str:
+    """``odd`` or ``even``: the half of the topics a record belongs to (ECB+ by topic
+    number, so that both events of a topic fall in one half; BASIL by a hash of its
+    story). Tune on one half, report the other."""
+    if rec.get("topic"):
+        digits = "".join(ch for ch in rec["topic"].split("/")[-1] if ch.isdigit())
+        return "odd" if int(digits or 0) % 2 else "even"
+    return "odd" if int(hashlib.sha1(rec["story"].encode()).hexdigest(), 16) % 2 else "even"
+
+
+def half_gold(bench: Path, folder: Path, half: str) -> Path:
+    """A gold folder of the same layout holding one half of the topics."""
+    out = folder / f"gold-{half}"
+    out.mkdir(parents=True, exist_ok=True)
+    keep = set()
+    for corpus in ("ecbplus", "basil"):
+        recs = [r for r in read_jsonl(bench / "dev" / f"{corpus}.jsonl") if half_of(r) == half]
+        keep |= {r["id"] for r in recs}
+        (out / f"{corpus}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    pairs = [p for p in read_jsonl(bench / "dev" / "near_dups.jsonl") if p["id1"] in keep]
+    (out / "near_dups.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pairs))
+    return out
+
+
+def score(bench: Path, mode: str, rows: list[dict], gold: Path | None = None) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
         fh.write("".join(json.dumps(r) + "\n" for r in rows))
     cmd = [
@@ -159,7 +183,7 @@ def score(bench: Path, mode: str, rows: list[dict]) -> dict:
         str(bench / "score.py"),
         mode,
         "--gold-dir",
-        str(bench / "dev"),
+        str(gold or bench / "dev"),
         "--pred",
         fh.name,
         "--json",
@@ -223,6 +247,14 @@ def run(
                     "gold_stories",
                 )
             }
+    with tempfile.TemporaryDirectory(prefix="stories-halves-") as tmp:
+        for half in ("odd", "even"):
+            gold = half_gold(bench, Path(tmp), half)
+            for mode in ("online", "rebuild") if do_rebuild else ("online",):
+                rep = score(bench, "clusters", preds[mode], gold)
+                result.setdefault("halves", {}).setdefault(mode, {})[half] = {
+                    c: rep[c]["bcubed_f1"] for c in ("ecbplus", "basil", "all") if c in rep
+                }
     direct = [{"id1": p["id1"], "id2": p["id2"]} for p in pairs]
     result["near_duplicates"] = score(bench, "pairs", direct)["all"]
     groups = [{"id": p["id1"], "dup_group": p["dup_group"]} for p in pairs]
@@ -261,6 +293,10 @@ def show(result: dict) -> None:
                 f"  {corpus:8s} {r['bcubed_p']:.3f} / {r['bcubed_r']:.3f} / {r['bcubed_f1']:.3f}"
                 f"   pair F1 {r['pair_f1']:.3f}   {r['pred_stories']}/{r['gold_stories']}"
             )
+    for mode, halves in result.get("halves", {}).items():
+        print(f"BCubed F1 ({mode}) by half of the topics (tune on one, report the other):")
+        for half, figures in halves.items():
+            print(f"  {half:5s} " + "   ".join(f"{c} {v:.3f}" for c, v in figures.items()))
     # The duplicates table records each copy against its kept article, so the
     # copies of one article form a group (score.py's dup_group input, expanded
     # to all pairs): that is what the corpus says. The direct copy-kept pairs

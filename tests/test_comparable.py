@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from crawler.listings import search as query
-from tests.helpers import SEEDS, run_scrapy, scrapy_crawl
+from tests.helpers import SEEDS, crawl_stats, run_scrapy, scrapy_crawl
 
 SEED = SEEDS / "000_105da86cbff68d84.txt"
 OTHER_TAKE = (SEEDS / "004_34f1da6f3df793cf.txt").read_text(encoding="utf-8")
@@ -158,9 +158,12 @@ def test_comparable_finds_coverage_and_grouping_decides(server, db_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     searched = [p for p in Handler.log if p.startswith(("/gdelt", "/rss"))]
-    assert len(searched) == 2
+    # one search a template, then one refined search: the first answers brought few hits
+    assert len(searched) == 3
     gdelt = parse_qs(urlsplit(next(p for p in searched if p.startswith("/gdelt"))).query)
-    assert gdelt["query"][0].strip() and len(gdelt["startdatetime"][0]) == 14
+    assert gdelt["query"][0].strip()
+    # the seed states no date: searched without a window, never around a guessed day
+    assert "startdatetime" not in gdelt and "enddatetime" not in gdelt
     rows = {
         r["site"]: r for r in result.rows("select id, site, story_id, fetched_url from articles")
     }
@@ -191,3 +194,63 @@ def test_bad_arguments_are_one_line(args, message):
     proc = run_scrapy("crawl", "comparable", *args)
     assert proc.returncode != 0
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+class SeedsHandler(Handler):
+    """A dated seed page, a search that also returns the seed and finds little."""
+
+    def do_GET(self):
+        Handler.log.append(self.path)
+        base = f"http://127.0.0.1:{self.server.server_port}"
+        parts = urlsplit(self.path)
+        if parts.path == "/news/seed.html":
+            return self.send(
+                200,
+                article_page("River floods the town", FLOOD, "Seed Paper", "2022-12-09T08:00:00Z"),
+            )
+        if parts.path == "/gdelt":
+            arts = [
+                {"url": f"{base}/news/seed.html", "title": "River floods the town"},
+                {"url": f"{base}/news/other-take.html", "title": "Russia Iran ties"},
+                {"url": "ftp://example.invalid/x", "title": "Not followable"},
+            ]
+            return self.send(200, json.dumps({"articles": arts}).encode(), "application/json")
+        return super().do_GET()
+
+
+@pytest.mark.e2e
+def test_seeds_file_dated_window_seed_not_refetched_and_refined_search(tmp_path, db_path):
+    Handler.log = []
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), SeedsHandler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{srv.server_port}"
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text(f"# two seeds\n{base}/news/seed.html\n\n{SEED}\n")
+    try:
+        result = scrapy_crawl(
+            "comparable",
+            db_path,
+            settings={"ALLOW_PRIVATE_NETWORKS": True, "AUTOTHROTTLE_ENABLED": False},
+            seeds=str(seeds),
+            search=f"{base}/gdelt?query={{query}}&startdatetime={{start}}&enddatetime={{end}}",
+        )
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert result.returncode == 0, result.stderr[-3000:]
+    stats = crawl_stats(result)
+    # both seeds' searches found the other take: requested once (the server may see a
+    # GET twice when Twisted retries it on a closed keep-alive connection)
+    assert stats["downloader/request_count"] == 7  # robots, seed, 4 searches, other take
+    searches = [parse_qs(urlsplit(p).query) for p in Handler.log if p.startswith("/gdelt")]
+    # each seed: a first search and, as it found little, one refined search
+    assert len(searches) == 4
+    dated = [s for s in searches if "startdatetime" in s]
+    assert len(dated) == 2 and {s["startdatetime"][0] for s in dated} == {"20221206080000"}
+    assert stats["comparable/seeds"] == 2 and stats["comparable/refined_searches"] == 2
+    hits = stats["comparable/hits"]
+    ends = ("requested", "seed_itself", "already_requested", "known", "not_followable")
+    assert hits == sum(stats.get(f"comparable/hits/{k}", 0) for k in ends) == 12
+    assert stats["comparable/hits/seed_itself"] == 2 and stats["comparable/hits/requested"] == 1
+    sites = {r["site"] for r in result.rows("select site from articles")}
+    assert {"Seed Paper", "Other Outlet"} <= sites

@@ -100,12 +100,20 @@ class LocalCorpusView:
 
     def article(self, article_id: int) -> Article | None:
         row = self._corpus.read(
-            "SELECT url, title, text, published, content_hash FROM articles WHERE id = ?",
+            "SELECT url, title, text, published, content_hash, published_guessed FROM articles"
+            " WHERE id = ?",
             [article_id],
         ).fetchone()
         if row is None:
             return None
-        return Article(url=row[0], title=row[1], text=row[2], published=row[3], content_hash=row[4])
+        return Article(
+            url=row[0],
+            title=row[1],
+            text=row[2],
+            published=row[3],
+            content_hash=row[4],
+            published_guessed=bool(row[5]),
+        )
 
     def term_stats(self) -> TermStats | None:
         return self._corpus.index.stats

@@ -39,7 +39,23 @@ DEFAULT_TEMPLATES = (GDELT, GOOGLE_NEWS)
 #: seconds between two requests to a search host (GDELT asks for one per 5 s)
 SEARCH_DELAYS = {"api.gdeltproject.org": 5.0, "news.google.com": 2.0}
 
-_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ \-][A-Z][a-z]+)+\b")
+#: a word of a name: capitalised (``Peter``), mixed-case (``BlackBerry``), an acronym
+#: (``NASA``) or a model number (``Q10``, ``G8``)
+_NAME_WORD = r"(?:[A-Z][a-z]+(?:[A-Z][a-z]+)*|[A-Z][A-Za-z]*[A-Z][A-Za-z]*|[A-Z]+\d+[A-Za-z]*)"
+_NAME = re.compile(rf"\b{_NAME_WORD}(?:[ \-]{_NAME_WORD})+\b")
+#: a single word that names something by its form: mixed case, letters and digits
+_ODD_WORD = re.compile(
+    r"\b(?:[A-Z][a-z]+[A-Z][A-Za-z]*|[a-z]+[A-Z][A-Za-z]*|[A-Z]+\d+[A-Za-z]*|[A-Z]{2,5})\b"
+)
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\"\u201c\u201d]\s+|\n\s*)$")
+_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
+_YEAR = re.compile(r"(?:1[89]|20)\d\d")
+_CALENDAR = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april"
+    " june july august september october november december".split()
+)
+#: a first search with fewer usable hits than this may be followed by a refined one
+REFINE_BELOW = 5
 
 
 class QueryError(ValueError):
@@ -56,6 +72,38 @@ class Query:
         return " ".join([f'"{n}"' for n in self.names] + self.terms)
 
 
+def _clean(word: str) -> str:
+    """A word without possessive and stray punctuation: ``Peterson's`` -> ``Peterson``."""
+    word = re.sub(r"['\u2019]s$", "", word)
+    return re.sub(r"[^\w\-.]", "", word).strip("-.")
+
+
+def names_of(text: str) -> Counter[str]:
+    """Multiword names and their counts. A name that starts a sentence keeps its first
+    word unless that word is a stopword or also occurs in lowercase in the text (then it
+    is a common word that was capitalised by its place: ``Police Chief Ann Lee``)."""
+    lower = set(re.findall(r"\b[a-z][a-z\-]+\b", text))
+    names: Counter[str] = Counter()
+    for m in _NAME.finditer(text):
+        words = re.split(r"([ \-])", m.group(0))
+        at_start = bool(_SENTENCE_START.search(text[max(0, m.start() - 3) : m.start()]))
+        while words and (
+            words[0].lower() in stories.STOPWORDS or (at_start and words[0].lower() in lower)
+        ):
+            words = words[2:]
+            at_start = False
+        while len(words) >= 3 and words[-1].lower() in _CALENDAR:
+            words = words[:-2]  # "Wasilla Bible Church Friday": the day is not the name
+        if len(words) >= 3 and len(m.group(0)) <= 40:
+            names["".join(words)] += 1
+    return names
+
+
+def _fold(word: str) -> str:
+    """The form a word is compared in: lowercased, stemmed like the story terms."""
+    return stories.stem(_clean(word).lower())
+
+
 def search_query(
     title: str | None,
     text: str,
@@ -63,64 +111,124 @@ def search_query(
     max_names: int = 2,
     max_terms: int = 3,
 ) -> Query:
-    """The seed's most telling names and terms."""
+    """The seed's most telling names and terms.
+
+    Names: multiword names of the body (a title-case headline is not made of names),
+    the most repeated first. Terms: the heaviest story terms (tf x idf) not already in
+    a name, in their most frequent surface form; a mixed-case or alphanumeric word
+    (``BlackBerry``, ``Q10``) counts as a term however short, and a number repeated in
+    the text or in the title (a toll, a magnitude; not a year) may be one term.
+    """
     body = f"{title or ''}\n{text}"
-    # names from the body (a title-case headline is not made of names); the
-    # first word of a sentence is not part of a name
-    names: Counter[str] = Counter()
-    for m in _NAME.finditer(text):
-        name = m.group(0)
-        before = text[max(0, m.start() - 2) : m.start()]
-        if m.start() == 0 or before.endswith((". ", "\n")) or before == "\n":
-            rest = name.split(" ", 1)
-            if len(rest) < 2 or not re.match(r"[A-Z][a-z]+ [A-Z]", rest[1] + " X"):
-                continue
-            name = rest[1]
-        names[name] += 1
-    top_names = [
-        n for n, c in sorted(names.items(), key=lambda kv: (-kv[1], kv[0])) if len(n) <= 40
-    ][:max_names]
-    in_names = {w.lower() for n in top_names for w in re.split(r"[ \-]", n)}
-    tf: dict[str, float] = {
-        t: c for t, c in stories.terms(title, text).items() if not t.startswith(("n:", "#"))
-    }
+    counted = names_of(text)
+    top_names = [n for n, _ in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))]
+    chosen: list[str] = []
+    for name in top_names:
+        parts = {_fold(w) for w in re.split(r"[ \-]", name)}
+        if any(
+            parts <= other or other <= parts
+            for other in ({_fold(w) for w in re.split(r"[ \-]", c)} for c in chosen)
+        ):
+            continue  # "Jeffs" in "Warren Jeffs", "Central Commission" in "Central Election ..."
+        chosen.append(name)
+        if len(chosen) >= max_names:
+            break
+    in_names = {_fold(w) for n in chosen for w in re.split(r"[ \-]", n)}
+    tf = stories.terms(title, text)
     stats = stats or stories.TermStats()
-    weighted = stories.weigh(tf, stats)
+    weighted = stories.weigh(dict(tf), stats)
+    odd = Counter(_clean(w) for w in _ODD_WORD.findall(body))
+    for word, count in odd.items():
+        key = "odd:" + word
+        folded = _fold(word)
+        if count >= 2 and folded not in in_names and word.lower() not in stories.STOPWORDS:
+            # as heavy as its term and a half: its form says it names something
+            base = weighted.pop(folded, min(weighted.values(), default=0.0))
+            weighted[key] = max(weighted.get(key, 0.0), 1.5 * base)
     ranked = sorted(weighted.items(), key=lambda kv: (-kv[1], kv[0]))
-    # the most frequent surface form of each (stemmed) term
     surface: Counter[tuple[str, str]] = Counter()
-    for w in re.findall(r"[A-Za-z][A-Za-z\-]+", body):
-        surface[
-            (stories.stem(w.lower()), w if w[0].isupper() and w[1:].islower() else w.lower())
-        ] += 1
+    for w in re.findall(r"[^\W\d_][\w'\u2019\-]*", body):
+        w = _clean(w)
+        if w:
+            keep = w if not w.islower() and not w.isupper() else w.lower()
+            surface[(_fold(w), keep if keep[1:].islower() or not keep[1:] else w)] += 1
     words: dict[str, str] = {}
-    for (stem, w), _ in sorted(surface.items(), key=lambda kv: -kv[1]):
+    for (stem, w), _ in sorted(surface.items(), key=lambda kv: (-kv[1], kv[0])):
         words.setdefault(stem, w)
-    terms = []
+    numbers = Counter(n.replace(",", "") for n in _NUMBER.findall(text))
+    in_title = set(_NUMBER.findall(title or ""))
+    terms: list[str] = []
+    seen: set[str] = set(in_names)
+    number_used = False
     for term, _ in ranked:
-        if term in in_names or len(term) < 4:
+        if term.startswith("n:"):
             continue
-        terms.append(words.get(term, term))
+        if term.startswith("odd:"):
+            word = term[4:]
+        elif term.startswith("#"):
+            num = term[1:]
+            if number_used or _YEAR.fullmatch(num) or len(num) < 2:
+                continue
+            if numbers[num] < 2 and num not in in_title:
+                continue
+            word, number_used = num, True
+        else:
+            if len(term) < 4:
+                continue
+            word = _clean(words.get(term) or words.get(_fold(term), term))
+        folded = _fold(word)
+        if not word or folded in seen or folded in _CALENDAR:
+            continue
+        seen.add(folded)
+        terms.append(word)
         if len(terms) >= max_terms:
             break
-    return Query(top_names, terms)
+    return Query(chosen, terms)
+
+
+def refined_query(seed: Query, hit_titles: list[str], max_terms: int = 4) -> Query:
+    """A second query after a first that found little: the first name and the words the
+    hits' titles share with the first query, or, with no titles to go by, the first
+    query without its weakest parts (one name, two terms)."""
+    if not hit_titles:
+        return Query(seed.names[:1], seed.terms[:2])
+    own = {_fold(t) for t in seed.terms} | {
+        _fold(w) for n in seed.names for w in re.split(r"[ \-]", n)
+    }
+    counts: Counter[str] = Counter()
+    surface: dict[str, str] = {}
+    for title in hit_titles:
+        for w in {_clean(w) for w in re.findall(r"[^\W\d_][\w'\-]*", title)}:
+            f = _fold(w)
+            if len(f) >= 4 and f not in stories.STOPWORDS:
+                counts[f] += 1
+                surface.setdefault(f, w if not w.isupper() else w)
+    shared = [f for f, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= 2]
+    terms = [surface[f] for f in shared if f not in own][: max_terms - 1]
+    return Query(seed.names[:1], (seed.terms[:1] + terms)[:max_terms])
+
+
+def trusted_day(published: str | None, guessed: bool = False) -> datetime | None:
+    """The seed's date when it can centre a window: stated by the page (not guessed
+    from its text) and more than a bare year (:func:`crawler.stories.grouping.year_only`)."""
+    if stories.day_of(published, guessed) is None or published is None:
+        return None
+    try:
+        center = datetime.fromisoformat(published.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return center if center.tzinfo else center.replace(tzinfo=UTC)
 
 
 def window(
-    published: str | None, days: int, today: datetime | None = None
-) -> tuple[datetime, datetime]:
-    """``days`` either side of the seed's publication time (else of today), not in the future."""
+    published: str | None, days: int, today: datetime | None = None, guessed: bool = False
+) -> tuple[datetime, datetime] | None:
+    """``days`` either side of the seed's publication time, not in the future; None
+    (search without a window) when the seed has no trusted date (:func:`trusted_day`)."""
     now = today or datetime.now(UTC)
-    center = None
-    if published:
-        try:
-            center = datetime.fromisoformat(published.replace("Z", "+00:00"))
-        except ValueError:
-            center = None
+    center = trusted_day(published, guessed)
     if center is None:
-        center = now
-    if center.tzinfo is None:
-        center = center.replace(tzinfo=UTC)
+        return None
     start, end = center - timedelta(days=days), center + timedelta(days=days)
     return start, min(end, max(now, start))
 
@@ -133,20 +241,41 @@ def check_template(template: str) -> None:
         raise QueryError(f"search template {template!r} is not an http(s) URL")
 
 
+_DATE_FIELD = r"\{(?:start|end)(?:_date)?\}"
+#: a query parameter holding only a date (``&startdatetime={start}``)
+_DATE_PARAM = re.compile(rf"[?&][\w.\-]+={_DATE_FIELD}(?=&|$)")
+#: a date operator inside a query value (``+after:{start_date}``)
+_DATE_OPERATOR = re.compile(rf"(?:\+|%20| )?[\w.\-]+:{_DATE_FIELD}")
+
+
+def undated(template: str) -> str:
+    """The template without its date parts: a search without a window."""
+    out = _DATE_OPERATOR.sub("", _DATE_PARAM.sub("", template))
+    if "?" not in out and "&" in out:
+        out = out.replace("&", "?", 1)
+    return out
+
+
 def search_urls(
-    templates: list[str] | tuple[str, ...], query: Query, start: datetime, end: datetime
+    templates: list[str] | tuple[str, ...],
+    query: Query,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> list[str]:
-    values = {
-        "query": quote_plus(query.text()),
-        "start": start.strftime("%Y%m%d%H%M%S"),
-        "end": end.strftime("%Y%m%d%H%M%S"),
-        "start_date": start.strftime("%Y-%m-%d"),
-        "end_date": end.strftime("%Y-%m-%d"),
-    }
+    """The search URLs of ``query``; without ``start`` and ``end``, the templates'
+    date parameters are left out (:func:`undated`)."""
+    values = {"query": quote_plus(query.text())}
+    if start is not None and end is not None:
+        values |= {
+            "start": start.strftime("%Y%m%d%H%M%S"),
+            "end": end.strftime("%Y%m%d%H%M%S"),
+            "start_date": start.strftime("%Y-%m-%d"),
+            "end_date": end.strftime("%Y-%m-%d"),
+        }
     out = []
     for template in templates:
         check_template(template)
-        out.append(template.format(**values))
+        out.append((template if "start" in values else undated(template)).format(**values))
     return out
 
 

@@ -1,4 +1,4 @@
-"""``scrapy crawl comparable -a seed=FILE|URL|ID [-a search=TEMPLATE[,...]] [-a days=3]``.
+"""``scrapy crawl comparable -a seed=FILE|URL|ID | -a seeds=FILE [-a search=TEMPLATE[,...]] [-a days=3]``.
 
 Finds other outlets' coverage of a seed article's story: builds a query from
 the seed's most telling names and terms (:mod:`crawler.listings.search`, idf from the
@@ -6,6 +6,23 @@ corpus), asks news-search endpoints for articles in a window of ``days``
 around the seed's date, and fetches every hit through the normal pipeline.
 Whether a hit joins the seed's story is decided by the story grouping, not
 here. The seed itself is stored too (a file or a URL; a stored id already is).
+
+``-a seeds=FILE`` reads many seeds, one a line (a file, a URL or a stored id;
+blank lines and ``#`` comments skipped), into one corpus in one run; each
+search host keeps its own delay, so many seeds stay polite.
+
+The window: ``days`` either side of the seed's date when the page states it
+(markup or feed); a seed without a date, with a date guessed from its text, or
+with only a bare year (``2005-01-01``) is searched without a window (the
+templates' date parts are left out), never around a guessed day. When the first
+answer of a template brings fewer than :data:`~crawler.listings.search.REFINE_BELOW`
+new articles, one refined search follows (the first name and the words the hits'
+titles share; :func:`~crawler.listings.search.refined_query`): at most one per
+seed, so a seed costs ``len(templates) + 1`` searches at most. The seed's own
+URL is never fetched again, and a hit already requested in this run is not
+requested twice; every hit is counted in the ``comparable/hits/*`` stats
+(``requested``, ``seed_itself``, ``already_requested``, ``known``,
+``not_followable``).
 
 Search endpoints are URL templates holding ``{query}`` (and optionally
 ``{start}``/``{end}`` as ``YYYYMMDDHHMMSS``, ``{start_date}``/``{end_date}`` as
@@ -31,7 +48,7 @@ from crawler.netsafety import is_followable
 from crawler.spiders import ArgumentError, WebSpider, split_urls
 from crawler.spiders.files import supported
 from crawler.stories.grouping import TermStats
-from crawler.urls import host_of
+from crawler.urls import canonical_url, host_of
 
 
 def _days(value: Any) -> int:
@@ -52,6 +69,29 @@ def _templates(value: str | None) -> list[str]:
         except query.QueryError as exc:
             raise ArgumentError(str(exc)) from None
     return templates
+
+
+def _seed_list(seed: str | None, seeds: str | None) -> list[str]:
+    """The seeds of ``seed`` and of the ``seeds`` file, each checked (:func:`_seed_kind`)."""
+    out = [seed] if seed else []
+    if seeds:
+        path = Path(seeds).expanduser()
+        if not path.is_file():
+            raise ArgumentError(f"seeds {seeds!r} is not a file (one seed a line)")
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                out.append(line)
+        if len(out) == (1 if seed else 0):
+            raise ArgumentError(f"seeds file {seeds!r} has no seed")
+    if not out:
+        raise ArgumentError(
+            "give the seed as -a seed=FILE, -a seed=URL or -a seed=ARTICLE_ID,"
+            " or many as -a seeds=FILE (one a line)"
+        )
+    for one in out:
+        _seed_kind(one)
+    return out
 
 
 def _seed_kind(seed: str | None) -> str:
@@ -78,27 +118,33 @@ class ComparableSpider(WebSpider):
         search: str | None = None,
         days: str | int = 3,
         *args: Any,
+        seeds: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.arguments.update(
             {
                 k: v
-                for k, v in (("seed", seed), ("search", search), ("days", days))
+                for k, v in (("seed", seed), ("seeds", seeds), ("search", search), ("days", days))
                 if v not in (None, "")
             }
         )
-        self.seed = seed or ""
-        self.kind = _seed_kind(seed)
+        self.seeds = _seed_list(seed, seeds)
+        self.seed = self.seeds[0]
+        self.kind = _seed_kind(self.seed)
         self.templates = _templates(search)
         self.days = _days(days)
+        #: canonical URLs of the seeds and of every hit requested: never fetched twice
+        self._requested: set[str] = set()
+        #: seeds that already had their refined search
+        self._refined: set[int] = set()
 
     @classmethod
     def check_arguments(cls, **kwargs: Any) -> None:
-        unknown = set(kwargs) - {"seed", "search", "days"}
+        unknown = set(kwargs) - {"seed", "seeds", "search", "days"}
         if unknown:
             raise ArgumentError(f"unknown argument(s): {', '.join(sorted(unknown))}")
-        _seed_kind(kwargs.get("seed"))
+        _seed_list(kwargs.get("seed"), kwargs.get("seeds"))
         _templates(kwargs.get("search"))
         _days(kwargs.get("days", 3))
 
@@ -111,25 +157,35 @@ class ComparableSpider(WebSpider):
         settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
 
     async def start(self) -> AsyncIterator[Any]:
-        if self.kind == "url":
+        self.crawler.stats.set_value("comparable/seeds", len(self.seeds))
+        for number, seed in enumerate(self.seeds):
+            for item in self.start_seed(number, seed):
+                yield item
+
+    def start_seed(self, number: int, seed: str) -> Iterator[Any]:
+        kind = _seed_kind(seed)
+        if kind == "url":
+            self._requested.add(canonical_url(seed))
             yield scrapy.Request(
-                self.seed, callback=self.parse_seed, errback=self.request_failed, dont_filter=True
+                seed,
+                callback=self.parse_seed,
+                errback=self.request_failed,
+                dont_filter=True,
+                cb_kwargs={"number": number},
             )
             return
-        if self.kind == "id":
-            article = self._stored(int(self.seed))
+        if kind == "id":
+            article = self._stored(int(seed))
             if article is None:
-                self.logger.error("No article with id %s in the corpus", self.seed)
+                self.logger.error("No article with id %s in the corpus", seed)
                 yield Failure(
-                    f"article:{self.seed}",
-                    "validate",
-                    f"no article with id {self.seed} in the corpus",
+                    f"article:{seed}", "validate", f"no article with id {seed} in the corpus"
                 )
                 return
-            for request in self.searches(article.title, article.text, article.published):
-                yield request
+            self._requested.add(canonical_url(article.url))
+            yield from self.searches(number, article)
             return
-        path = Path(self.seed).expanduser().resolve()
+        path = Path(seed).expanduser().resolve()
         name = path.name.lower()
         page = Page(
             url=path.as_uri(),
@@ -139,8 +195,7 @@ class ComparableSpider(WebSpider):
         result = process_page(page)
         yield page  # stored through the pipeline like any page
         if isinstance(result, Article):
-            for request in self.searches(result.title, result.text, result.published):
-                yield request
+            yield from self.searches(number, result)
 
     def _stored(self, article_id: int) -> Article | None:
         return self.corpus_view.article(article_id)
@@ -150,33 +205,56 @@ class ComparableSpider(WebSpider):
 
     @classmethod
     def needs_corpus(cls, kwargs: dict[str, Any]) -> str | None:
-        if _seed_kind(kwargs.get("seed")) == "id":
+        try:
+            kinds = {_seed_kind(s) for s in _seed_list(kwargs.get("seed"), kwargs.get("seeds"))}
+        except ArgumentError:
+            kinds = set()
+        if "id" in kinds:
             return "seed=ID reads the article from the corpus"
         return None
 
-    def searches(
-        self, title: str | None, text: str, published: str | None
-    ) -> Iterator[scrapy.Request]:
-        q = query.search_query(title, text, self._stats())
-        start, end = query.window(published, self.days)
-        self.logger.info("Searching for %s between %s and %s", q.text(), start.date(), end.date())
-        self.crawler.stats.set_value("comparable/query", q.text())
-        for url in query.search_urls(self.templates, q, start, end):
-            yield scrapy.Request(
-                url,
-                callback=self.parse_search,
-                errback=self.request_failed,
-                dont_filter=True,
-                priority=10,
-                meta={"download_slot": host_of(url) or url},
+    def searches(self, number: int, seed: Article) -> Iterator[scrapy.Request]:
+        """The first searches of a seed (one a template)."""
+        q = query.search_query(seed.title, seed.text, self._stats())
+        span = query.window(seed.published, self.days, guessed=seed.published_guessed)
+        stats = self.crawler.stats
+        if span is None:
+            stats.inc_value("comparable/searches_without_window")
+            self.logger.info("Searching for %s without a date window", q.text())
+        else:
+            self.logger.info(
+                "Searching for %s between %s and %s", q.text(), span[0].date(), span[1].date()
             )
+        stats.set_value("comparable/query", q.text())
+        meta = {"seed": number, "query": q, "span": span, "seed_url": canonical_url(seed.url)}
+        for template in self.templates:
+            yield self.search_request(template, q, span, {**meta, "template": template})
 
-    def parse_seed(self, response: Response) -> Iterator[Any]:
+    def search_request(
+        self,
+        template: str,
+        q: query.Query,
+        span: tuple[Any, Any] | None,
+        meta: dict[str, Any],
+    ) -> scrapy.Request:
+        url = query.search_urls([template], q, *(span or (None, None)))[0]
+        self.crawler.stats.inc_value("comparable/search_requests")
+        return scrapy.Request(
+            url,
+            callback=self.parse_search,
+            errback=self.request_failed,
+            dont_filter=True,
+            priority=10,
+            meta={**meta, "download_slot": host_of(url) or url},
+        )
+
+    def parse_seed(self, response: Response, number: int = 0) -> Iterator[Any]:
         page = self.page_from(response)
         yield page
         result = process_page(page)
         if isinstance(result, Article):
-            yield from self.searches(result.title, result.text, result.published)
+            self._requested.add(canonical_url(result.url))
+            yield from self.searches(number, result)
 
     def parse_search(self, response: Response) -> Iterator[Any]:
         stats = self.crawler.stats
@@ -190,7 +268,34 @@ class ComparableSpider(WebSpider):
         stats.inc_value(f"comparable/searches/{kind}")
         stats.inc_value("comparable/hits", len(entries))
         self.logger.info("Search %s (%s): %d hits", response.url, kind, len(entries))
+        seed_url = response.meta.get("seed_url")
+        new = 0
         for entry in entries:
-            if not is_followable(entry.url) or self.skip_known(entry.url):
-                continue
-            yield self.article_request(entry)
+            url = canonical_url(entry.url)
+            if url == seed_url:
+                stats.inc_value("comparable/hits/seed_itself")
+            elif url in self._requested:
+                stats.inc_value("comparable/hits/already_requested")
+            elif not is_followable(entry.url):
+                stats.inc_value("comparable/hits/not_followable")
+            elif self.skip_known(entry.url):
+                stats.inc_value("comparable/hits/known")
+            else:
+                stats.inc_value("comparable/hits/requested")
+                self._requested.add(url)
+                new += 1
+                yield self.article_request(entry)
+        number = response.meta.get("seed")
+        if new < query.REFINE_BELOW and number is not None and number not in self._refined:
+            self._refined.add(number)
+            first: query.Query = response.meta["query"]
+            refined = query.refined_query(first, [e.title for e in entries if e.title])
+            if refined.text() and refined.text() != first.text():
+                stats.inc_value("comparable/refined_searches")
+                self.logger.info("Few new hits (%d): searching again for %s", new, refined.text())
+                yield self.search_request(
+                    response.meta["template"],
+                    refined,
+                    response.meta.get("span"),
+                    {**response.meta, "query": refined},
+                )
