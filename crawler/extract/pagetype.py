@@ -22,7 +22,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import lxml.html
 from lxml import etree
 
-from crawler.extract.maintext import jsonld_objects
+from crawler.extract.metadata import jsonld_objects
 from crawler.netsafety import is_followable
 
 ARTICLE_TYPES = frozenset(
