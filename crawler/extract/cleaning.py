@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from crawler.extract.language import count_words, unspaced
 from crawler.extract.patterns import (
     BOILERPLATE,
     CLAUSE,
@@ -154,9 +155,12 @@ class Line:
     #: only reader calls to action and questions to "you" ("Do you ...? Email us ...")
     reader_cta: bool = False
 
+    #: words as the language counts them (:func:`~crawler.extract.language.count_words`)
+    n_words: int = -1
+
     @property
     def n(self) -> int:
-        return len(self.words)
+        return len(self.words) if self.n_words < 0 else self.n_words
 
 
 def _features(text: str) -> Line:
@@ -164,7 +168,9 @@ def _features(text: str) -> Line:
     # count first, so a long paragraph costs a few regex scans, not all of them.
     words = WORD.findall(text)
     lower = [w.lower() for w in words]
-    n = len(words)
+    # Chinese, Japanese or Thai: a sentence is one or two "words" between
+    # punctuation; count them as the language writes them.
+    n = max(len(words), count_words(text)) if unspaced(text) else len(words)
     ends_sentence = bool(SENTENCE_END.search(text))
     # Prose: a sentence, several sentences, or a long line of running text
     # that lost its stop.
@@ -226,6 +232,7 @@ def _features(text: str) -> Line:
         syndication,
         social_cta,
         reader_cta,
+        n,
     )
 
 
@@ -387,7 +394,7 @@ def looks_like_headline(line: str) -> bool:
     f = _features(line)
     if not 2 <= f.n <= 25 or len(line) > 200:
         return False
-    if line.rstrip("\"'”’»)").endswith((".", ":", ";", ",")):
+    if line.rstrip("\"'”’»)」』）").endswith((".", ":", ";", ",", "。", "：", "；", "，")):
         return False
     return _strong_reason(f, False) is None and not f.boilerplate
 

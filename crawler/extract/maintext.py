@@ -71,7 +71,7 @@ _CHROME_WORDS = (
     "recirc recirculation newsletter newsletters promo promos promotion promoted "
     "advert adverts advertisement advertising ad ads adslot adunit dfp sponsor "
     "sponsored cookie cookies consent gdpr comment comments disqus tooltip tooltips "
-    "popover popup hovercard rollover subscribe subscription signup paywall outbrain "
+    "popover popup hovercard rollover subscribe subscription signup outbrain "
     "taboola breadcrumb breadcrumbs trending mostpopular "
     # editorial boxes around an article: disclaimers, author blurbs, syndication notes
     "disclaimer disclaimers bio bios authorbio syndication syndicated"
@@ -219,7 +219,7 @@ def _prose_paragraphs(el: Any) -> bool:
 
 # --- paragraphs precision mode cut off at the ends ------------------------------
 
-_PROSE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
+_PROSE_END = re.compile(r"[.!?…。！？][\"'”’»)\]」』）]*$")
 
 
 def _norm(text: str) -> str:

@@ -24,7 +24,7 @@ SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*", re.UNICODE)
 # A sentence ends in . ! ? or an ellipsis, possibly inside closing quotes/brackets
 # (with a space before them, as French typography sets « ceci. »).
-SENTENCE_END = re.compile(r"[.!?…](?:\s?[\"'”’»)\]])*$|[\"”’»][.!?…]$")
+SENTENCE_END = re.compile(r"[.!?…。！？](?:\s?[\"'”’»)\]」』）])*$|[\"”’»][.!?…]$")
 LABEL = re.compile(r"^[^\W\d_][\w'’ &/-]{0,30}:$", re.UNICODE)
 DURATION = re.compile(
     r"\(\s*\d{1,3}\s*(?:\\?['’′]|min(?:s|utes)?|:\d{2})\s*\)|(?:^|\s)\d{1,2}:\d{2}(?::\d{2})?(?:\s|$)"
@@ -317,7 +317,7 @@ INNER_STOP = re.compile(r"[.!?…][\"'”’»)\]]*\s+[\"“‘'(]?[^\W\d_]", re
 MAX_EDGE_RUN = 2
 #: Trim short runs of plain non-prose lines at the start too (datelines and
 #: kickers sometimes go with them; measured within noise either way).
-WEAK_START = True
+WEAK_START = False
 
 
 CLAUSE = re.compile(r"[,;:–—]\s|\s-\s")
