@@ -46,6 +46,7 @@ serve: install
 	$(BIN)/datasette serve $(DB) -m crawler/metadata.yml -h 127.0.0.1 -p $(PORT)
 
 bench-extraction: install
+	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/extraction.py
 
 bench-crawl: install

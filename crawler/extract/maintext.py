@@ -27,6 +27,7 @@ from lxml import etree
 from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
 
+from crawler.extract.hydration import hydrated_body
 from crawler.extract.metadata import Extracted, byline_author, jsonld_objects, page_metadata
 from crawler.extract.site_rules import Rules, apply_site_rules
 
@@ -138,10 +139,15 @@ def prune_chrome(tree: Any) -> int:
         return 0
     total = _paragraph_chars(body)
     candidates = []
+    seen: dict[str, bool] = {}  # pages repeat the same class strings many times
     for el in body.xpath(".//*[@class or @id]"):
         if el.tag in _NEVER_PRUNE:
             continue
-        if _chrome_attr((el.get("class") or "") + " " + (el.get("id") or "")):
+        value = (el.get("class") or "") + " " + (el.get("id") or "")
+        chrome = seen.get(value)
+        if chrome is None:
+            chrome = seen[value] = _chrome_attr(value)
+        if chrome:
             candidates.append(el)
     removed = 0
     for el in candidates:
@@ -366,11 +372,43 @@ def _prepare(tree: Any, url: str | None, site_rules: Rules | None) -> None:
         merge_split_bodies(tree)
 
 
-def _trafilatura(source: Any, url: str | None, *, fast: bool) -> Any:
-    kw = {"fast": fast, **TRAF_KW}
+def _fresh(html: str, url: str | None, site_rules: Rules | None) -> Any:
+    """A newly parsed and prepared tree (trafilatura changes the one it reads)."""
+    tree = parse_html(html)
+    _prepare(tree, url, site_rules)
+    return tree
+
+
+def _trafilatura(source: Any, url: str | None, *, fast: bool, precision: bool = True) -> Any:
+    kw = {"fast": fast, **(TRAF_KW if precision else {})}
     return trafilatura.bare_extraction(
         source, url=url, include_comments=False, with_metadata=False, include_tables=True, **kw
     )
+
+
+def _hydrated_text(html: str, url: str | None, text: str) -> str:
+    """The body a script-rendered page keeps in its JSON state, when the markup
+    gave next to nothing: read by trafilatura like any page, kept when it is
+    longer than ``text`` and, unless ``text`` is too short to store anyway,
+    holds what ``text`` found (agreement, not a swap)."""
+    tree = parse_html(html)
+    body = hydrated_body(tree) if tree is not None else None
+    if not body:
+        return text
+    doc = _trafilatura(
+        f"<html><body><article>{body}</article></body></html>", url, fast=False, precision=False
+    )
+    found = (doc.text or "") if doc is not None else ""
+    if len(found) <= len(text):
+        return text
+    # Fewer words than a stored article needs: nothing to lose. More: the JSON
+    # body must hold most of the lines the markup gave.
+    have = [line for line in text.split("\n") if line.strip()]
+    if len(text.split()) >= HYDRATION_AGREE_WORDS and (
+        sum(line in found for line in have) < len(have) / 2
+    ):
+        return text
+    return found
 
 
 def extract_html(
@@ -403,12 +441,27 @@ def extract_html(
                 tree = parse_html(html)
                 _prepare(tree, url, site_rules)
                 doc = _trafilatura(tree, url, fast=False)
+                got = len(doc.text or "") if doc is not None else 0
+                if got < FALLBACK_MIN_CHARS and got < FALLBACK_SHARE * prose:
+                    # Precision mode still finds little of the page's prose: it
+                    # disagrees with the page, so take trafilatura's balanced
+                    # reading when that finds more (the line cleaner still runs).
+                    balanced = _trafilatura(
+                        _fresh(html, url, site_rules),
+                        url,
+                        fast=False,
+                        precision=False,
+                    )
+                    if balanced is not None and len(balanced.text or "") > got:
+                        doc = balanced
         else:
             doc = _trafilatura(tree, url, fast=False)
     if doc is not None:
         meta.text = doc.text or ""
         if RESCUE and tree is not None and meta.text:
             meta.text = rescue_paragraphs(tree, meta.text)
+    if HYDRATION and len(meta.text) < FALLBACK_MIN_CHARS:
+        meta.text = _hydrated_text(html, url, meta.text)
     if tree is not None and not (meta.title and meta.published):
         try:
             found = extract_metadata(tree, default_url=url)
@@ -438,6 +491,10 @@ def extract_html(
 PRUNE = True
 MERGE = True
 RESCUE = True
+#: read an article body kept only in a script's JSON (:mod:`crawler.extract.hydration`)
+HYDRATION = True
+#: above this many words, the markup's text must agree with the JSON body
+HYDRATION_AGREE_WORDS = 25
 TRAF_KW: dict[str, Any] = {"favor_precision": True}
 #: trafilatura's fast path first; its full cascade (readability and justext
 #: comparisons, about 40 % of its time) only when the fast text is shorter
