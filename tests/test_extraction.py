@@ -534,3 +534,25 @@ def test_no_json_body_when_the_markup_has_the_article():
     ext = extract_html(html, "https://gazette.example/e")
     assert "Another story entirely" not in ext.text and "Part 3" in ext.text
     assert hydration.hydrated_body(parse_html(html)) is not None  # found, but not needed
+
+
+def test_a_page_of_links_only_gives_no_text_from_any_reading():
+    """No paragraph of prose on the page: neither precision mode nor the balanced
+    reading it may yield to turns the navigation into an article."""
+    page = ROOT / "fixtures" / "bad" / "no-article.html"
+    assert extract_html(page.read_text(encoding="utf-8")).text == ""
+
+
+def test_rescue_puts_back_a_japanese_paragraph():
+    from crawler.extract.maintext import rescue_paragraphs
+
+    paras = [
+        "市議会は火曜日、駅前の再開発計画を正式に承認した。",
+        "計画では、老朽化した商店街の一部を取り壊し、跡地に広場を整備する。",
+        "市は来月、住民説明会を開く予定だ。",
+    ]
+    html = (
+        "<html><body><article>" + "".join(f"<p>{p}</p>" for p in paras) + "</article></body></html>"
+    )
+    text = "\n".join(paras[:2])
+    assert rescue_paragraphs(parse_html(html), text).split("\n") == paras

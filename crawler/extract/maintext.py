@@ -11,8 +11,13 @@ class/id vocabulary says chrome (share, related, newsletter, promo, ad, cookie,
 comment, hover card, disclaimer, author bio, "also read" boxes...), and joining
 of an article body that the page split into same-class blocks around ad slots.
 After it, paragraphs that precision mode dropped right beside kept ones are put
-back. When the markup names no author, a visible byline ("By Jane Doe") or
-author link supplies it.
+back. Two independent readings guard against a wrong or missing block: when
+precision mode, even in trafilatura's full cascade, finds little of the prose
+the page's ``<p>`` elements hold, trafilatura's balanced reading is taken if it
+finds more; and when the markup yields next to no text, an article body kept in
+a script's JSON state (:mod:`crawler.extract.hydration`) is read instead, if it
+holds what the markup gave. When the markup names no author, a visible byline
+("By Jane Doe") or author link supplies it.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
 
 from crawler.extract.hydration import hydrated_body
+from crawler.extract.language import count_words
 from crawler.extract.metadata import Extracted, byline_author, jsonld_objects, page_metadata
 from crawler.extract.site_rules import Rules, apply_site_rules
 
@@ -219,7 +225,7 @@ def _prose_paragraphs(el: Any) -> bool:
     words = 0
     for child in el:
         if child.tag == "p":
-            words += len((child.text_content() or "").split())
+            words += count_words(child.text_content() or "")
     return words >= 25
 
 
@@ -237,7 +243,7 @@ def _prose_p(el: Any) -> str | None:
     if el.tag != "p":
         return None
     text = _norm(el.text_content() or "")
-    if len(text.split()) < 4 or not _PROSE_END.search(text):
+    if count_words(text) < 4 or not _PROSE_END.search(text):
         return None
     link_chars = sum(len(_norm(a.text_content() or "")) for a in el.iter("a"))
     if link_chars > 0.5 * len(text):
@@ -442,10 +448,11 @@ def extract_html(
                 _prepare(tree, url, site_rules)
                 doc = _trafilatura(tree, url, fast=False)
                 got = len(doc.text or "") if doc is not None else 0
-                if got < FALLBACK_MIN_CHARS and got < FALLBACK_SHARE * prose:
-                    # Precision mode still finds little of the page's prose: it
-                    # disagrees with the page, so take trafilatura's balanced
-                    # reading when that finds more (the line cleaner still runs).
+                if got < FALLBACK_MIN_CHARS <= prose and got < FALLBACK_SHARE * prose:
+                    # The page has paragraphs of prose and precision mode, even
+                    # in the full cascade, finds little of them: it disagrees with
+                    # the page, so take trafilatura's balanced reading when that
+                    # finds more (the line cleaner still runs on it).
                     balanced = _trafilatura(
                         _fresh(html, url, site_rules),
                         url,
