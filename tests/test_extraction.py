@@ -323,16 +323,16 @@ def test_extract_html_applies_site_rules():
 # noise-free refactors pass and real regressions fail.
 
 BENCH = SHARED / "bench" / "extraction"
-#: split -> {source or "all": F1 floor}. Recorded on 2026-12-02 (F1 reached):
-#: dev all 0.976; dev-wide all 0.927, cleanportaleval 0.975, dragnet 0.914,
-#: fundus 0.950, readability 0.943.
+#: split -> {source or "all": F1 floor}. Recorded on 2026-12-02, F1 reached
+#: (bench/extraction.py): dev 0.976; dev-wide all 0.928, cleanportaleval 0.975,
+#: dragnet 0.914, fundus 0.954, readability 0.943.
 F1_FLOORS = {
     "dev": {"all": 0.972},
     "dev-wide": {
-        "all": 0.922,
+        "all": 0.923,
         "cleanportaleval": 0.968,
         "dragnet": 0.908,
-        "fundus": 0.944,
+        "fundus": 0.948,
         "readability": 0.936,
     },
 }
@@ -404,21 +404,28 @@ def test_quality_floor_on_shared_benchmark(bench_results, split):
 
 
 def test_no_benchmark_article_fails_validation(bench_results):
-    """Every benchmark page whose true text has CLEAN_MIN_WORDS words (counted the way
-    its language writes them) is stored with at least that many: none ends as a
-    ``validate`` failure."""
+    """Every benchmark page whose true text has CLEAN_MIN_WORDS words of prose
+    (counted the way its language writes them) is stored with at least that many:
+    none ends as a ``validate`` failure. Prose: the truth's sentences, not its
+    headline, byline or dateline lines (Dragnet's truth has them; the crawler keeps
+    those in ``title``, ``author`` and ``published``)."""
+    from crawler.extract.cleaning import is_prose
     from crawler.extract.language import count_words
     from crawler.extract.processing import DEFAULT_MIN_WORDS
     from crawler.items import Article
 
     short = []
+    checked = 0
     for split, results in bench_results.items():
         for rec, result in results:
-            if count_words(rec["text"]) < DEFAULT_MIN_WORDS:
+            prose = [line for line in rec["text"].split("\n") if is_prose(line)]
+            if count_words("\n".join(prose)) < DEFAULT_MIN_WORDS:
                 continue
+            checked += 1
             words = result.word_count if isinstance(result, Article) else 0
             if words < DEFAULT_MIN_WORDS:
                 short.append(f"{split}/{rec['id']}: {words} words")
+    assert checked > 600
     assert not short, short
 
 

@@ -389,6 +389,11 @@ def clean_text(
 # --- titles --------------------------------------------------------------------
 
 
+def is_prose(line: str) -> bool:
+    """A sentence, several sentences, or a long line of running text."""
+    return _features(line).prose
+
+
 def looks_like_headline(line: str) -> bool:
     """A short line that does not end like a sentence and is not chrome."""
     f = _features(line)

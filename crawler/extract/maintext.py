@@ -32,6 +32,7 @@ from lxml import etree
 from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
 
+from crawler.extract.cleaning import is_prose
 from crawler.extract.hydration import hydrated_body
 from crawler.extract.language import count_words
 from crawler.extract.metadata import Extracted, byline_author, jsonld_objects, page_metadata
@@ -378,6 +379,16 @@ def _prepare(tree: Any, url: str | None, site_rules: Rules | None) -> None:
         merge_split_bodies(tree)
 
 
+def _prose_words(text: str) -> int:
+    return sum(count_words(line) for line in text.split("\n") if is_prose(line))
+
+
+def _more_prose(text: str, doc: Any) -> bool:
+    """``text`` has sentences, and more words of them than ``doc``'s text."""
+    found = _prose_words(text)
+    return found > 0 and found > _prose_words((doc.text or "") if doc is not None else "")
+
+
 def _fresh(html: str, url: str | None, site_rules: Rules | None) -> Any:
     """A newly parsed and prepared tree (trafilatura changes the one it reads)."""
     tree = parse_html(html)
@@ -448,18 +459,18 @@ def extract_html(
                 _prepare(tree, url, site_rules)
                 doc = _trafilatura(tree, url, fast=False)
                 got = len(doc.text or "") if doc is not None else 0
-                if got < FALLBACK_MIN_CHARS <= prose and got < FALLBACK_SHARE * prose:
-                    # The page has paragraphs of prose and precision mode, even
-                    # in the full cascade, finds little of them: it disagrees with
-                    # the page, so take trafilatura's balanced reading when that
-                    # finds more (the line cleaner still runs on it).
+                if got < FALLBACK_MIN_CHARS and got < FALLBACK_SHARE * prose:
+                    # Precision mode, even in the full cascade, finds little of
+                    # the page's prose: it disagrees with the page, so take
+                    # trafilatura's balanced reading when that finds more prose
+                    # (a list of links is not; the line cleaner still runs on it).
                     balanced = _trafilatura(
                         _fresh(html, url, site_rules),
                         url,
                         fast=False,
                         precision=False,
                     )
-                    if balanced is not None and len(balanced.text or "") > got:
+                    if balanced is not None and _more_prose(balanced.text or "", doc):
                         doc = balanced
         else:
             doc = _trafilatura(tree, url, fast=False)
