@@ -63,6 +63,7 @@ serve: install
 	$(BIN)/datasette serve $(DB) -h 127.0.0.1 -p $(PORT) --setting suggest_facets off
 
 bench-extraction: install
+	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/extraction.py
 
 bench-crawl: install

@@ -1,23 +1,31 @@
 #!/usr/bin/env python3
-"""Extraction bench: the crawler's text vs trafilatura's default, same run.
+"""Extraction bench: the crawler's text beside trafilatura and readability-lxml.
 
-Scores ``crawler.extract.processing:extract_text`` (the exact path the crawler stores)
-and ``trafilatura.extract`` with library defaults on the same pages, in the
-same process, with the metric of ``score.py`` from the shared benchmark
-(imported from that folder at run time, never copied). Prints:
+Scores ``crawler.extract.processing:extract_text`` (the exact path the crawler
+stores) and two anchors, trafilatura (``include_comments=False``) and
+readability-lxml, on the same pages in the same process, with the metric of the
+shared benchmark's ``score.py`` and the anchors' adapters from its
+``baselines.py`` (both imported from that folder at run time, never copied; the
+pages are read from there too). For each split (``dev`` and ``dev-wide``) it prints:
 
-* F1, P, R, mean page F1 and median/p95 ms per page for both, and the speed ratio;
-* the per-page check: pages where ours is more than ``--tolerance`` F1 worse
-  than trafilatura on the same page;
+* F1, P, R, mean page F1, empty outputs and median/p95 ms per page, overall and
+  per source, for ours and the anchors;
+* the targets of issue 17: ours minus the better anchor, overall and per source
+  (on ``readability``, whose truth is Readability.js output, the anchor is
+  trafilatura alone), and recall minus precision;
+* the catastrophic pages: ours under 0.3 F1 while trafilatura has 0.7 or more;
+* the time ratio to trafilatura: median ms per page, and total time;
 * the ``--worst`` pages by our F1.
 
 Usage::
 
-    .venv/bin/python bench/extraction.py                 # ../shared/bench/extraction/dev
-    .venv/bin/python bench/extraction.py --dev-dir PATH --worst 15 --json out.json
+    .venv/bin/python bench/extraction.py                  # both splits
+    .venv/bin/python bench/extraction.py --shared /work/shared --split dev-wide
+    CORPUS_SHARED_DIR=/work/shared .venv/bin/python bench/extraction.py --json out.json
 
-Exit status is 0 whenever the bench ran (it reports, it does not gate); 2 when
-the benchmark folder is missing.
+readability-lxml comes with the ``bench`` extra (``pip install -e '.[bench]'``);
+without it that column is left out. Exit status is 0 whenever the bench ran (it
+reports, it does not gate); 2 when the benchmark folder is missing.
 """
 
 from __future__ import annotations
@@ -25,147 +33,215 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_DEV = REPO.parent / "shared" / "bench" / "extraction" / "dev"
+SPLITS = ("dev", "dev-wide")
+CATASTROPHIC_OURS = 0.3
+CATASTROPHIC_ANCHOR = 0.7
+
+Extractor = Callable[[bytes, str | None], str]
 
 
-def _load_score(bench_dir: Path):
-    """The shared benchmark's score.py (stdlib only), imported from its folder."""
-    if str(bench_dir) not in sys.path:
-        sys.path.insert(0, str(bench_dir))
-    return importlib.import_module("score")
+def default_shared() -> Path:
+    """CORPUS_SHARED_DIR, else ``shared`` beside the repository (as the tests look)."""
+    if os.environ.get("CORPUS_SHARED_DIR"):
+        return Path(os.environ["CORPUS_SHARED_DIR"])
+    return REPO.parent / "shared"
 
 
-def _trafilatura_default(html: bytes, url: str | None) -> str:
-    import trafilatura
+def _import_from(folder: Path, name: str) -> Any:
+    """A stdlib-only module of the shared benchmark, imported from its folder."""
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+    return importlib.import_module(name)
 
-    return trafilatura.extract(html, url=url) or ""
 
-
-def _run(func, pages, score) -> list[dict]:
-    # One untimed warm-up call, as score.py does.
-    try:
-        func(pages[0]["_html"], pages[0].get("url"))
-    except Exception:  # noqa: BLE001
-        pass
-    rows = []
-    for rec in pages:
-        err = None
-        t0 = time.perf_counter()
+def _run_all(extractors: dict[str, Extractor], pages: list[dict], score: Any) -> dict:
+    """Every extractor on every page, interleaved page by page, so that load from
+    other processes on a shared machine falls on all of them alike."""
+    for func in extractors.values():  # one untimed warm-up call each, as score.py does
         try:
-            text = func(rec["_html"], rec.get("url")) or ""
-        except Exception as exc:  # noqa: BLE001 - a failure scores as empty output
-            text, err = "", f"{type(exc).__name__}: {exc}"[:200]
-        ms = (time.perf_counter() - t0) * 1000.0
-        row = score.score_page(rec["text"], text)
-        row.update(id=rec["id"], url=rec.get("url"), ms=ms, error=err)
-        rows.append(row)
+            func(pages[0]["_html"], pages[0].get("url"))
+        except Exception:  # noqa: BLE001
+            pass
+    rows: dict[str, list[dict]] = {name: [] for name in extractors}
+    for rec in pages:
+        for name, func in extractors.items():
+            err = None
+            t0 = time.perf_counter()
+            try:
+                text = func(rec["_html"], rec.get("url")) or ""
+            except Exception as exc:  # noqa: BLE001 - a failure scores as empty output
+                text, err = "", f"{type(exc).__name__}: {exc}"[:200]
+            ms = (time.perf_counter() - t0) * 1000.0
+            row = score.score_page(rec["text"], text)
+            row.update(id=rec["id"], source=rec.get("source"), url=rec.get("url"), ms=ms, error=err)
+            rows[name].append(row)
     return rows
 
 
-def _summary(rows, score) -> dict:
+def _summary(rows: list[dict], score: Any) -> dict:
     out = score.aggregate(rows)
     ms = [r["ms"] for r in rows]
+    out["pages"] = len(rows)
     out["ms_median"] = statistics.median(ms)
     out["ms_p95"] = score.percentile(ms, 95)
+    out["ms_total"] = sum(ms)
     out["empty"] = sum(1 for r in rows if r["pred_tokens"] == 0)
     out["errors"] = sum(1 for r in rows if r["error"])
     return out
 
 
+def _by_source(rows: list[dict], score: Any) -> dict[str, dict]:
+    groups: dict[str, list[dict]] = {"all": rows}
+    for r in rows:
+        groups.setdefault(r["source"] or "?", []).append(r)
+    return {name: _summary(g, score) for name, g in groups.items()}
+
+
+def _anchor_for(source: str, anchors: dict[str, dict[str, dict]]) -> tuple[str, float]:
+    """The better anchor's F1 on ``source`` (trafilatura alone on ``readability``)."""
+    names = ["trafilatura"] if source == "readability" else list(anchors)
+    best = max(names, key=lambda n: anchors[n][source]["f1"])
+    return best, anchors[best][source]["f1"]
+
+
+def bench_split(
+    folder: Path, extractors: dict[str, Extractor], score: Any, args: argparse.Namespace
+) -> dict:
+    pages = score.load_split(str(folder), limit=args.limit)
+    results = _run_all(extractors, pages, score)
+    tables = {name: _by_source(rows, score) for name, rows in results.items()}
+    sources = ["all"] + sorted(s for s in tables["ours"] if s != "all")
+
+    print(f"\n== {folder.name}: {len(pages)} pages from {folder}")
+    print(
+        f"{'source':<17}{'extractor':<13}{'F1':>7}{'P':>7}{'R':>7}{'mF1':>7}{'pages':>7}"
+        f"{'empty':>7}{'err':>5}{'ms_med':>8}{'ms_p95':>8}"
+    )
+    for source in sources:
+        for name in extractors:
+            s = tables[name][source]
+            print(
+                f"{source:<17}{name:<13}{s['f1']:>7.3f}{s['precision']:>7.3f}"
+                f"{s['recall']:>7.3f}{s['macro_f1']:>7.3f}{s['pages']:>7}{s['empty']:>7}"
+                f"{s['errors']:>5}{s['ms_median']:>8.1f}{s['ms_p95']:>8.1f}"
+            )
+    anchors = {n: t for n, t in tables.items() if n != "ours"}
+    targets = {}
+    if anchors:
+        print("\ntargets (issue 17): ours - better anchor; R - P")
+        for source in sources:
+            name, f1 = _anchor_for(source, anchors)
+            ours = tables["ours"][source]
+            delta = ours["f1"] - f1
+            targets[source] = {"anchor": name, "anchor_f1": f1, "delta": delta}
+            print(
+                f"  {source:<17} ours {ours['f1']:.3f}  {name} {f1:.3f}  ({delta:+.3f})"
+                f"   R - P {ours['recall'] - ours['precision']:+.3f}"
+            )
+
+    ratio = float("nan")
+    if "trafilatura" in tables:
+        o, t = tables["ours"]["all"], tables["trafilatura"]["all"]
+        ratio = o["ms_median"] / t["ms_median"] if t["ms_median"] else float("nan")
+        total = o["ms_total"] / t["ms_total"] if t["ms_total"] else float("nan")
+        print(
+            f"\ntime ratio to trafilatura (ours / trafilatura): median per page {ratio:.2f}x,"
+            f" total {total:.2f}x"
+        )
+        traf = {r["id"]: r for r in results["trafilatura"]}
+        cat = [
+            (r, traf[r["id"]])
+            for r in results["ours"]
+            if r["f1"] < CATASTROPHIC_OURS and traf[r["id"]]["f1"] >= CATASTROPHIC_ANCHOR
+        ]
+        print(
+            f"\ncatastrophic pages (ours < {CATASTROPHIC_OURS} F1 while trafilatura >= "
+            f"{CATASTROPHIC_ANCHOR}): {len(cat)}"
+        )
+        for o_row, t_row in cat:
+            print(
+                f"  {o_row['id']:<34} ours {o_row['f1']:.3f}  trafilatura {t_row['f1']:.3f}"
+                f"  {o_row['url']}"
+            )
+
+    if args.worst:
+        print(f"\n{args.worst} worst pages (ours):")
+        print(f"  {'id':<34}{'P':>7}{'R':>7}{'F1':>7}{'traf':>7}{'true':>7}{'pred':>7}  url")
+        traf_f1 = {r["id"]: r["f1"] for r in results.get("trafilatura", [])}
+        for o in sorted(results["ours"], key=lambda r: r["f1"])[: args.worst]:
+            print(
+                f"  {o['id']:<34}{o['precision']:>7.3f}{o['recall']:>7.3f}{o['f1']:>7.3f}"
+                f"{traf_f1.get(o['id'], float('nan')):>7.3f}{o['true_tokens']:>7}"
+                f"{o['pred_tokens']:>7}  {o['url']}"
+            )
+    return {"tables": tables, "targets": targets, "time_ratio": ratio, "pages": results}
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument(
-        "--dev-dir",
+        "--shared",
         type=Path,
-        default=DEFAULT_DEV,
-        help=f"benchmark split folder (default: {DEFAULT_DEV})",
+        default=None,
+        help="the shared folder holding bench/extraction (default: $CORPUS_SHARED_DIR, "
+        "else ../shared beside the repository)",
     )
+    ap.add_argument("--split", action="append", choices=SPLITS, help="only this split (repeatable)")
     ap.add_argument("--worst", type=int, default=10, help="how many worst pages to list")
-    ap.add_argument(
-        "--tolerance",
-        type=float,
-        default=0.05,
-        help="per-page check: flag pages this much F1 worse than trafilatura",
-    )
-    ap.add_argument("--limit", type=int, default=None, help="only the first N pages")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N pages per split")
     ap.add_argument(
         "--func",
         default="crawler.extract.processing:extract_text",
         help="our extractor as MODULE:FUNC (default: the crawler's path)",
     )
-    ap.add_argument("--json", type=Path, default=None, help="write per-page rows here")
+    ap.add_argument("--no-anchors", action="store_true", help="score ours alone (quicker)")
+    ap.add_argument("--json", type=Path, default=None, help="write summaries and page rows here")
     args = ap.parse_args(argv)
 
-    dev = args.dev_dir.resolve()
-    if not (dev / "truth.jsonl").is_file():
-        print(
-            f"benchmark split not found: {dev} (expected truth.jsonl and *.html)", file=sys.stderr
-        )
+    bench = (args.shared or default_shared()).resolve() / "bench" / "extraction"
+    if not (bench / "score.py").is_file():
+        print(f"extraction benchmark not found: {bench} (expected score.py)", file=sys.stderr)
         return 2
-    score = _load_score(dev.parent)
+    score = _import_from(bench, "score")
+    baselines = _import_from(bench, "baselines")
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
     mod_name, func_name = args.func.rsplit(":", 1)
-    ours_func = getattr(importlib.import_module(mod_name), func_name)
-
-    pages = score.load_split(str(dev), limit=args.limit)
-    ours = _run(ours_func, pages, score)
-    base = _run(_trafilatura_default, pages, score)
-    so, sb = _summary(ours, score), _summary(base, score)
-
-    print(f"extraction bench: {len(pages)} pages from {dev}")
-    print(
-        f"\n{'extractor':<34}{'F1':>7}{'P':>7}{'R':>7}{'mF1':>7}{'empty':>7}"
-        f"{'err':>5}{'ms_med':>8}{'ms_p95':>8}"
-    )
-    for name, s in ((args.func, so), ("trafilatura default", sb)):
-        print(
-            f"{name:<34}{s['f1']:>7.3f}{s['precision']:>7.3f}{s['recall']:>7.3f}"
-            f"{s['macro_f1']:>7.3f}{s['empty']:>7}{s['errors']:>5}"
-            f"{s['ms_median']:>8.1f}{s['ms_p95']:>8.1f}"
-        )
-    ratio = so["ms_median"] / sb["ms_median"] if sb["ms_median"] else float("nan")
-    print(
-        f"\nF1 difference: {so['f1'] - sb['f1']:+.3f}   "
-        f"median speed ratio (ours / trafilatura): {ratio:.2f}x"
-    )
-
-    worse = [(o, b) for o, b in zip(ours, base, strict=True) if o["f1"] < b["f1"] - args.tolerance]
-    print(
-        f"\nper-page check: {len(worse)} page(s) more than {args.tolerance:.2f} F1 "
-        f"worse than trafilatura"
-    )
-    for o, b in sorted(worse, key=lambda ob: ob[0]["f1"] - ob[1]["f1"]):
-        print(
-            f"  {o['id']:<22} ours {o['f1']:.3f}  trafilatura {b['f1']:.3f}  "
-            f"({o['f1'] - b['f1']:+.3f})  {o['url']}"
-        )
-
-    print(f"\n{args.worst} worst pages (ours):")
-    print(f"  {'id':<22}{'P':>7}{'R':>7}{'F1':>7}{'traf':>7}{'true':>7}{'pred':>7}  url")
-    by_id = {b["id"]: b for b in base}
-    for o in sorted(ours, key=lambda r: r["f1"])[: args.worst]:
-        print(
-            f"  {o['id']:<22}{o['precision']:>7.3f}{o['recall']:>7.3f}{o['f1']:>7.3f}"
-            f"{by_id[o['id']]['f1']:>7.3f}{o['true_tokens']:>7}{o['pred_tokens']:>7}  {o['url']}"
-        )
-
-    if args.json:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "ours": {"summary": so, "pages": ours},
-                    "trafilatura_default": {"summary": sb, "pages": base},
-                },
-                indent=1,
+    extractors: dict[str, Extractor] = {
+        "ours": getattr(importlib.import_module(mod_name), func_name)
+    }
+    if not args.no_anchors:
+        extractors["trafilatura"] = baselines.trafilatura_no_comments
+        try:
+            importlib.import_module("readability")
+            importlib.import_module("html_text")
+        except ImportError:
+            print(
+                "readability-lxml or html-text is not installed (pip install -e '.[bench]'):"
+                " its column is left out",
+                file=sys.stderr,
             )
-        )
+        else:
+            extractors["readability"] = baselines.readability_lxml
+
+    out = {}
+    for split in args.split or SPLITS:
+        folder = bench / split
+        if not (folder / "truth.jsonl").is_file():
+            print(f"benchmark split not found: {folder}", file=sys.stderr)
+            return 2
+        out[split] = bench_split(folder, extractors, score, args)
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1, default=str))
         print(f"\nwrote {args.json}")
     return 0
 

@@ -432,3 +432,21 @@ def test_prose_with_similar_words_stays(line):
     assert line in middle.text.split("\n"), middle.removed
     end = clean_text("\n".join([BODY_START, BODY_END, line]))
     assert end.text.split("\n")[-1] == line, end.removed
+
+
+def test_japanese_paragraphs_are_prose_and_chrome_around_them_goes():
+    """A Japanese sentence ends in 。 and has no spaces: it is prose, not a short
+    non-prose line at the edge, and the cleaner keeps every paragraph."""
+    paras = [
+        "市議会は火曜日、駅前の再開発計画を正式に承認した。",
+        "計画では、老朽化した商店街の一部を取り壊し、跡地に広場を整備する。総事業費は約百二十億円の見通しだ。",
+        "市は来月、住民説明会を開く。",
+    ]
+    text = "\n".join(["Facebook Twitter LINE", *paras, "Advertisement"])
+    out = clean_text(text).text.split("\n")
+    assert out == paras
+
+
+def test_a_chinese_lead_sentence_is_not_taken_for_a_headline():
+    assert not looks_like_headline("市政府周二宣布，新的地铁线路将于明年年底通车。")
+    assert looks_like_headline("新地铁线路明年通车")

@@ -71,3 +71,25 @@ def test_control_bytes_over_five_percent_are_binary_but_whitespace_is_text():
     assert decode(words + b"\x01" * 20).text.startswith("plain words")
     with pytest.raises(NotText, match="control characters"):
         decode(words + b"\x01\x02\x1f" * 10)
+
+
+@pytest.mark.parametrize("declared", ["iso-8859-1", "iso-8859-15", "windows-1252"])
+def test_valid_utf8_wins_over_a_declared_single_byte_charset(declared):
+    """A page that says Latin-1 but whose bytes are UTF-8 (a stale meta tag)
+    decodes as UTF-8, not as mojibake ("sanciÃ³n")."""
+    body = (
+        f'<html><head><meta http-equiv="Content-Type" content="text/html; charset={declared}">'
+        "</head><body><p>A sanción llegó después de la carrera, según el comité.</p></body></html>"
+    ).encode()
+    assert "sanción llegó después" in decode(body, is_html=True).text
+    assert "sanción llegó" in decode(body, declared_encoding=declared, is_html=True).text
+
+
+def test_real_latin1_bytes_still_decode_as_declared():
+    body = '<html><head><meta charset="iso-8859-1"></head><body><p>Café à Paris, été</p>'
+    assert "Café à Paris, été" in decode(body.encode("latin-1"), is_html=True).text
+
+
+def test_a_declared_multibyte_charset_is_not_second_guessed():
+    body = '<html><head><meta charset="shift_jis"></head><body><p>東京の天気は晴れです。</p>'
+    assert "東京の天気は晴れです" in decode(body.encode("shift_jis"), is_html=True).text

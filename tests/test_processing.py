@@ -151,3 +151,24 @@ def test_listing_hints_beat_guesses_but_not_the_page_markup():
         "Hafenbote",
         "de",
     )
+
+
+def test_a_short_japanese_article_is_stored_with_a_word_count_of_its_language():
+    """Three paragraphs of Japanese have no spaces: counted by whitespace they
+    were 3 "words", under CLEAN_MIN_WORDS, and the article was a failure."""
+    page = SEEDS.parent / "fixtures" / "pages" / "ja-ekimae-saikaihatsu.html"
+    result = process_page(Page(url=page.resolve().as_uri(), body=page.read_bytes()))
+    assert isinstance(result, Article), result
+    assert len(result.text.split()) == 3
+    assert 60 <= result.word_count <= 110
+    assert result.language == "ja"
+
+
+def test_chinese_text_file_word_count():
+    text = (
+        "市政府周二宣布，新的地铁线路将于明年年底通车，沿线将新建十二个车站。\n"
+        "预计每天可运送乘客约三十万人次，可以缓解市中心的交通拥堵问题。\n"
+    )
+    result = process_page(Page(url="file:///tmp/zh-metro.txt", body=text.encode()))
+    assert isinstance(result, Article), result
+    assert 30 <= result.word_count <= 60

@@ -117,6 +117,13 @@ def decode(
         resolved = resolve_encoding(candidate)
         if not resolved:
             continue
+        if _single_byte(resolved) and _is_utf8(body):
+            # A page declared as Latin-1 or Windows-1252 whose bytes are valid,
+            # non-ASCII UTF-8 is UTF-8 (a server default or a template's stale
+            # meta tag): text in a single-byte charset almost never forms valid
+            # multi-byte UTF-8 sequences, so the declared decoding would give
+            # mojibake ("sanciÃ³n").
+            resolved = "utf-8"
         try:
             text = body.decode(resolved)
         except (UnicodeDecodeError, LookupError):
@@ -134,6 +141,26 @@ def decode(
     if detected:
         return _checked(detected)
     raise NotText("undecodable text: not valid UTF-8, and no charset could be detected")
+
+
+def _single_byte(encoding: str) -> bool:
+    """A one-byte-per-character charset (ISO-8859-*, Windows-125*, KOI8, Mac)."""
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return False
+    return name.startswith(("iso8859", "latin", "cp125", "windows-125", "koi8", "mac-"))
+
+
+def _is_utf8(body: bytes) -> bool:
+    """Valid UTF-8 with at least one multi-byte sequence."""
+    if body.isascii():
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")

@@ -98,3 +98,57 @@ def detect_language(text: str) -> str | None:
     if best < 0.12 or best < 1.5 * second:
         return None
     return lang
+
+
+# --- word counts -------------------------------------------------------------------
+#
+# Chinese, Japanese, Thai, Lao, Khmer and Burmese put no spaces between words, so
+# splitting on whitespace counts a whole sentence (or paragraph) as one "word". A run
+# of such characters counts as its length divided by the script's mean word length
+# in characters, as a word segmenter would count on average: Chinese words average
+# about 1.5 characters, Japanese (kanji and kana together) about 2, and the
+# Southeast Asian scripts about 4.5 letters including their combining vowel signs.
+_HAN_KANA = (
+    "\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f"  # hiragana, katakana, half-width katakana
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"  # Han
+)
+_SOUTHEAST_ASIAN = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"  # Thai, Lao, Burmese, Khmer
+_UNSPACED = re.compile(f"(?P<han>[{_HAN_KANA}]+)|(?P<sea>[{_SOUTHEAST_ASIAN}]+)")
+_KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+_ANY_UNSPACED = re.compile(f"[{_HAN_KANA}{_SOUTHEAST_ASIAN}]")
+#: mean characters per word in the scripts written without spaces
+CHARS_PER_WORD = {"zh": 1.5, "ja": 2.0, "sea": 4.5}
+
+
+def unspaced(text: str) -> bool:
+    """Whether ``text`` has letters of a script written without spaces."""
+    return not text.isascii() and bool(_ANY_UNSPACED.search(text))
+
+
+def count_words(text: str, language: str | None = None) -> int:
+    """Words in ``text``, counted the way its language writes them.
+
+    Whitespace-separated tokens, as ``len(text.split())`` counts them, except that
+    runs of Chinese, Japanese, Thai, Lao, Khmer or Burmese characters count as
+    their length over the script's mean word length (:data:`CHARS_PER_WORD`).
+    Han characters count as Japanese when ``language`` is ``"ja"`` or the text has
+    kana, otherwise as Chinese. Text in spaced scripts (Latin, Cyrillic, Arabic,
+    Hangul, ...) gets exactly the whitespace count.
+    """
+    if not unspaced(text):
+        return len(text.split())
+    japanese = language == "ja" or bool(_KANA.search(text))
+    han = CHARS_PER_WORD["ja" if japanese else "zh"]
+    total = 0
+    for token in text.split():
+        if not _ANY_UNSPACED.search(token):
+            total += 1
+            continue
+        words = 0.0
+        for m in _UNSPACED.finditer(token):
+            run = m.group()
+            per_word = CHARS_PER_WORD["sea"] if m.lastgroup == "sea" else han
+            words += len(run) / per_word
+        rest = _UNSPACED.sub(" ", token)
+        total += max(1, round(words)) + (1 if any(ch.isalnum() for ch in rest) else 0)
+    return total

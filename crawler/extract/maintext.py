@@ -1,26 +1,29 @@
-"""Main text and metadata out of an HTML page.
+"""Main text out of an HTML page.
 
-Pure: no Scrapy. trafilatura finds the main text (comments off, metadata
-on); the page's own markup (Open Graph, ``article:*`` meta tags, JSON-LD
-``NewsArticle``, ``<link rel="canonical">``, ``<html lang>``) is read here too,
-because it is more exact than trafilatura's guesses (full timestamps, the
-publisher's own site name).
+Pure: no Scrapy. trafilatura finds the main text (comments off); the page's
+own markup (Open Graph, ``article:*`` meta tags, JSON-LD, canonical link,
+``<html lang>``) gives the metadata (:mod:`crawler.extract.metadata`), with
+trafilatura's guesses only for what the markup lacks.
 
 Before trafilatura sees the tree, three generic steps run on it: optional
-per-site rules (:mod:`crawler.extract.site_rules`), pruning of elements whose class/id
-vocabulary says chrome (share, related, newsletter, promo, ad, cookie,
-comment, hover card, disclaimer, author bio, "also read" boxes...), and joining of an article body that the page split
-into same-class blocks around ad slots. After it, paragraphs that precision
-mode dropped right beside kept ones are put back. When the markup names no
-author, a visible byline ("By Jane Doe") or author link supplies it.
+per-site rules (:mod:`crawler.extract.site_rules`), pruning of elements whose
+class/id vocabulary says chrome (share, related, newsletter, promo, ad, cookie,
+comment, hover card, disclaimer, author bio, "also read" boxes...), and joining
+of an article body that the page split into same-class blocks around ad slots.
+After it, paragraphs that precision mode dropped right beside kept ones are put
+back. Two independent readings guard against a wrong or missing block: when
+precision mode, even in trafilatura's full cascade, finds little of the prose
+the page's ``<p>`` elements hold, trafilatura's balanced reading is taken if it
+finds more; and when the markup yields next to no text, an article body kept in
+a script's JSON state (:mod:`crawler.extract.hydration`) is read instead, if it
+holds what the markup gave. When the markup names no author, a visible byline
+("By Jane Doe") or author link supplies it.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import lxml.html
@@ -29,42 +32,26 @@ from lxml import etree
 from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
 
+from crawler.extract.cleaning import is_prose
+from crawler.extract.hydration import hydrated_body
+from crawler.extract.language import count_words
+from crawler.extract.metadata import Extracted, byline_author, jsonld_objects, page_metadata
 from crawler.extract.site_rules import Rules, apply_site_rules
 
+# Re-exported: the metadata functions lived here before the split.
+__all__ = [
+    "Extracted",
+    "byline_author",
+    "extract_html",
+    "jsonld_objects",
+    "merge_split_bodies",
+    "page_metadata",
+    "parse_html",
+    "prune_chrome",
+    "rescue_paragraphs",
+]
+
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Extracted:
-    text: str = ""
-    title: str | None = None
-    author: str | None = None
-    published: str | None = None
-    site: str | None = None
-    language: str | None = None
-    description: str | None = None
-    canonical_url: str | None = None
-    page_type: str | None = None
-    #: fields filled by trafilatura's heuristics rather than the page's own
-    #: markup: a feed's or sitemap's metadata is better than these guesses.
-    guessed: set[str] = field(default_factory=set)
-
-
-_ARTICLE_TYPES = {
-    "article",
-    "newsarticle",
-    "reportagenewsarticle",
-    "analysisnewsarticle",
-    "opinionnewsarticle",
-    "blogposting",
-    "liveblogposting",
-    "reviewnewsarticle",
-    "backgroundnewsarticle",
-    "report",
-    "scholarlyarticle",
-    "techarticle",
-    "posting",
-}
 
 
 def parse_html(html: str) -> Any | None:
@@ -81,239 +68,6 @@ def parse_html(html: str) -> Any | None:
     return tree
 
 
-_META_ATTRS = ("property", "name", "itemprop")
-
-
-def _meta_index(tree: Any) -> dict[tuple[str, str], str]:
-    """(attribute, name) -> the first non-empty ``content`` of a ``<meta>`` with
-    that ``property``, ``name`` or ``itemprop``, in document order."""
-    index: dict[tuple[str, str], str] = {}
-    for el in tree.iter("meta"):
-        content = el.get("content")
-        if content is None:
-            continue
-        value = " ".join(content.split())
-        if not value:
-            continue
-        for attr in _META_ATTRS:
-            name = el.get(attr)
-            if name is not None:
-                index.setdefault((attr, name), value)
-    return index
-
-
-def _meta(tree: Any, *names: str, index: dict[tuple[str, str], str] | None = None) -> str | None:
-    """The content of the first of ``names`` the page's ``<meta>`` tags give (each
-    name looked up as property, then name, then itemprop). ``index``: the
-    page's :func:`_meta_index`, to read the tags once for many lookups."""
-    if index is None:
-        index = _meta_index(tree)
-    for name in names:
-        for attr in _META_ATTRS:
-            value = index.get((attr, name))
-            if value:
-                return value
-    return None
-
-
-def jsonld_objects(tree: Any) -> list[dict[str, Any]]:
-    """Every JSON-LD object of the page, ``@graph`` members and lists flattened."""
-    out: list[dict[str, Any]] = []
-    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
-        try:
-            data = json.loads(script)
-        except (ValueError, RecursionError):
-            continue
-        stack = [data]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, list):
-                stack.extend(item)
-            elif isinstance(item, dict):
-                if "@graph" in item:
-                    stack.append(item["@graph"])
-                out.append(item)
-    return out
-
-
-def _types(obj: dict[str, Any]) -> set[str]:
-    t = obj.get("@type", [])
-    if isinstance(t, str):
-        t = [t]
-    return {str(x).lower() for x in t}
-
-
-def _name(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, dict):
-        return _name(value.get("name"))
-    if isinstance(value, list):
-        names = [n for n in (_name(v) for v in value) if n]
-        return ", ".join(dict.fromkeys(names)) or None
-    return None
-
-
-def _jsonld_article(tree: Any) -> dict[str, Any]:
-    for obj in jsonld_objects(tree):
-        if _types(obj) & _ARTICLE_TYPES:
-            return obj
-    return {}
-
-
-_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,60}$")
-
-
-def _strip_site_suffix(title: str, site: str | None) -> str:
-    """'Headline | Site' -> 'Headline'."""
-    if site and title.endswith(site):
-        stripped = title[: -len(site)].rstrip(" |–—-:·")
-        if stripped:
-            return stripped
-    m = _SUFFIX.search(title)
-    if m and len(title[: m.start()].split()) >= 3:
-        return title[: m.start()]
-    return title
-
-
-def page_metadata(tree: Any) -> Extracted:
-    """Metadata from the page's markup alone."""
-    metas = _meta_index(tree)
-
-    def meta(*names: str) -> str | None:
-        return _meta(tree, *names, index=metas)
-
-    ld = _jsonld_article(tree)
-    site = meta("og:site_name", "application-name") or _name(ld.get("publisher"))
-    title = (
-        _name(ld.get("headline"))
-        or meta("og:title", "twitter:title", "headline")
-        or (" ".join(tree.findtext(".//title", "").split()) or None)
-    )
-    if title:
-        title = _strip_site_suffix(title, site)
-    author = _name(ld.get("author")) or meta(
-        "author", "article:author", "byl", "dc.creator", "parsely-author", "sailthru.author"
-    )
-    if author and author.startswith(("http://", "https://")):
-        author = None
-    if author:
-        author = re.sub(r"^by\s+", "", author, flags=re.IGNORECASE)
-    published = _name(ld.get("datePublished")) or meta(
-        "article:published_time",
-        "datePublished",
-        "pubdate",
-        "publishdate",
-        "date",
-        "dc.date",
-        "dcterms.created",
-        "sailthru.date",
-        "parsely-pub-date",
-    )
-    canonical = None
-    for href in tree.xpath('//link[@rel="canonical"]/@href'):
-        if href.strip():
-            canonical = href.strip()
-            break
-    lang = None
-    for value in tree.xpath("/html/@lang") + tree.xpath("/html/@xml:lang"):
-        if value.strip():
-            lang = value.strip()
-            break
-    lang = lang or meta("og:locale", "language", "content-language")
-    if lang:
-        lang = lang.replace("_", "-").split("-")[0].lower() or None
-    page_type = meta("og:type")
-    if not page_type and ld:
-        page_type = "article"
-    return Extracted(
-        title=title,
-        author=author,
-        published=published,
-        site=site,
-        language=lang,
-        description=meta("og:description", "description", "twitter:description"),
-        canonical_url=canonical,
-        page_type=page_type,
-    )
-
-
-# --- visible byline -----------------------------------------------------------------
-
-_BYLINE = re.compile(r"^(?:by|von|por|par|di|door)\s+(?P<name>.+?)\s*$", re.IGNORECASE)
-_NAME_PARTICLES = {
-    "de",
-    "da",
-    "del",
-    "della",
-    "di",
-    "van",
-    "von",
-    "der",
-    "den",
-    "la",
-    "le",
-    "du",
-    "dos",
-    "das",
-    "bin",
-    "al",
-    "el",
-    "y",
-    "and",
-    "und",
-    "e",
-    "et",
-}
-_AUTHOR_HREF = re.compile(
-    r"/(?:authors?|autor(?:es|en)?|auteurs?|autori|profile|people|staff|"
-    r"journalists?|byline)/",
-    re.IGNORECASE,
-)
-
-
-def _person_name(text: str) -> str | None:
-    """``text`` when it reads like a person's name (2-6 capitalised words)."""
-    text = " ".join(text.split()).strip(" ,|·-–—")
-    words = text.split()
-    if not 2 <= len(words) <= 6 or len(text) > 60:
-        return None
-    for i, word in enumerate(words):
-        if word.lower() in _NAME_PARTICLES and 0 < i < len(words) - 1:
-            continue
-        if not (word[0].isupper() and all(c.isalpha() or c in "'’.-" for c in word)):
-            return None
-    return text
-
-
-def byline_author(tree: Any) -> str | None:
-    """The author named by a visible byline ("By Jane Doe") or author link.
-
-    For pages whose markup names no author (no meta tag, no JSON-LD): a
-    ``rel="author"`` or ``itemprop="author"`` element, a short element whose
-    whole text is "By <Name>" (also Von/Por/Par/Di/Door), or a link to an
-    author page whose text is a name; the first one in document order.
-    """
-    body = tree.find("body")
-    if body is None:
-        return None
-    for el in body.xpath('.//*[@rel="author" or @itemprop="author"]'):
-        name = _person_name(_BYLINE.sub(r"\g<name>", _norm(el.text_content() or "")))
-        if name:
-            return name
-    for el in body.iter("div", "span", "p", "address", "li", "small", "strong", "em", "a"):
-        text = _norm(el.text_content() or "")
-        if len(text) > 80:
-            continue
-        m = _BYLINE.match(text)
-        name = _person_name(m.group("name")) if m else None
-        if name is None and el.tag == "a" and _AUTHOR_HREF.search(el.get("href") or ""):
-            name = _person_name(text)
-        if name:
-            return name
-    return None
-
-
 # --- DOM pruning before trafilatura -------------------------------------------
 #
 # Generic vocabulary every site uses for its chrome, matched against the parts
@@ -325,7 +79,7 @@ _CHROME_WORDS = (
     "recirc recirculation newsletter newsletters promo promos promotion promoted "
     "advert adverts advertisement advertising ad ads adslot adunit dfp sponsor "
     "sponsored cookie cookies consent gdpr comment comments disqus tooltip tooltips "
-    "popover popup hovercard rollover subscribe subscription signup paywall outbrain "
+    "popover popup hovercard rollover subscribe subscription signup outbrain "
     "taboola breadcrumb breadcrumbs trending mostpopular "
     # editorial boxes around an article: disclaimers, author blurbs, syndication notes
     "disclaimer disclaimers bio bios authorbio syndication syndicated"
@@ -392,10 +146,15 @@ def prune_chrome(tree: Any) -> int:
         return 0
     total = _paragraph_chars(body)
     candidates = []
+    seen: dict[str, bool] = {}  # pages repeat the same class strings many times
     for el in body.xpath(".//*[@class or @id]"):
         if el.tag in _NEVER_PRUNE:
             continue
-        if _chrome_attr((el.get("class") or "") + " " + (el.get("id") or "")):
+        value = (el.get("class") or "") + " " + (el.get("id") or "")
+        chrome = seen.get(value)
+        if chrome is None:
+            chrome = seen[value] = _chrome_attr(value)
+        if chrome:
             candidates.append(el)
     removed = 0
     for el in candidates:
@@ -467,13 +226,13 @@ def _prose_paragraphs(el: Any) -> bool:
     words = 0
     for child in el:
         if child.tag == "p":
-            words += len((child.text_content() or "").split())
+            words += count_words(child.text_content() or "")
     return words >= 25
 
 
 # --- paragraphs precision mode cut off at the ends ------------------------------
 
-_PROSE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
+_PROSE_END = re.compile(r"[.!?…。！？][\"'”’»)\]」』）]*$")
 
 
 def _norm(text: str) -> str:
@@ -485,7 +244,7 @@ def _prose_p(el: Any) -> str | None:
     if el.tag != "p":
         return None
     text = _norm(el.text_content() or "")
-    if len(text.split()) < 4 or not _PROSE_END.search(text):
+    if count_words(text) < 4 or not _PROSE_END.search(text):
         return None
     link_chars = sum(len(_norm(a.text_content() or "")) for a in el.iter("a"))
     if link_chars > 0.5 * len(text):
@@ -620,11 +379,53 @@ def _prepare(tree: Any, url: str | None, site_rules: Rules | None) -> None:
         merge_split_bodies(tree)
 
 
-def _trafilatura(source: Any, url: str | None, *, fast: bool) -> Any:
-    kw = {"fast": fast, **TRAF_KW}
+def _prose_words(text: str) -> int:
+    return sum(count_words(line) for line in text.split("\n") if is_prose(line))
+
+
+def _more_prose(text: str, doc: Any) -> bool:
+    """``text`` has sentences, and more words of them than ``doc``'s text."""
+    found = _prose_words(text)
+    return found > 0 and found > _prose_words((doc.text or "") if doc is not None else "")
+
+
+def _fresh(html: str, url: str | None, site_rules: Rules | None) -> Any:
+    """A newly parsed and prepared tree (trafilatura changes the one it reads)."""
+    tree = parse_html(html)
+    _prepare(tree, url, site_rules)
+    return tree
+
+
+def _trafilatura(source: Any, url: str | None, *, fast: bool, precision: bool = True) -> Any:
+    kw = {"fast": fast, **(TRAF_KW if precision else {})}
     return trafilatura.bare_extraction(
         source, url=url, include_comments=False, with_metadata=False, include_tables=True, **kw
     )
+
+
+def _hydrated_text(html: str, url: str | None, text: str) -> str:
+    """The body a script-rendered page keeps in its JSON state, when the markup
+    gave next to nothing: read by trafilatura like any page, kept when it is
+    longer than ``text`` and, unless ``text`` is too short to store anyway,
+    holds what ``text`` found (agreement, not a swap)."""
+    tree = parse_html(html)
+    body = hydrated_body(tree) if tree is not None else None
+    if not body:
+        return text
+    doc = _trafilatura(
+        f"<html><body><article>{body}</article></body></html>", url, fast=False, precision=False
+    )
+    found = (doc.text or "") if doc is not None else ""
+    if len(found) <= len(text):
+        return text
+    # Fewer words than a stored article needs: nothing to lose. More: the JSON
+    # body must hold most of the lines the markup gave.
+    have = [line for line in text.split("\n") if line.strip()]
+    if len(text.split()) >= HYDRATION_AGREE_WORDS and (
+        sum(line in found for line in have) < len(have) / 2
+    ):
+        return text
+    return found
 
 
 def extract_html(
@@ -657,12 +458,28 @@ def extract_html(
                 tree = parse_html(html)
                 _prepare(tree, url, site_rules)
                 doc = _trafilatura(tree, url, fast=False)
+                got = len(doc.text or "") if doc is not None else 0
+                if got < FALLBACK_MIN_CHARS and got < FALLBACK_SHARE * prose:
+                    # Precision mode, even in the full cascade, finds little of
+                    # the page's prose: it disagrees with the page, so take
+                    # trafilatura's balanced reading when that finds more prose
+                    # (a list of links is not; the line cleaner still runs on it).
+                    balanced = _trafilatura(
+                        _fresh(html, url, site_rules),
+                        url,
+                        fast=False,
+                        precision=False,
+                    )
+                    if balanced is not None and _more_prose(balanced.text or "", doc):
+                        doc = balanced
         else:
             doc = _trafilatura(tree, url, fast=False)
     if doc is not None:
         meta.text = doc.text or ""
         if RESCUE and tree is not None and meta.text:
             meta.text = rescue_paragraphs(tree, meta.text)
+    if HYDRATION and len(meta.text) < FALLBACK_MIN_CHARS:
+        meta.text = _hydrated_text(html, url, meta.text)
     if tree is not None and not (meta.title and meta.published):
         try:
             found = extract_metadata(tree, default_url=url)
@@ -692,6 +509,10 @@ def extract_html(
 PRUNE = True
 MERGE = True
 RESCUE = True
+#: read an article body kept only in a script's JSON (:mod:`crawler.extract.hydration`)
+HYDRATION = True
+#: above this many words, the markup's text must agree with the JSON body
+HYDRATION_AGREE_WORDS = 25
 TRAF_KW: dict[str, Any] = {"favor_precision": True}
 #: trafilatura's fast path first; its full cascade (readability and justext
 #: comparisons, about 40 % of its time) only when the fast text is shorter

@@ -22,7 +22,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import lxml.html
 from lxml import etree
 
-from crawler.extract.maintext import jsonld_objects
+from crawler.extract.language import count_words
+from crawler.extract.metadata import jsonld_objects
 from crawler.netsafety import is_followable
 
 ARTICLE_TYPES = frozenset(
@@ -128,7 +129,7 @@ SKIP_EXTENSIONS = (
 _DATE_IN_PATH = re.compile(r"/(?:19|20)\d{2}/(?:0?[1-9]|1[0-2])(?:/|$)|(?:19|20)\d{2}-\d{2}-\d{2}")
 _NUMERIC_ID = re.compile(r"\d{5,}")
 _PAGE_QUERY = re.compile(r"(?:^|&)(?:page|p|offset)=\d+", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)]*$")
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)」』）]*$")
 
 #: score at or above which a page is an article.
 ARTICLE_THRESHOLD = 2
@@ -239,7 +240,7 @@ def url_score(url: str) -> tuple[int, list[str]]:
 
 
 def _words(text: str | None) -> int:
-    return len((text or "").split())
+    return count_words(text or "")
 
 
 def _prose_words(p: Any) -> int:

@@ -18,7 +18,7 @@ from crawler import features
 from crawler.dedup.exact import content_hash
 from crawler.extract.cleaning import clean_text, derive_title, looks_like_headline, normalize_text
 from crawler.extract.decoding import NotText, decode
-from crawler.extract.language import detect_language
+from crawler.extract.language import count_words, detect_language
 from crawler.extract.maintext import Extracted, extract_html
 from crawler.extract.siteprofile import site_profiles_since
 from crawler.items import Article, Failure, Page
@@ -140,9 +140,10 @@ def process_page(page: Page, options: Options | None = None) -> Article | Failur
         ext.text, title=title, site_lines=options.site_lines.get(host_of(url) or "", ())
     )
     text = cleaned.text
-    words = len(text.split())
     if not text:
         return Failure(page.url, "extract", "no article text found on the page", page.http_status)
+    language = pick("language") or detect_language(text)
+    words = count_words(text, language)
     if words < options.min_words:
         return Failure(
             page.url,
@@ -164,7 +165,7 @@ def process_page(page: Page, options: Options | None = None) -> Article | Failur
         author=pick("author"),
         published=pick("published"),
         site=site,
-        language=pick("language") or detect_language(text),
+        language=language,
         description=ext.description,
         word_count=words,
         canonical_url=ext.canonical_url,
