@@ -10,7 +10,12 @@ Two questions, asked in this order, because each needs lookups of its own and
 the second (the near-duplicate search) is the writer's most expensive step:
 
 1. :func:`by_url`: is the URL known already (an article waiting in the batch or
-   stored, with the same text or a changed one, or a recorded duplicate)?
+   stored, with the same text or a changed one, or a recorded duplicate)? A
+   page fetched from another address of a stored article (an AMP page, a
+   print view, tracking parameters: the fetched URL differs, the canonical URL
+   is the article's) is no new version of it: the article's own address (its
+   canonical URL) is the copy its text comes from whenever it is fetched
+   (:func:`address_rank`), and a variant's text replaces no other text.
 2. :func:`by_text`, for a new URL: is the text a copy of an article kept
    already (``exact``: the same content hash; ``near``: a sketch match)? The
    earliest published copy is the one kept: an incoming article published
@@ -77,6 +82,18 @@ class Decision:
     #: duplicate (near): the exact copy it replaced first, before the near copy
     #: published earlier was found; that replacement is undone
     undo: Copy | None = None
+    #: updated: the replaced text is kept as a version (not when it was the text
+    #: of another address of the article, and the two are near copies)
+    version: bool = True
+
+
+def address_rank(url: str, fetched: str | None) -> tuple[int, str]:
+    """How good a copy of the article at ``url`` the page fetched from ``fetched``
+    is (lower is better): the canonical address itself first, then the other
+    addresses in a stable order. The text of the best address fetched is the
+    stored one, whatever the order the addresses were fetched in."""
+    fetched = fetched or url
+    return (0 if fetched == url else 1, fetched)
 
 
 def by_url(
@@ -87,21 +104,30 @@ def by_url(
     stored: tuple[int, str] | None = None,
     recorded_duplicate: bool = False,
     duplicate_of: int | None = None,
+    address: str = "same",
+    near_same: bool = False,
 ) -> Decision | None:
     """What the URL says, or None for a new URL (then ask :func:`by_text`).
 
     ``waiting``: an article waits in the batch at this URL; ``waiting_duplicate``:
     the kind of the duplicate waiting at this URL, if one does; ``stored``: (id,
     content hash) of the stored article at this URL; ``recorded_duplicate``: the
-    URL is a stored duplicate, of ``duplicate_of``."""
+    URL is a stored duplicate, of ``duplicate_of``. ``address``: the page was
+    fetched from the stored article's own fetched address (``same``), a better
+    one (``better``, :func:`address_rank`) or another (``other``);
+    ``near_same``: its text and the stored one are near copies (asked for a
+    ``better`` address only)."""
     if waiting:
         return Decision("known", variant=True)
     if waiting_duplicate is not None:
         return Decision("known", kind=waiting_duplicate)
     if stored is not None:
         article_id, stored_hash = stored
-        if stored_hash == content_hash:
+        if stored_hash == content_hash or address == "other":
+            # (another address's text: a variant, not a change of the article)
             return Decision("known", article_id, variant=True)
+        if address == "better":
+            return Decision("updated", article_id, version=not near_same)
         return Decision("updated", article_id)
     if recorded_duplicate:
         return Decision("known", duplicate_of, kind="duplicate")

@@ -29,6 +29,7 @@ from typing import Any
 
 from crawler import features
 from crawler.dedup import decision as dedup
+from crawler.dedup import near as neardup
 from crawler.dedup.decision import Copy
 from crawler.features import Features
 from crawler.items import Article, Failure
@@ -44,8 +45,9 @@ from crawler.storage.db import (
 from crawler.storage.pending import Pending
 from crawler.storage.profiles import LEARN_AT, LEARN_EVERY, SiteProfiles, load_site_profiles
 from crawler.storage.schema import migrations
+from crawler.storage.settle import Settled, settle
 from crawler.storage.storyindex import StoryIndex
-from crawler.storage.writer import write_batch
+from crawler.storage.writer import copies_table, keep_copies, write_batch
 from crawler.urls import host_of
 
 # Names the rest of the crawler (pipelines, scale-out, commands, reclean, tests)
@@ -66,9 +68,6 @@ __all__ = [
     "open_database",
     "write_transaction",
 ]
-
-logger = logging.getLogger(__name__)
-
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +122,9 @@ class Corpus:
         self.crawl_id: int | None = None
         #: every row waiting for the next write
         self.batch = Pending()
+        #: per crawl: (url, url of a copy, similarity) of every copy the
+        #: near-duplicate search found, for the end of the crawl (settle)
+        self.links: dict[int | None, list[tuple[str, str, float]]] = {}
         self.hosts_touched: set[str] = set()
         # near-duplicates and stories (crawler.storage.storyindex)
         self.index = StoryIndex(self.db)
@@ -196,6 +198,7 @@ class Corpus:
         self.flush()
         if self.crawl_id is None:
             return
+        stats = stats | self.settle().stats()
         with write_transaction(self.db):
             self.db.table("crawls").update(
                 self.crawl_id,
@@ -206,13 +209,63 @@ class Corpus:
                 },
             )
 
+    def settle(self, crawl_id: int | None = None) -> Settled:
+        """Decide the duplicate groups and stories crawl ``crawl_id`` (this
+        writer's, by default) touched again, in a canonical order, once its
+        rows are written (:mod:`crawler.storage.settle`): its result depends on
+        its pages, not on the order they came in."""
+        self.flush()
+        crawl_id = self.crawl_id if crawl_id is None else crawl_id
+        try:
+            return settle(self.db, self.index, crawl_id, self.links.pop(crawl_id, None))
+        except BaseException:
+            self.index.rolled_back()
+            raise
+
     # --- lookups --------------------------------------------------------------
 
-    def _stored_by_url(self, url: str) -> tuple[int, str] | None:
+    def _stored_by_url(self, url: str) -> tuple[int, str, str | None] | None:
         row = self.db.execute(
-            "SELECT id, content_hash FROM articles WHERE url = ?", [url]
+            "SELECT id, content_hash, fetched_url FROM articles WHERE url = ?", [url]
         ).fetchone()
-        return (row[0], row[1]) if row else None
+        return (row[0], row[1], row[2]) if row else None
+
+    def _address(
+        self, url: str, fetched: str, stored: tuple[int, str, str | None], article: Article
+    ) -> tuple[str, bool]:
+        """Was a changed text of the stored article at ``url`` fetched from its own
+        address (``same``), a better one (``better``) or another (``other``)
+        (:func:`crawler.dedup.decision.address_rank`)? And, for a better one, are
+        the two texts near copies (then the stored one is no earlier version)?"""
+        if fetched == (stored[2] or url):
+            return "same", False
+        if dedup.address_rank(url, fetched) > dedup.address_rank(url, stored[2]):
+            return "other", False
+        row = self.db.execute("SELECT text FROM articles WHERE id = ?", [stored[0]]).fetchone()
+        old = neardup.sketch(row[0] or "") if row else None
+        new = features.of(article).sketch
+        same = old is not None and neardup.containment(old.shingles, new.shingles) >= (
+            neardup.MIN_CONTAINMENT
+        )
+        return "better", same
+
+    def _better_copy(self, url: str, fetched: str, article: Article) -> None:
+        """``url`` is a duplicate this crawl keeps the text of: the page of a better
+        address (:func:`crawler.dedup.decision.address_rank`) replaces that text."""
+        waiting = self.batch.copies.get(url)
+        if waiting is not None:
+            if dedup.address_rank(url, fetched) < dedup.address_rank(url, waiting["fetched_url"]):
+                self.batch.copies[url] = self._row(article)
+            return
+        row = self.db.execute(
+            f"SELECT row FROM {copies_table(self.db)} WHERE url = ? AND crawl_id IS ?",
+            [url, self.crawl_id],
+        ).fetchone()
+        if row is not None and dedup.address_rank(url, fetched) < dedup.address_rank(
+            url, json.loads(row[0]).get("fetched_url")
+        ):
+            with write_transaction(self.db):
+                keep_copies(self.db, [self._row(article)])
 
     def _stored_by_hash(self, content_hash: str) -> int | None:
         row = self.db.execute(
@@ -250,8 +303,18 @@ class Corpus:
         fetched = article.fetched_url or url
         batch = self.batch
         # 1. the URL
+        waiting = batch.articles.get(url)
+        if (
+            waiting is not None
+            and waiting["content_hash"] != article.content_hash
+            and dedup.address_rank(url, fetched) < dedup.address_rank(url, waiting["fetched_url"])
+        ):
+            # a better address of an article waiting with another address's text:
+            # written first, so that this text replaces it as stored ones are
+            self.flush()
+            return self.add_article(article)
         waiting_dup = batch.duplicates.get(url)
-        in_batch = url in batch.articles or waiting_dup is not None
+        in_batch = waiting is not None or waiting_dup is not None
         stored = None if in_batch else self._stored_by_url(url)
         dup_row = (
             None
@@ -260,18 +323,29 @@ class Corpus:
                 "SELECT article_id FROM duplicates WHERE url = ?", [url]
             ).fetchone()
         )
+        address, near_same = "same", False
+        if stored is not None and stored[1] != article.content_hash:
+            address, near_same = self._address(url, fetched, stored, article)
+        if waiting_dup is not None or dup_row is not None:
+            self._better_copy(url, fetched, article)
         known = dedup.by_url(
             article.content_hash,
-            waiting=url in batch.articles,
+            waiting=waiting is not None,
             waiting_duplicate=waiting_dup["kind"] if waiting_dup is not None else None,
-            stored=stored,
+            stored=(stored[0], stored[1]) if stored is not None else None,
             recorded_duplicate=dup_row is not None,
             duplicate_of=dup_row[0] if dup_row else None,
+            address=address,
+            near_same=near_same,
         )
         if known is not None:
             if known.status == "updated":
-                batch.add_update(self._row(article) | {"id": known.article_id, "updated_at": now()})
+                row = self._row(article) | {"id": known.article_id, "updated_at": now()}
+                batch.add_update(row if known.version else row | {"_version": False})
                 self._keep_page(article)
+                if address == "better" and stored is not None and stored[2]:
+                    # the address its text came from stays another address of it
+                    self.add_url_duplicate(stored[2], url, article.site)
                 self._maybe_flush()
             elif known.variant:
                 self._note_variant(fetched, url, article.site)
@@ -292,12 +366,18 @@ class Corpus:
         near = None
         if dedup.wants_near(article.published, exact):
             feats = features.of(article)
+            found: list[tuple[str, float]] = []
             near = self.index.near.find(
                 feats.sketch,
                 demoted | {exact.article_id} if exact and exact.article_id else demoted,
                 batch,
                 skip=exact.url if exact else None,
+                links=found,
             )
+            if found:  # every copy found, for the end of the crawl
+                self.links.setdefault(self.crawl_id, []).extend(
+                    (url, other, sim) for other, sim in found if other != url
+                )
         decision = dedup.by_text(article.published, exact, near)
 
         if decision.status == "duplicate":
@@ -318,6 +398,7 @@ class Corpus:
                 kept.similarity,
                 article.site,
                 self.crawl_id,
+                self._row(article),
             )
             self._maybe_flush()
             return Outcome(

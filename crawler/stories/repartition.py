@@ -255,7 +255,9 @@ class Doc:
     tf: Mapping[str, float]
 
 
-def regroup(docs: list[Doc], threshold: float = THRESHOLD) -> dict[int, int]:
+def regroup(
+    docs: list[Doc], threshold: float = THRESHOLD, stats: TermStats | None = None
+) -> dict[int, int]:
     """Offline grouping of a whole corpus: article id -> index of its story.
 
     The crawl's decisions in the given order (each article joins a story or
@@ -263,11 +265,16 @@ def regroup(docs: list[Doc], threshold: float = THRESHOLD) -> dict[int, int]:
     :func:`regrouped`), but with the idf of the complete corpus from the
     start: a new corpus's first articles, compared while the idf knew little
     (phrases every page of a site repeats still looked telling), no longer
-    stick together.
+    stick together. ``stats``: the term statistics to weigh with (those of the
+    documents, by default; the whole corpus's when ``docs`` are a part of it).
+    The result depends on the order of ``docs`` and their ids only (give
+    them in a canonical order, with ids in that order, for a result that
+    depends on the documents alone).
     """
-    stats = TermStats()
-    for doc in docs:
-        stats.add(doc.tf)
+    if stats is None:
+        stats = TermStats()
+        for doc in docs:
+            stats.add(doc.tf)
     postings: dict[str, list[int]] = {}
     kept: dict[int, Candidate] = {}
     members: dict[int, list[int]] = {}

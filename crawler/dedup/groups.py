@@ -1,0 +1,80 @@
+"""Duplicate groups, decided whatever the order the pages came in.
+
+Pure: no Scrapy, no SQLite. The online decision (:mod:`crawler.dedup.decision`)
+compares an incoming page with the articles kept *so far*, so its answer
+depends on the arrival order: copying is not transitive (a short text B
+contained in A, C and D is a copy of each, while A, C and D are no copies of
+each other), and the run that keeps B first makes A, C and D its copies where
+the run that keeps A first keeps C and D apart. At the end of a crawl,
+:mod:`crawler.storage.settle` decides the groups of what the crawl touched
+again, here, from the copy relation alone:
+
+* a group is a connected component of the relation "is a copy of" (exact:
+  the same content hash; near: :func:`crawler.dedup.near.near_duplicate`):
+  a page that is a copy of any member of a group belongs to it;
+* the article a group keeps is the earliest published, ties (and undated
+  pages, which come after dated ones) broken by the canonical URL
+  (:func:`canonical_key`); every other member is a duplicate of it.
+
+Both depend on the set of pages only, not on their order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from crawler.dedup.decision import _when
+
+
+def canonical_key(published: str | None, url: str) -> tuple[int, datetime | str, str]:
+    """The order in which a group's members are candidates to be kept (and in
+    which a crawl's articles are grouped into stories again): the earliest
+    publication first, undated ones last, the URL on ties."""
+    when = _when(published)
+    if when is None:
+        return (1, "", url)
+    return (0, when, url)
+
+
+class Links:
+    """Union-find over URLs: the groups of a copy relation."""
+
+    def __init__(self) -> None:
+        self._parent: dict[str, str] = {}
+
+    def _root(self, x: str) -> str:
+        parent = self._parent
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def link(self, a: str, b: str) -> None:
+        ra, rb = self._root(a), self._root(b)
+        if ra != rb:
+            # (the smaller URL is the root: nothing depends on the order of links)
+            lo, hi = (ra, rb) if ra < rb else (rb, ra)
+            self._parent[hi] = lo
+
+    def groups(self) -> list[list[str]]:
+        """The groups of two or more URLs, each sorted, by their first URL."""
+        out: dict[str, list[str]] = {}
+        for url in self._parent:
+            out.setdefault(self._root(url), []).append(url)
+        return sorted((sorted(g) for g in out.values() if len(g) > 1), key=lambda g: g[0])
+
+
+def groups(links: Iterable[tuple[str, str]]) -> list[list[str]]:
+    """The connected components (two or more URLs) of the pairs ``links``."""
+    found = Links()
+    for a, b in links:
+        if a != b:
+            found.link(a, b)
+    return found.groups()
+
+
+def kept_of(members: Iterable[tuple[str, str | None]]) -> str:
+    """The URL a group of (url, published) keeps (:func:`canonical_key`)."""
+    return min(members, key=lambda m: canonical_key(m[1], m[0]))[0]
