@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.dedup.groups import canonical_key, groups, kept_of
+from crawler.dedup.exact import content_hash
+from crawler.dedup.groups import Page, canonical_key, groups, kept_and_copies, kept_of
+from crawler.dedup.near import sketch
 from crawler.storage.corpus import Corpus
 from tests.helpers import article
 
@@ -66,6 +68,16 @@ def test_groups_and_kept_are_pure_functions_of_the_pairs() -> None:
     assert kept_of([("b", "2025-01-02"), ("a", "2025-01-02"), ("c", None)]) == "a"
     assert kept_of([("b", "2025-01-01T00:00:00Z"), ("a", "2025-01-02")]) == "b"
     assert canonical_key(None, "a") > canonical_key("2030-01-01", "z")
+    # each page is a copy of its kept article: the chain B in A, C, D keeps A,
+    # C and D (no copies of each other), and B joins the earliest of them
+    pages = [Page(u, pub, content_hash(text), sketch(text)) for u, (text, pub) in CHAIN.items()]
+    decided = kept_and_copies(pages)
+    assert decided == kept_and_copies(reversed(pages))
+    assert decided == [
+        ("https://n.example/c", [("https://n.example/b", "near", 1.0)]),
+        ("https://n.example/a", []),
+        ("https://n.example/d", []),
+    ]
 
 
 @pytest.mark.parametrize("batch_size", [1, 200])
@@ -83,14 +95,10 @@ def test_a_chain_of_containment_gives_one_group_in_every_order(
         seen.add(snapshot(path))
     assert len(seen) == 1
     arts, dups, _, left = seen.pop()
-    # one group: C is the earliest published; A, B, D are its copies (B and D
-    # are copies of C; A is a copy of B only, which makes it a member)
-    assert [u for u, _ in arts] == ["https://n.example/c"]
-    assert {d[0]: d[1:] for d in dups} == {
-        "https://n.example/a": ("https://n.example/c", "near"),
-        "https://n.example/b": ("https://n.example/c", "near"),
-        "https://n.example/d": ("https://n.example/c", "near"),
-    }
+    # B is a copy of the earliest published of A, C and D (C); they are no
+    # copies of each other and stay
+    assert [u for u, _ in arts] == [f"https://n.example/{x}" for x in "acd"]
+    assert {d[0]: d[1:] for d in dups} == {"https://n.example/b": ("https://n.example/c", "near")}
 
 
 def test_a_copy_kept_at_the_end_keeps_its_own_text_and_exact_copies(tmp_path: Path) -> None:
@@ -227,3 +235,19 @@ def test_an_article_fetched_first_as_amp_gets_its_own_text_later_without_a_versi
     corpus.finish_crawl("finished", {})
     corpus.close()
     assert _state(path)[1] == 1
+
+
+def test_another_address_with_a_new_text_published_later_is_a_version(tmp_path: Path) -> None:
+    path = tmp_path / "n.db"
+    later = article(CANON, words(12, 150), "2025-03-03T10:00:00+00:00", fetched_url=AMP)
+    older = article(CANON, words(13, 150), "2025-03-01T10:00:00+00:00", fetched_url=AMP + "?x")
+    crawl_pages = [_variant(CANON, PAGE), later, older]
+    corpus = Corpus(path, batch_size=1)
+    corpus.start_crawl("files", {})
+    outcomes = [corpus.add_article(a).status for a in crawl_pages]
+    corpus.finish_crawl("finished", {})
+    corpus.close()
+    # not a near copy, published later: the article changed; an older text changes nothing
+    assert outcomes == ["stored", "updated", "known"]
+    arts, versions, dups = _state(path)
+    assert arts == [(CANON, AMP, later.text)] and versions == 1 and dups == []

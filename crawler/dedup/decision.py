@@ -96,6 +96,36 @@ def address_rank(url: str, fetched: str | None) -> tuple[int, str]:
     return (0 if fetched == url else 1, fetched)
 
 
+def address(
+    url: str,
+    fetched: str,
+    stored_fetched: str | None,
+    *,
+    near_same: bool,
+    published: str | None,
+    stored_published: str | None,
+) -> str:
+    """How a changed text of the stored article at ``url`` (fetched from
+    ``stored_fetched``), fetched now from ``fetched``, relates to it (for
+    :func:`by_url`): ``same``, its own address again: a new version;
+    ``better`` or ``other``, another address with a near copy of its text
+    (``near_same``): a variant, whose text replaces the stored one, with no
+    version, only from a better address (:func:`address_rank`); ``newer`` or
+    ``older``, another address with a text that is no near copy of it: the
+    article changed (a version) when published later (as late: from a better
+    address), else an older text, which changes nothing."""
+    if fetched == (stored_fetched or url):
+        return "same"
+    better = address_rank(url, fetched) < address_rank(url, stored_fetched)
+    if near_same:
+        return "better" if better else "other"
+    if published_earlier(stored_published, published) or (
+        better and not published_earlier(published, stored_published)
+    ):
+        return "newer"
+    return "older"
+
+
 def by_url(
     content_hash: str,
     *,
@@ -105,18 +135,14 @@ def by_url(
     recorded_duplicate: bool = False,
     duplicate_of: int | None = None,
     address: str = "same",
-    near_same: bool = False,
 ) -> Decision | None:
     """What the URL says, or None for a new URL (then ask :func:`by_text`).
 
     ``waiting``: an article waits in the batch at this URL; ``waiting_duplicate``:
     the kind of the duplicate waiting at this URL, if one does; ``stored``: (id,
     content hash) of the stored article at this URL; ``recorded_duplicate``: the
-    URL is a stored duplicate, of ``duplicate_of``. ``address``: the page was
-    fetched from the stored article's own fetched address (``same``), a better
-    one (``better``, :func:`address_rank`) or another (``other``);
-    ``near_same``: its text and the stored one are near copies (asked for a
-    ``better`` address only)."""
+    URL is a stored duplicate, of ``duplicate_of``. ``address``: what the
+    address the page was fetched from says (:func:`address`)."""
     if waiting:
         return Decision("known", variant=True)
     if waiting_duplicate is not None:
@@ -126,9 +152,9 @@ def by_url(
         if stored_hash == content_hash or address == "other":
             # (another address's text: a variant, not a change of the article)
             return Decision("known", article_id, variant=True)
-        if address == "better":
-            return Decision("updated", article_id, version=not near_same)
-        return Decision("updated", article_id)
+        if address == "older":
+            return Decision("known", article_id)
+        return Decision("updated", article_id, version=address != "better")
     if recorded_duplicate:
         return Decision("known", duplicate_of, kind="duplicate")
     return None

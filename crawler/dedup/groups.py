@@ -6,15 +6,22 @@ depends on the arrival order: copying is not transitive (a short text B
 contained in A, C and D is a copy of each, while A, C and D are no copies of
 each other), and the run that keeps B first makes A, C and D its copies where
 the run that keeps A first keeps C and D apart. At the end of a crawl,
-:mod:`crawler.storage.settle` decides the groups of what the crawl touched
-again, here, from the copy relation alone:
+:mod:`crawler.storage.settle` decides again, here, what the crawl touched,
+from the copy relation alone (exact: the same content hash; near:
+:func:`crawler.dedup.near.near_duplicate`):
 
-* a group is a connected component of the relation "is a copy of" (exact:
-  the same content hash; near: :func:`crawler.dedup.near.near_duplicate`):
-  a page that is a copy of any member of a group belongs to it;
-* the article a group keeps is the earliest published, ties (and undated
-  pages, which come after dated ones) broken by the canonical URL
-  (:func:`canonical_key`); every other member is a duplicate of it.
+* :func:`groups`: the sets of connected copies (a page that is a copy of any
+  member belongs to the set): the scope of the decision, whatever the order
+  the links were found in;
+* :func:`kept_and_copies`: within a set, in the canonical order
+  (:func:`canonical_key`: the earliest published first, undated pages after
+  dated ones, the canonical URL on ties), each page is a duplicate of the
+  closest article kept before it that it is a copy of, or is kept itself. The
+  kept article of a group is thus its earliest published, and every
+  duplicate is a copy of its kept article: a short B contained in A, C and D
+  that are no copies of each other gives, in every order, B's group with the
+  earliest of them and the others kept (not one group of four, which would
+  drop the texts of articles that copy nothing of each other but B).
 
 Both depend on the set of pages only, not on their order.
 """
@@ -22,8 +29,10 @@ Both depend on the set of pages only, not on their order.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
+from crawler.dedup import near as neardup
 from crawler.dedup.decision import _when
 
 
@@ -78,3 +87,37 @@ def groups(links: Iterable[tuple[str, str]]) -> list[list[str]]:
 def kept_of(members: Iterable[tuple[str, str | None]]) -> str:
     """The URL a group of (url, published) keeps (:func:`canonical_key`)."""
     return min(members, key=lambda m: canonical_key(m[1], m[0]))[0]
+
+
+@dataclass(frozen=True)
+class Page:
+    """A member of a set of connected copies, as :func:`kept_and_copies` sees it."""
+
+    url: str
+    published: str | None
+    content_hash: str
+    sketch: neardup.Sketch
+
+
+def kept_and_copies(pages: Iterable[Page]) -> list[tuple[str, list[tuple[str, str, float]]]]:
+    """The articles kept among ``pages`` (connected copies), each with its
+    duplicates (url, ``exact`` or ``near``, similarity), in the canonical order."""
+    kept: list[tuple[Page, list[tuple[str, str, float]]]] = []
+    for page in sorted(pages, key=lambda p: canonical_key(p.published, p.url)):
+        best: tuple[float, int] | None = None
+        for n, (k, _) in enumerate(kept):
+            sim = (
+                1.0
+                if k.content_hash == page.content_hash
+                else neardup.near_duplicate(page.sketch, k.sketch)
+            )
+            if sim is not None and (best is None or sim > best[0]):
+                best = (sim, n)
+        if best is None:
+            kept.append((page, []))
+        else:
+            k, dups = kept[best[1]]
+            dups.append(
+                (page.url, "exact" if k.content_hash == page.content_hash else "near", best[0])
+            )
+    return [(k.url, dups) for k, dups in kept]

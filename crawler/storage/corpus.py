@@ -232,22 +232,23 @@ class Corpus:
 
     def _address(
         self, url: str, fetched: str, stored: tuple[int, str, str | None], article: Article
-    ) -> tuple[str, bool]:
-        """Was a changed text of the stored article at ``url`` fetched from its own
-        address (``same``), a better one (``better``) or another (``other``)
-        (:func:`crawler.dedup.decision.address_rank`)? And, for a better one, are
-        the two texts near copies (then the stored one is no earlier version)?"""
+    ) -> str:
+        """:func:`crawler.dedup.decision.address` of a changed text of ``url``."""
         if fetched == (stored[2] or url):
-            return "same", False
-        if dedup.address_rank(url, fetched) > dedup.address_rank(url, stored[2]):
-            return "other", False
-        row = self.db.execute("SELECT text FROM articles WHERE id = ?", [stored[0]]).fetchone()
-        old = neardup.sketch(row[0] or "") if row else None
-        new = features.of(article).sketch
-        same = old is not None and neardup.containment(old.shingles, new.shingles) >= (
-            neardup.MIN_CONTAINMENT
+            return "same"
+        row = self.db.execute(
+            "SELECT text, published FROM articles WHERE id = ?", [stored[0]]
+        ).fetchone()
+        old = neardup.sketch(row[0] or "").shingles
+        near = neardup.containment(old, features.of(article).sketch.shingles)
+        return dedup.address(
+            url,
+            fetched,
+            stored[2],
+            near_same=near >= neardup.MIN_CONTAINMENT,
+            published=article.published,
+            stored_published=row[1],
         )
-        return "better", same
 
     def _better_copy(self, url: str, fetched: str, article: Article) -> None:
         """``url`` is a duplicate this crawl keeps the text of: the page of a better
@@ -323,9 +324,9 @@ class Corpus:
                 "SELECT article_id FROM duplicates WHERE url = ?", [url]
             ).fetchone()
         )
-        address, near_same = "same", False
+        address = "same"
         if stored is not None and stored[1] != article.content_hash:
-            address, near_same = self._address(url, fetched, stored, article)
+            address = self._address(url, fetched, stored, article)
         if waiting_dup is not None or dup_row is not None:
             self._better_copy(url, fetched, article)
         known = dedup.by_url(
@@ -336,7 +337,6 @@ class Corpus:
             recorded_duplicate=dup_row is not None,
             duplicate_of=dup_row[0] if dup_row else None,
             address=address,
-            near_same=near_same,
         )
         if known is not None:
             if known.status == "updated":

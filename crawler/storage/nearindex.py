@@ -87,18 +87,28 @@ class NearIndex:
                 best = Copy(sim, article_id=aid, published=row[1])
         return best
 
-    def copies(self, sk: Sketch) -> list[tuple[int, str, float]]:
+    def copies(
+        self, sk: Sketch, sketches: dict[int, tuple[str, Sketch]] | None = None
+    ) -> list[tuple[int, str, float]]:
         """Every stored article that is a copy of the text ``sk`` sketches: (id,
-        url, similarity), by id."""
+        url, similarity), by id. ``sketches`` keeps the (url, sketch) of the
+        stored articles compared, for the next call."""
         out: list[tuple[int, str, float]] = []
         if sk.size < neardup.MIN_SHINGLES:
             return out
+        known = {} if sketches is None else sketches
         for aid, _shared in self._stored_candidates(sk):
-            row = self.db.execute("SELECT text, url FROM articles WHERE id = ?", [aid]).fetchone()
-            if row is not None:
-                sim = neardup.near_duplicate(sk, neardup.sketch(row[0] or ""))
-                if sim is not None:
-                    out.append((aid, row[1], sim))
+            if aid not in known:
+                row = self.db.execute(
+                    "SELECT text, url FROM articles WHERE id = ?", [aid]
+                ).fetchone()
+                if row is None:
+                    continue
+                known[aid] = (row[1], neardup.sketch(row[0] or ""))
+            url, other = known[aid]
+            sim = neardup.near_duplicate(sk, other)
+            if sim is not None:
+                out.append((aid, url, sim))
         return out
 
     def _stored_candidates(self, sk: Sketch) -> list[tuple[int, int]]:

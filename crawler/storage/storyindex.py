@@ -326,12 +326,10 @@ class StoryIndex:
         """Stored weights changed (:meth:`rekey`): the cached similarities go."""
         self._pairs.clear()
 
-    def rekey(self, article_id: int, tf: Mapping[str, float]) -> bool:
-        """Weigh a stored article's terms again with the corpus's term statistics as
-        they are now: its key terms (postings) and stored weights, which were
-        weighed with the statistics of the time it was written. True if they
-        changed. (The caller clears the pair cache.)"""
-        keys, stored = stories.key_and_stored_terms(tf, self.stats)
+    def rekey(self, article_id: int, keys: list[str], stored: dict[str, float]) -> bool:
+        """New key terms (postings) and stored weights of a stored article (weighed
+        again: :mod:`crawler.storage.settle`). True if they changed. (The caller
+        clears the pair cache.)"""
         row = self.db.execute(
             "SELECT keys, terms FROM article_features WHERE article_id = ?", [article_id]
         ).fetchone()

@@ -256,7 +256,12 @@ class Doc:
 
 
 def regroup(
-    docs: list[Doc], threshold: float = THRESHOLD, stats: TermStats | None = None
+    docs: list[Doc],
+    threshold: float = THRESHOLD,
+    stats: TermStats | None = None,
+    *,
+    progressive: bool = False,
+    weighed: dict[int, tuple[list[str], dict[str, float]]] | None = None,
 ) -> dict[int, int]:
     """Offline grouping of a whole corpus: article id -> index of its story.
 
@@ -270,18 +275,25 @@ def regroup(
     The result depends on the order of ``docs`` and their ids only (give
     them in a canonical order, with ids in that order, for a result that
     depends on the documents alone).
+    ``progressive``: ``stats`` are those before the documents, and each one
+    adds its terms when it comes (as a crawl's writer does). ``weighed`` collects each document's key terms and stored weights.
     """
     if stats is None:
         stats = TermStats()
-        for doc in docs:
-            stats.add(doc.tf)
+        if not progressive:
+            for doc in docs:
+                stats.add(doc.tf)
     postings: dict[str, list[int]] = {}
     kept: dict[int, Candidate] = {}
     members: dict[int, list[int]] = {}
     cache = PairCache()
     n_stories = 0
     for doc in docs:
+        if progressive:
+            stats.add(doc.tf)
         keys, stored = key_and_stored_terms(doc.tf, stats)
+        if weighed is not None:
+            weighed[doc.article_id] = (keys, stored)
         hits = Counter(a for k in keys for a in postings.get(k, ())[-POSTING_LIMIT:])
         cands = [
             kept[a]
