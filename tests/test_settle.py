@@ -251,3 +251,9 @@ def test_another_address_with_a_new_text_published_later_is_a_version(tmp_path: 
     assert outcomes == ["stored", "updated", "known"]
     arts, versions, dups = _state(path)
     assert arts == [(CANON, AMP, later.text)] and versions == 1 and dups == []
+
+
+def test_the_settle_knows_the_cold_start_of_a_new_corpus() -> None:
+    from crawler.storage import corpus, settle
+
+    assert settle.COLD_START_DOCS == corpus.COLD_START_DOCS

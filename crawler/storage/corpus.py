@@ -287,11 +287,13 @@ class Corpus:
         if pending is not None and _permanent(pending):
             return True
         row = self.read(
-            "SELECT 1 FROM articles WHERE url = ? OR fetched_url = ? "
+            # (an article stored from another address is not known by its own
+            # URL: that page's text is the one to store, decision.address_rank)
+            "SELECT 1 FROM articles WHERE fetched_url = ? OR (url = ? AND fetched_url IS url) "
             "UNION ALL SELECT 1 FROM duplicates WHERE url = ? OR fetched_url = ? "
             "UNION ALL SELECT 1 FROM failures WHERE url = ? AND "
             "(http_status IN (404, 410) OR stage IN ('parse', 'extract', 'validate')) LIMIT 1",
-            [url, url, url, url, url],
+            [url, url, url, url, url],  # (articles: fetched, then canonical)
         ).fetchone()
         return row is not None
 

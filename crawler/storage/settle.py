@@ -23,7 +23,8 @@ crawl's end) makes the crawl's result depend on its pages only:
    (:func:`crawler.stories.repartition.regroup`) in the canonical order
    (published, URL), as the writer would have grouped them arriving in that
    order: the term statistics grow with each article from those of the rest
-   of the corpus. Their key terms and stored
+   of the corpus (a new corpus's first :data:`COLD_START_DOCS` count from the
+   start, as its cold-start regrouping does). Their key terms and stored
    weights become those of that replay, so that a later crawl finds them as
    if this one had come in that order.
 
@@ -55,6 +56,10 @@ from crawler.stories import repartition
 from crawler.urls import host_of
 
 logger = logging.getLogger(__name__)
+
+#: a new corpus's first articles are grouped with the statistics of all of them
+#: (crawler.storage.corpus.COLD_START_DOCS, which imports this module)
+COLD_START_DOCS = 200
 
 Row = dict[str, Any]
 
@@ -360,13 +365,15 @@ def _settle_stories(db: Database, index: StoryIndex, crawl_id: int | None, out: 
     ]
     weighed: dict[int, tuple[list[str], dict[str, float]]] = {}
     # as the writer would have grouped them arriving in this order: the term
-    # statistics grow with each article, from those of the rest of the corpus
-    # (scored better on the stories bench than all of them from the start:
-    # BCubed F1 0.919 against 0.913)
+    # statistics grow with each article, from those of the rest of the corpus,
+    # and a new corpus's first COLD_START_DOCS count from the start, as its
+    # cold-start regrouping does (without, the first articles of a one-site
+    # crawl, compared while the statistics knew little, made one story of 66)
     base = stories.TermStats(index.stats.docs, array("I", index.stats.df))
     for doc in docs:
         base.add(doc.tf, sign=-1)
-    story_of = repartition.regroup(docs, stats=base, progressive=True, weighed=weighed)
+    ahead = max(0, COLD_START_DOCS - base.docs)
+    story_of = repartition.regroup(docs, stats=base, progressive=True, ahead=ahead, weighed=weighed)
     members: dict[int, list[int]] = {}
     for rank in range(len(rows)):
         members.setdefault(story_of[rank], []).append(rank)

@@ -261,6 +261,7 @@ def regroup(
     stats: TermStats | None = None,
     *,
     progressive: bool = False,
+    ahead: int = 0,
     weighed: dict[int, tuple[list[str], dict[str, float]]] | None = None,
 ) -> dict[int, int]:
     """Offline grouping of a whole corpus: article id -> index of its story.
@@ -276,7 +277,9 @@ def regroup(
     them in a canonical order, with ids in that order, for a result that
     depends on the documents alone).
     ``progressive``: ``stats`` are those before the documents, and each one
-    adds its terms when it comes (as a crawl's writer does). ``weighed`` collects each document's key terms and stored weights.
+    adds its terms when it comes (as a crawl's writer does), but the first
+    ``ahead`` ones count from the start (as the cold start of a new corpus
+    regroups its first articles with the statistics of all of them). ``weighed`` collects each document's key terms and stored weights.
     """
     if stats is None:
         stats = TermStats()
@@ -288,8 +291,10 @@ def regroup(
     members: dict[int, list[int]] = {}
     cache = PairCache()
     n_stories = 0
-    for doc in docs:
-        if progressive:
+    for doc in docs[:ahead] if progressive else ():
+        stats.add(doc.tf)
+    for n, doc in enumerate(docs):
+        if progressive and n >= ahead:
             stats.add(doc.tf)
         keys, stored = key_and_stored_terms(doc.tf, stats)
         if weighed is not None:
