@@ -257,3 +257,15 @@ def test_the_settle_knows_the_cold_start_of_a_new_corpus() -> None:
     from crawler.storage import corpus, settle
 
     assert settle.COLD_START_DOCS == corpus.COLD_START_DOCS
+
+
+def test_the_same_text_from_the_article_s_own_page_makes_it_its_address(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    corpus = Corpus(path, batch_size=1)
+    corpus.start_crawl("files", {})
+    assert corpus.add_article(_variant(AMP, PAGE)).status == "stored"
+    assert corpus.is_known_url(AMP) and not corpus.is_known_url(CANON)  # (its page is fetched)
+    assert corpus.add_article(_variant(CANON, PAGE)).status == "known"
+    corpus.finish_crawl("finished", {})
+    corpus.close()
+    assert _state(path) == ([(CANON, CANON, PAGE)], 0, [(AMP, "url")])

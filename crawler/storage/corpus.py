@@ -29,10 +29,10 @@ from typing import Any
 
 from crawler import features
 from crawler.dedup import decision as dedup
-from crawler.dedup import near as neardup
 from crawler.dedup.decision import Copy
 from crawler.features import Features
 from crawler.items import Article, Failure
+from crawler.storage import variants
 from crawler.storage.db import (
     HOST_RANGE,
     CorpusError,
@@ -230,26 +230,6 @@ class Corpus:
         ).fetchone()
         return (row[0], row[1], row[2]) if row else None
 
-    def _address(
-        self, url: str, fetched: str, stored: tuple[int, str, str | None], article: Article
-    ) -> str:
-        """:func:`crawler.dedup.decision.address` of a changed text of ``url``."""
-        if fetched == (stored[2] or url):
-            return "same"
-        row = self.db.execute(
-            "SELECT text, published FROM articles WHERE id = ?", [stored[0]]
-        ).fetchone()
-        old = neardup.sketch(row[0] or "").shingles
-        near = neardup.containment(old, features.of(article).sketch.shingles)
-        return dedup.address(
-            url,
-            fetched,
-            stored[2],
-            near_same=near >= neardup.MIN_CONTAINMENT,
-            published=article.published,
-            stored_published=row[1],
-        )
-
     def _better_copy(self, url: str, fetched: str, article: Article) -> None:
         """``url`` is a duplicate this crawl keeps the text of: the page of a better
         address (:func:`crawler.dedup.decision.address_rank`) replaces that text."""
@@ -328,7 +308,7 @@ class Corpus:
         )
         address = "same"
         if stored is not None and stored[1] != article.content_hash:
-            address = self._address(url, fetched, stored, article)
+            address = variants.address(self.db, url, fetched, stored, article)
         if waiting_dup is not None or dup_row is not None:
             self._better_copy(url, fetched, article)
         known = dedup.by_url(
@@ -349,6 +329,12 @@ class Corpus:
                     # the address its text came from stays another address of it
                     self.add_url_duplicate(stored[2], url, article.site)
                 self._maybe_flush()
+            elif (
+                stored is not None
+                and known.variant
+                and variants.better_address(self.db, url, fetched, stored)
+            ):
+                self.add_url_duplicate(stored[2] or url, url, article.site)
             elif known.variant:
                 self._note_variant(fetched, url, article.site)
             return Outcome(known.status, known.article_id, kind=known.kind)
