@@ -296,6 +296,13 @@ class Corpus:
             # written first, so that this text replaces it as stored ones are
             self.flush()
             return self.add_article(article)
+        if waiting is not None and dedup.address_rank(url, fetched) < dedup.address_rank(
+            url, waiting["fetched_url"]
+        ):
+            # the same text from a better address: the article's address now
+            worse, waiting["fetched_url"] = waiting["fetched_url"], fetched
+            self.add_url_duplicate(worse, url, article.site)
+            return Outcome("known", kind=None)
         waiting_dup = batch.duplicates.get(url)
         in_batch = waiting is not None or waiting_dup is not None
         stored = None if in_batch else self._stored_by_url(url)
