@@ -101,8 +101,11 @@ class Page:
 
 def kept_and_copies(pages: Iterable[Page]) -> list[tuple[str, list[tuple[str, str, float]]]]:
     """The articles kept among ``pages`` (connected copies), each with its
-    duplicates (url, ``exact`` or ``near``, similarity), in the canonical order."""
+    duplicates (url, ``exact`` or ``near``, similarity to the kept article), in
+    the canonical order. ``exact``: the kept article's text, or that of
+    another of its copies."""
     kept: list[tuple[Page, list[tuple[str, str, float]]]] = []
+    hashes: list[set[str]] = []  # (the texts of each kept article's group)
     for page in sorted(pages, key=lambda p: canonical_key(p.published, p.url)):
         best: tuple[float, int] | None = None
         for n, (k, _) in enumerate(kept):
@@ -115,9 +118,13 @@ def kept_and_copies(pages: Iterable[Page]) -> list[tuple[str, list[tuple[str, st
                 best = (sim, n)
         if best is None:
             kept.append((page, []))
+            hashes.append({page.content_hash})
         else:
             k, dups = kept[best[1]]
-            dups.append(
-                (page.url, "exact" if k.content_hash == page.content_hash else "near", best[0])
-            )
+            # exact: the kept article's text, or a copy's of it (an exact copy
+            # of a near copy is exact, as the writer records it)
+            kind = "exact" if page.content_hash in hashes[best[1]] else "near"
+            hashes[best[1]].add(page.content_hash)
+            dups.append((page.url, kind, best[0]))
+
     return [(k.url, dups) for k, dups in kept]
