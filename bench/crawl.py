@@ -116,13 +116,22 @@ def run_crawl(base: str, db: Path, workers: int) -> dict:
     if proc.returncode:
         raise SystemExit(f"crawl failed ({proc.returncode}):\n{err[-3000:]}")
     corpus = sqlite_utils.Database(db)
-    counts = {t: corpus[t].count for t in ("articles", "duplicates", "failures", "stories")}
+    counts = {
+        t: corpus[t].count for t in ("articles", "duplicates", "failures", "stories", "versions")
+    }
+    # articles stored with an AMP page's text although their own page was crawled
+    counts["amp_texts"] = next(
+        corpus.query("select count(*) n from articles where fetched_url like '%/amp/%'")
+    )["n"]
     counts["largest_story"] = next(
         corpus.query("select coalesce(max(article_count), 0) n from stories")
     )["n"]
     stats = json.loads(next(corpus.query("select stats from crawls order by id desc"))["stats"])
     counts["profile_lessons"] = stats.get("corpus/site_profiles/learnt_in_crawl", 0)
     counts["texts_stripped"] = stats.get("corpus/site_profiles/texts_stripped", 0)
+    counts["settle_s"] = stats.get("corpus/settle/seconds", 0.0)
+    counts["settle_changed"] = stats.get("corpus/settle/changed", 0)
+    counts["settle_moved"] = stats.get("corpus/settle/story_moved", 0)
     pages = stats.get("response_received_count", 0)
     return {
         "wall_s": wall,
@@ -130,6 +139,7 @@ def run_crawl(base: str, db: Path, workers: int) -> dict:
         "pages_per_s": pages / wall,
         "cpu_s": sum(cpu.values()),
         "cores_busy": sum(cpu.values()) / wall,
+        "cpu_ms_per_page": 1000 * sum(cpu.values()) / max(1, pages),
         "peak_rss_mb": peak / 2**20,
         **counts,
         "stderr_tail": err[-500:] if err.strip() else "",
@@ -166,18 +176,22 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=300, help="pages for the single-core runs")
     ap.add_argument("--workers", type=int, default=-1, help="CLEAN_WORKERS for the crawl")
     ap.add_argument("--site", type=Path, default=None, help="site folder (default: a temp dir)")
+    ap.add_argument(
+        "--amp", type=int, default=0, help="AMP variants of originals in the generated site"
+    )
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         site = args.site or Path(tmp) / "site"
         if not (site / "manifest.json").exists():
-            manifest = sitegen.generate(site, args.pages)
+            manifest = sitegen.generate(site, args.pages, amp=args.amp)
         else:
             manifest = json.loads((site / "manifest.json").read_text())
         srv = site_server.start(site)
         print(
             f"site: {manifest['pages']} pages ({manifest['exact_duplicates']} exact copies, "
-            f"{manifest['near_duplicates']} near copies) at {srv.base}"
+            f"{manifest['near_duplicates']} near copies, {manifest.get('amp_variants', 0)} AMP"
+            f" variants) at {srv.base}"
         )
         print(f"server alone: {site_server.selftest(srv, 2000):,.0f} pages/s over 4 connections")
 
@@ -186,7 +200,13 @@ def main() -> None:
             f"crawl (scrapy crawl sitemaps, CLEAN_WORKERS={args.workers}): {crawl['pages']} responses "
             f"in {crawl['wall_s']:.1f} s = {crawl['pages_per_s']:.1f} pages/s; "
             f"{crawl['cores_busy']:.2f} cores busy; peak memory of the process tree "
-            f"{crawl['peak_rss_mb']:.0f} MB"
+            f"{crawl['peak_rss_mb']:.0f} MB; CPU {crawl['cpu_s']:.1f} s ="
+            f" {crawl['cpu_ms_per_page']:.1f} ms per page"
+        )
+        print(
+            f"end of crawl (settle): {crawl['settle_s']:.2f} s, {crawl['settle_changed']} pages"
+            f" changed group, {crawl['settle_moved']} articles changed story; versions"
+            f" {crawl['versions']}; articles with an AMP page's text {crawl['amp_texts']}"
         )
         print(
             f"corpus: {crawl['articles']} articles, {crawl['duplicates']} duplicates, "

@@ -279,7 +279,29 @@ def near_copy(a: Article, rng: random.Random, new_id: int) -> Article:
     )
 
 
-def generate(out: Path, pages: int = 2000, seed: int = 1, site: str = "The Bench Courier") -> dict:
+def render_amp(a: Article, site: str) -> str:
+    """The AMP variant of an article's page (no randomness: the rest of the site
+    stays the same with or without AMP variants): the same text in AMP markup,
+    its canonical link pointing at the article's page, a lighter chrome."""
+    esc = html.escape
+    body = "".join(f"<p>{esc(p)}</p>" for p in a.paragraphs)
+    return f"""<!doctype html><html amp lang="en"><head><meta charset="utf-8">
+<title>{esc(a.title)} | {site}</title><link rel="canonical" href="{{base}}{a.url}">
+<meta property="og:site_name" content="{site}"><meta name="author" content="{esc(a.author)}">
+<meta property="article:published_time" content="{a.published.isoformat()}">
+<style amp-custom>body{{font-family:sans-serif}}</style></head><body>
+<header class="amp-header"><a href="/">{site}</a></header><article class="amp-article">
+<h1>{esc(a.title)}</h1><p class="byline">By {esc(a.author)} &middot; {a.published:%d %B %Y}</p>
+<amp-img src="/img/{a.id}.jpg" width="800" height="450" layout="responsive"></amp-img>
+{body}<p class="amp-more">View the full site for related stories.</p></article>
+<footer class="amp-footer">&copy; 2025 {site}</footer></body></html>"""
+
+
+def generate(
+    out: Path, pages: int = 2000, seed: int = 1, site: str = "The Bench Courier", amp: int = 0
+) -> dict:
+    """The site: ``pages`` pages (originals, near and exact copies), plus ``amp``
+    AMP variants of originals (``/amp/...``, listed in the sitemap too)."""
     rng = random.Random(seed)
     n_dup, n_near = pages // 10, pages // 20
     originals = make_articles(pages - n_dup - n_near, rng)
@@ -304,6 +326,12 @@ def generate(out: Path, pages: int = 2000, seed: int = 1, site: str = "The Bench
         )
         urls.append((url, a.published))
         dups.append(url)
+    for a in originals[:: max(1, len(originals) // amp)][:amp] if amp > 0 else ():
+        url = f"/amp{a.url}"
+        path = out / url.lstrip("/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_amp(a, site), encoding="utf-8")
+        urls.append((url, a.published))
     urls.sort(key=lambda u: u[0])
     per_map = 500
     maps = []
@@ -338,6 +366,7 @@ def generate(out: Path, pages: int = 2000, seed: int = 1, site: str = "The Bench
         "originals": len(originals),
         "near_duplicates": len(near),
         "exact_duplicates": len(dups),
+        "amp_variants": max(0, min(amp, len(originals))),
         "seed": seed,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
@@ -349,8 +378,9 @@ def main() -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("--pages", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--amp", type=int, default=0, help="AMP variants of originals to add")
     args = ap.parse_args()
-    print(json.dumps(generate(args.out, args.pages, args.seed)))
+    print(json.dumps(generate(args.out, args.pages, args.seed, amp=args.amp)))
 
 
 if __name__ == "__main__":

@@ -314,6 +314,100 @@ def show(result: dict) -> None:
         )
 
 
+# --- agreement between arrival orders (issue #23) ------------------------------------
+# The same pages crawled in other orders, with the default settings (cleaning
+# workers on, concurrent requests): the stories (BCubed of one run against
+# another taken as truth) and the duplicate groups must agree.
+
+
+def _bcubed(pred: dict[str, str], truth: dict[str, str]) -> tuple[float, float, float]:
+    def clusters(labels: dict[str, str]) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = defaultdict(set)
+        for item, label in labels.items():
+            out[label].add(item)
+        return {item: out[label] for item, label in labels.items()}
+
+    items = sorted(set(pred) | set(truth))
+    cp = clusters({i: pred.get(i, f"single:{i}") for i in items})
+    ct = clusters({i: truth.get(i, f"single:{i}") for i in items})
+    p = sum(len(cp[i] & ct[i]) / len(cp[i]) for i in items) / len(items)
+    r = sum(len(cp[i] & ct[i]) / len(ct[i]) for i in items) / len(items)
+    return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
+def order_agreement(records: list[dict], runs: int, min_words: int | None = None) -> dict:
+    """Crawl the records ``runs`` times, in other file orders, with the default
+    settings, and compare each run with the first: stories (BCubed), duplicate
+    groups (kept article and copies) and kept articles."""
+    extra = ["-s", f"CLEAN_MIN_WORDS={min_words}"] if min_words is not None else []
+    seen = []
+    with tempfile.TemporaryDirectory(prefix="stories-orders-") as tmp:
+        for run in range(runs):
+            folder = Path(tmp) / f"pages{run}"
+            folder.mkdir()
+            by_file = {}
+            salt = f"order-{run}:".encode()
+            for rec in sorted(
+                records, key=lambda r: hashlib.sha1(salt + r["id"].encode()).digest()
+            ):
+                name = f"{len(by_file):05d}.html"
+                (folder / name).write_text(page(rec), encoding="utf-8")
+                by_file[name] = rec
+            db = Path(tmp) / f"corpus{run}.db"
+            t0 = time.perf_counter()
+            proc = subprocess.run(
+                [sys.executable, "-m", "scrapy", "crawl", "files", "-a", f"path={folder}",
+                 "-s", f"CORPUS_DB={db}", "-s", "LOG_LEVEL=WARNING", *extra],
+                cwd=REPO, capture_output=True, text=True,
+            )  # fmt: skip
+            if proc.returncode:
+                sys.exit(f"crawl failed ({proc.returncode}): {proc.stderr[-2000:]}")
+            back = read_back(db, by_file)
+            groups = defaultdict(set)
+            for pair in back["pairs"]:
+                groups[pair["dup_group"]] |= {pair["id1"], pair["id2"]}
+            seen.append(
+                {
+                    "seconds": round(time.perf_counter() - t0, 1),
+                    "stories": back["stories"],
+                    "groups": {frozenset(g) for g in groups.values()},
+                    "kept": set(back["kept"].values()),
+                }
+            )
+    first = seen[0]
+    out: dict = {"runs": runs, "against_first": []}
+    for other in seen[1:]:
+        p, r, f1 = _bcubed(other["stories"], first["stories"])
+        out["against_first"].append(
+            {
+                "bcubed_p": round(p, 4),
+                "bcubed_r": round(r, 4),
+                "bcubed_f1": round(f1, 4),
+                "dup_groups_differing": len(first["groups"] ^ other["groups"]),
+                "dup_groups": len(first["groups"]),
+                "kept_differing": len(first["kept"] ^ other["kept"]),
+                "seconds": other["seconds"],
+            }
+        )
+    return out
+
+
+def show_agreement(agreement: dict) -> None:
+    print(
+        f"agreement between {agreement['runs']} arrival orders (default settings, cleaning"
+        " workers on), each run against the first:"
+    )
+    for k, a in enumerate(agreement["against_first"], 2):
+        print(
+            f"  run {k}: stories BCubed P / R / F1 {a['bcubed_p']:.3f} / {a['bcubed_r']:.3f} /"
+            f" {a['bcubed_f1']:.3f}; duplicate groups differing {a['dup_groups_differing']}"
+            f" of {a['dup_groups']}; kept articles differing {a['kept_differing']}"
+        )
+
+
+# --- end of the agreement between arrival orders ----------------------------------
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -332,6 +426,14 @@ def main(argv: list[str] | None = None) -> int:
         " ECB+ has 27 wire items under 25 words that otherwise fail cleaning and"
         " score as singletons",
     )
+    ap.add_argument(
+        "--orders",
+        type=int,
+        default=3,
+        metavar="N",
+        help="also crawl the pages in N arrival orders with the default settings and report"
+        " how the runs agree (0: skip)",
+    )
     ap.add_argument("--keep", type=Path, help="keep pages and corpora in this folder")
     ap.add_argument("--json", type=Path, help="write the figures here as JSON")
     args = ap.parse_args(argv)
@@ -340,6 +442,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     result = run(args.bench, args.order, args.rebuild, args.keep, args.min_words)
     show(result)
+    if args.orders > 1:  # (issue #23: see order_agreement)
+        records = [
+            r for c in ("ecbplus", "basil") for r in read_jsonl(args.bench / "dev" / f"{c}.jsonl")
+        ]
+        result["order_agreement"] = order_agreement(records, args.orders, args.min_words)
+        show_agreement(result["order_agreement"])
     if args.scaling:
         sys.path.insert(0, str(REPO / "bench"))
         import story_scaling

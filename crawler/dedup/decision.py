@@ -10,7 +10,12 @@ Two questions, asked in this order, because each needs lookups of its own and
 the second (the near-duplicate search) is the writer's most expensive step:
 
 1. :func:`by_url`: is the URL known already (an article waiting in the batch or
-   stored, with the same text or a changed one, or a recorded duplicate)?
+   stored, with the same text or a changed one, or a recorded duplicate)? A
+   page fetched from another address of a stored article (an AMP page, a
+   print view, tracking parameters: the fetched URL differs, the canonical URL
+   is the article's) is no new version of it: the article's own address (its
+   canonical URL) is the copy its text comes from whenever it is fetched
+   (:func:`address_rank`), and a variant's text replaces no other text.
 2. :func:`by_text`, for a new URL: is the text a copy of an article kept
    already (``exact``: the same content hash; ``near``: a sketch match)? The
    earliest published copy is the one kept: an incoming article published
@@ -77,6 +82,48 @@ class Decision:
     #: duplicate (near): the exact copy it replaced first, before the near copy
     #: published earlier was found; that replacement is undone
     undo: Copy | None = None
+    #: updated: the replaced text is kept as a version (not when it was the text
+    #: of another address of the article, and the two are near copies)
+    version: bool = True
+
+
+def address_rank(url: str, fetched: str | None) -> tuple[int, str]:
+    """How good a copy of the article at ``url`` the page fetched from ``fetched``
+    is (lower is better): the canonical address itself first, then the other
+    addresses in a stable order. The text of the best address fetched is the
+    stored one, whatever the order the addresses were fetched in."""
+    fetched = fetched or url
+    return (0 if fetched == url else 1, fetched)
+
+
+def address(
+    url: str,
+    fetched: str,
+    stored_fetched: str | None,
+    *,
+    near_same: bool,
+    published: str | None,
+    stored_published: str | None,
+) -> str:
+    """How a changed text of the stored article at ``url`` (fetched from
+    ``stored_fetched``), fetched now from ``fetched``, relates to it (for
+    :func:`by_url`): ``same``, its own address again: a new version;
+    ``better`` or ``other``, another address with a near copy of its text
+    (``near_same``): a variant, whose text replaces the stored one, with no
+    version, only from a better address (:func:`address_rank`); ``newer`` or
+    ``older``, another address with a text that is no near copy of it: the
+    article changed (a version) when published later (as late: from a better
+    address), else an older text, which changes nothing."""
+    if fetched == (stored_fetched or url):
+        return "same"
+    better = address_rank(url, fetched) < address_rank(url, stored_fetched)
+    if near_same:
+        return "better" if better else "other"
+    if published_earlier(stored_published, published) or (
+        better and not published_earlier(published, stored_published)
+    ):
+        return "newer"
+    return "older"
 
 
 def by_url(
@@ -87,22 +134,27 @@ def by_url(
     stored: tuple[int, str] | None = None,
     recorded_duplicate: bool = False,
     duplicate_of: int | None = None,
+    address: str = "same",
 ) -> Decision | None:
     """What the URL says, or None for a new URL (then ask :func:`by_text`).
 
     ``waiting``: an article waits in the batch at this URL; ``waiting_duplicate``:
     the kind of the duplicate waiting at this URL, if one does; ``stored``: (id,
     content hash) of the stored article at this URL; ``recorded_duplicate``: the
-    URL is a stored duplicate, of ``duplicate_of``."""
+    URL is a stored duplicate, of ``duplicate_of``. ``address``: what the
+    address the page was fetched from says (:func:`address`)."""
     if waiting:
         return Decision("known", variant=True)
     if waiting_duplicate is not None:
         return Decision("known", kind=waiting_duplicate)
     if stored is not None:
         article_id, stored_hash = stored
-        if stored_hash == content_hash:
+        if stored_hash == content_hash or address == "other":
+            # (another address's text: a variant, not a change of the article)
             return Decision("known", article_id, variant=True)
-        return Decision("updated", article_id)
+        if address == "older":
+            return Decision("known", article_id)
+        return Decision("updated", article_id, version=address != "better")
     if recorded_duplicate:
         return Decision("known", duplicate_of, kind="duplicate")
     return None
@@ -130,3 +182,19 @@ def by_text(published: str | None, exact: Copy | None, near: Copy | None) -> Dec
             return Decision("duplicate", kind="near", kept=near, undo=exact)
         replaces.append(("near", near))
     return Decision("stored", replaces=tuple(replaces))
+
+
+@dataclass
+class Outcome:
+    """What :meth:`crawler.storage.corpus.Corpus.add_article` decided (the kept
+    article, the duplicate's kind): what the crawl counts in its stats."""
+
+    status: str  # stored, updated, known, duplicate
+    article_id: int | None = None  # the kept article, when known already
+    kind: str | None = None  # for duplicates: url, exact or near
+    similarity: float | None = None
+    #: for a stored article: the kinds (exact, near) of the stored copies it replaced
+    #: as the kept article, being published earlier (each is a duplicate of it now) ...
+    replaced: tuple[str, ...] = ()
+    #: ... and how many of those this crawl had counted as stored or updated
+    replaced_in_crawl: int = 0

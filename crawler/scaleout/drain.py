@@ -237,11 +237,13 @@ class Drainer:
         return state
 
     def _finish(self, state: CrawlState, msg: Message) -> None:
-        self.corpus.flush()
+        # the crawl's duplicate groups and stories, settled in a canonical order
+        # (crawler.storage.settle): its result does not depend on arrival order
+        settled = self.corpus.settle(state.crawl_id)
         sent = msg.data.get("stats")
         stats: dict[str, Any] = sent if isinstance(sent, dict) else {}
         stats = {k: v for k, v in stats.items() if not k.startswith(COUNTER_PREFIXES)}
-        stats |= self._counters(state) | {WORKER_STAT: msg.worker}
+        stats |= self._counters(state) | {WORKER_STAT: msg.worker} | settled.stats()
         with write_transaction(self.corpus.db):
             self.corpus.db.table("crawls").update(
                 state.crawl_id,

@@ -21,11 +21,10 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +32,15 @@ from sqlite_utils import Database
 
 from crawler import features
 from crawler.dedup import decision as dedup
-from crawler.dedup.decision import Copy
+from crawler.dedup.decision import Copy, Outcome
 from crawler.features import Features
 from crawler.items import Article, Failure
+from crawler.storage import variants
 from crawler.storage.db import (
     HOST_RANGE,
     CorpusError,
+    Readers,
+    WithBatch,
     check_writable,
     host_range,
     now,
@@ -48,8 +50,9 @@ from crawler.storage.db import (
 from crawler.storage.pending import Pending
 from crawler.storage.profiles import LEARN_AT, LEARN_EVERY, SiteProfiles, load_site_profiles
 from crawler.storage.schema import migrations
+from crawler.storage.settle import Settled, settle
 from crawler.storage.storyindex import StoryIndex
-from crawler.storage.writer import write_batch
+from crawler.storage.writer import copies_table, keep_copies, write_batch
 from crawler.urls import host_of
 
 # Names the rest of the crawler (pipelines, scale-out, commands, reclean, tests)
@@ -72,24 +75,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Outcome:
-    """What :meth:`Corpus.add_article` decided."""
-
-    status: str  # stored, updated, known, duplicate
-    article_id: int | None = None  # the kept article, when known already
-    kind: str | None = None  # for duplicates: url, exact or near
-    similarity: float | None = None
-    #: for a stored article: the kinds (exact, near) of the stored copies it replaced
-    #: as the kept article, being published earlier (each is a duplicate of it now) ...
-    replaced: tuple[str, ...] = ()
-    #: ... and how many of those this crawl had counted as stored or updated
-    replaced_in_crawl: int = 0
 
 
 #: A new corpus makes its first story decisions with the term statistics of a
@@ -121,20 +106,20 @@ class Corpus:
         # The writer is the thread that opened the corpus; lookups from any other
         # thread (the spider's, while a writer thread stores) get their own
         # read connection: WAL readers never wait for the writer.
-        self._owner = threading.get_ident()
-        self._readers = threading.local()
-        self._reader_conns: list[sqlite3.Connection] = []
+        self._readers = Readers(self.db, self.path, busy_timeout)
         self.crawl_id: int | None = None
         #: every row waiting for the next write
         self.batch = Pending()
-        # rows other modules commit with the next batch (queue_with_batch)
-        self._with_batch: dict[str, Callable[[Database], None]] = {}
-        self._with_batch_lock = threading.Lock()
+        # writes other modules commit with the next batch (queue_with_batch)
+        self._with_batch = WithBatch()
         #: called on the writer thread with each item whose rows were just queued,
         #: before a full batch is written (:meth:`flush_deferred`): what they queue
         #: with :meth:`queue_with_batch` commits with the item's rows
         self.queued_hooks: list[Callable[[Article | Failure], None]] = []
         self._defer_flush = 0
+        #: per crawl: (url, url of a copy, similarity) of every copy the
+        #: near-duplicate search found, for the end of the crawl (settle)
+        self.links: dict[int | None, list[tuple[str, str, float]]] = {}
         self.hosts_touched: set[str] = set()
         # near-duplicates and stories (crawler.storage.storyindex)
         self.index = StoryIndex(self.db)
@@ -167,26 +152,12 @@ class Corpus:
         return self.profiles.previewed
 
     def read(self, sql: str, params: list[Any]) -> sqlite3.Cursor:
-        """A read query, on this thread's connection: the writer's own on the writer
-        thread, a read connection of its own on any other (see ``_owner``)."""
-        if threading.get_ident() == self._owner:
-            return self.db.execute(sql, params)
-        conn = getattr(self._readers, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(
-                str(self.path), timeout=self.busy_timeout, check_same_thread=False
-            )
-            self._readers.conn = conn
-            self._reader_conns.append(conn)
-        return conn.execute(sql, params)
+        """A read query, on this thread's connection (:class:`~crawler.storage.db.Readers`)."""
+        return self._readers.execute(sql, params)
 
     def close_readers(self) -> None:
         """Close the other threads' read connections."""
-        while self._reader_conns:
-            try:
-                self._reader_conns.pop().close()
-            except sqlite3.Error:
-                pass
+        self._readers.close()
 
     # --- crawls -------------------------------------------------------------
 
@@ -208,6 +179,7 @@ class Corpus:
         self.flush()
         if self.crawl_id is None:
             return
+        stats = stats | self.settle().stats()
         with write_transaction(self.db):
             self.db.table("crawls").update(
                 self.crawl_id,
@@ -218,13 +190,44 @@ class Corpus:
                 },
             )
 
+    def settle(self, crawl_id: int | None = None) -> Settled:
+        """Decide the duplicate groups and stories crawl ``crawl_id`` (this
+        writer's, by default) touched again, in a canonical order, once its
+        rows are written (:mod:`crawler.storage.settle`): its result depends on
+        its pages, not on the order they came in."""
+        self.flush()
+        crawl_id = self.crawl_id if crawl_id is None else crawl_id
+        try:
+            return settle(self.db, self.index, crawl_id, self.links.pop(crawl_id, None))
+        except BaseException:
+            self.index.rolled_back()
+            raise
+
     # --- lookups --------------------------------------------------------------
 
-    def _stored_by_url(self, url: str) -> tuple[int, str] | None:
+    def _stored_by_url(self, url: str) -> tuple[int, str, str | None] | None:
         row = self.db.execute(
-            "SELECT id, content_hash FROM articles WHERE url = ?", [url]
+            "SELECT id, content_hash, fetched_url FROM articles WHERE url = ?", [url]
         ).fetchone()
-        return (row[0], row[1]) if row else None
+        return (row[0], row[1], row[2]) if row else None
+
+    def _better_copy(self, url: str, fetched: str, article: Article) -> None:
+        """``url`` is a duplicate this crawl keeps the text of: the page of a better
+        address (:func:`crawler.dedup.decision.address_rank`) replaces that text."""
+        waiting = self.batch.copies.get(url)
+        if waiting is not None:
+            if dedup.address_rank(url, fetched) < dedup.address_rank(url, waiting["fetched_url"]):
+                self.batch.copies[url] = self._row(article)
+            return
+        row = self.db.execute(
+            f"SELECT row FROM {copies_table(self.db)} WHERE url = ? AND crawl_id IS ?",
+            [url, self.crawl_id],
+        ).fetchone()
+        if row is not None and dedup.address_rank(url, fetched) < dedup.address_rank(
+            url, json.loads(row[0]).get("fetched_url")
+        ):
+            with write_transaction(self.db):
+                keep_copies(self.db, [self._row(article)])
 
     def _stored_by_hash(self, content_hash: str) -> int | None:
         row = self.db.execute(
@@ -245,11 +248,13 @@ class Corpus:
         if pending is not None and _permanent(pending):
             return True
         row = self.read(
-            "SELECT 1 FROM articles WHERE url = ? OR fetched_url = ? "
+            # (an article stored from another address is not known by its own
+            # URL: that page's text is the one to store, decision.address_rank)
+            "SELECT 1 FROM articles WHERE fetched_url = ? OR (url = ? AND fetched_url IS url) "
             "UNION ALL SELECT 1 FROM duplicates WHERE url = ? OR fetched_url = ? "
             "UNION ALL SELECT 1 FROM failures WHERE url = ? AND "
             "(http_status IN (404, 410) OR stage IN ('parse', 'extract', 'validate')) LIMIT 1",
-            [url, url, url, url, url],
+            [url, url, url, url, url],  # (articles: fetched, then canonical)
         ).fetchone()
         return row is not None
 
@@ -262,8 +267,25 @@ class Corpus:
         fetched = article.fetched_url or url
         batch = self.batch
         # 1. the URL
+        waiting = batch.articles.get(url)
+        if (
+            waiting is not None
+            and waiting["content_hash"] != article.content_hash
+            and dedup.address_rank(url, fetched) < dedup.address_rank(url, waiting["fetched_url"])
+        ):
+            # a better address of an article waiting with another address's text:
+            # written first, so that this text replaces it as stored ones are
+            self.flush()
+            return self.add_article(article)
+        if waiting is not None and dedup.address_rank(url, fetched) < dedup.address_rank(
+            url, waiting["fetched_url"]
+        ):
+            # the same text from a better address: the article's address now
+            worse, waiting["fetched_url"] = waiting["fetched_url"], fetched
+            self.add_url_duplicate(worse, url, article.site)
+            return Outcome("known", kind=None)
         waiting_dup = batch.duplicates.get(url)
-        in_batch = url in batch.articles or waiting_dup is not None
+        in_batch = waiting is not None or waiting_dup is not None
         stored = None if in_batch else self._stored_by_url(url)
         dup_row = (
             None
@@ -272,19 +294,35 @@ class Corpus:
                 "SELECT article_id FROM duplicates WHERE url = ?", [url]
             ).fetchone()
         )
+        address = "same"
+        if stored is not None and stored[1] != article.content_hash:
+            address = variants.address(self.db, url, fetched, stored, article)
+        if waiting_dup is not None or dup_row is not None:
+            self._better_copy(url, fetched, article)
         known = dedup.by_url(
             article.content_hash,
-            waiting=url in batch.articles,
+            waiting=waiting is not None,
             waiting_duplicate=waiting_dup["kind"] if waiting_dup is not None else None,
-            stored=stored,
+            stored=(stored[0], stored[1]) if stored is not None else None,
             recorded_duplicate=dup_row is not None,
             duplicate_of=dup_row[0] if dup_row else None,
+            address=address,
         )
         if known is not None:
             if known.status == "updated":
-                batch.add_update(self._row(article) | {"id": known.article_id, "updated_at": now()})
+                row = self._row(article) | {"id": known.article_id, "updated_at": now()}
+                batch.add_update(row if known.version else row | {"_version": False})
                 self._keep_page(article)
+                if address == "better" and stored is not None and stored[2]:
+                    # the address its text came from stays another address of it
+                    self.add_url_duplicate(stored[2], url, article.site)
                 self._maybe_flush()
+            elif (
+                stored is not None
+                and known.variant
+                and variants.better_address(self.db, url, fetched, stored)
+            ):
+                self.add_url_duplicate(stored[2] or url, url, article.site)
             elif known.variant:
                 self._note_variant(fetched, url, article.site)
             return Outcome(known.status, known.article_id, kind=known.kind)
@@ -304,12 +342,18 @@ class Corpus:
         near = None
         if dedup.wants_near(article.published, exact):
             feats = features.of(article)
+            found: list[tuple[str, float]] = []
             near = self.index.near.find(
                 feats.sketch,
                 demoted | {exact.article_id} if exact and exact.article_id else demoted,
                 batch,
                 skip=exact.url if exact else None,
+                links=found,
             )
+            if found:  # every copy found, for the end of the crawl
+                self.links.setdefault(self.crawl_id, []).extend(
+                    (url, other, sim) for other, sim in found if other != url
+                )
         decision = dedup.by_text(article.published, exact, near)
 
         if decision.status == "duplicate":
@@ -330,6 +374,7 @@ class Corpus:
                 kept.similarity,
                 article.site,
                 self.crawl_id,
+                self._row(article),
             )
             self._maybe_flush()
             return Outcome(
@@ -483,15 +528,10 @@ class Corpus:
             self._defer_flush -= 1
         self._maybe_flush()
 
-    # --- rows written with a batch (the warc spider's progress) -----------------
-
     def queue_with_batch(self, key: str, write: Callable[[Database], None]) -> None:
-        """Have ``write(db)`` run inside the next batch's write transaction, so
-        that its rows commit with (never before) the rows queued so far. Safe
-        from any thread; a later call with the same ``key`` replaces a waiting
-        one. (:mod:`crawler.storage.archives` records a WARC file's progress so.)"""
-        with self._with_batch_lock:
-            self._with_batch[key] = write
+        """Have ``write(db)`` run inside the next batch's write transaction
+        (:class:`~crawler.storage.db.WithBatch`; a WARC file's progress)."""
+        self._with_batch.queue(key, write)
 
     def flush(self) -> None:
         """Write everything queued, in one transaction."""
@@ -542,18 +582,11 @@ class Corpus:
             )
 
     def _write_pending(self) -> None:
-        with self._with_batch_lock:
-            taken = dict(self._with_batch)
-
-        def extra(db: Database) -> None:
-            for write in taken.values():
-                write(db)
-
-        write_batch(self.db, self.batch, self.index, self.crawl_id, self._cold_features, extra)
-        with self._with_batch_lock:
-            for key, write in taken.items():
-                if self._with_batch.get(key) is write:
-                    del self._with_batch[key]
+        taken = self._with_batch.take()
+        write_batch(
+            self.db, self.batch, self.index, self.crawl_id, self._cold_features, taken.write
+        )
+        self._with_batch.written(taken)
 
     def close(self) -> None:
         try:

@@ -8,11 +8,14 @@ Pure: no Scrapy. Every reader and writer of the corpus opens it through
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -137,3 +140,76 @@ def _migrate(db: Database) -> None:
         # Another process may have migrated while this one waited for the lock.
         if migrations.pending(db):
             migrations.apply(db)
+
+
+class Readers:
+    """Read connections per thread: the writer's own connection on the thread
+    that opened the corpus, one of its own on any other (a WAL reader never
+    waits for the writer)."""
+
+    def __init__(self, db: Database, path: Path, busy_timeout: float) -> None:
+        self._db = db
+        self._path = path
+        self._busy_timeout = busy_timeout
+        self._owner = threading.get_ident()
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+
+    def execute(self, sql: str, params: list[Any]) -> sqlite3.Cursor:
+        if threading.get_ident() == self._owner:
+            return self._db.execute(sql, params)
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                str(self._path), timeout=self._busy_timeout, check_same_thread=False
+            )
+            self._local.conn = conn
+            self._conns.append(conn)
+        return conn.execute(sql, params)
+
+    def close(self) -> None:
+        while self._conns:
+            try:
+                self._conns.pop().close()
+            except sqlite3.Error:
+                pass
+
+
+@dataclass
+class Taken:
+    """The writes :meth:`WithBatch.take` handed to one batch."""
+
+    writes: dict[str, Callable[[Database], None]]
+
+    def write(self, db: Database) -> None:
+        for write in self.writes.values():
+            write(db)
+
+
+class WithBatch:
+    """Writes that must commit inside the next batch's transaction, with (never
+    before) the rows queued so far. Safe from any thread; a later write with the
+    same key replaces a waiting one. (:mod:`crawler.storage.archives` records a
+    WARC file's progress so.)"""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, Callable[[Database], None]] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def queue(self, key: str, write: Callable[[Database], None]) -> None:
+        with self._lock:
+            self._waiting[key] = write
+
+    def take(self) -> Taken:
+        with self._lock:
+            return Taken(dict(self._waiting))
+
+    def written(self, taken: Taken) -> None:
+        """The batch with ``taken`` committed: drop what was not replaced since."""
+        with self._lock:
+            for key, write in taken.writes.items():
+                if self._waiting.get(key) is write:
+                    del self._waiting[key]

@@ -52,10 +52,12 @@ class NearIndex:
         exclude: set[int] | frozenset[int] = frozenset(),
         waiting: Pending | None = None,
         skip: str | None = None,
+        links: list[tuple[str, float]] | None = None,
     ) -> Copy | None:
         """The closest copy of the text ``sk`` sketches among the articles
         ``waiting`` in the batch (but ``skip``) and the stored ones (but those in
-        ``exclude``: already being replaced), if any."""
+        ``exclude``: already being replaced), if any. ``links`` collects every
+        copy found, the closest or not, as (url, similarity)."""
         if sk.size < neardup.MIN_SHINGLES:
             return None
         best: Copy | None = None
@@ -65,6 +67,8 @@ class NearIndex:
                 n, len(sk.fingerprints), len(other.fingerprints)
             ):
                 sim = neardup.near_duplicate(sk, other)
+                if sim is not None and links is not None:
+                    links.append((url, sim))
                 if sim is not None and (best is None or sim > best.similarity):
                     best = Copy(sim, url=url, published=pub)
         # the stored corpus
@@ -72,14 +76,40 @@ class NearIndex:
             if aid in exclude:
                 continue
             row = self.db.execute(
-                "SELECT text, published FROM articles WHERE id = ?", [aid]
+                "SELECT text, published, url FROM articles WHERE id = ?", [aid]
             ).fetchone()
             if row is None:
                 continue
             sim = neardup.near_duplicate(sk, neardup.sketch(row[0]))
+            if sim is not None and links is not None:
+                links.append((row[2], sim))
             if sim is not None and (best is None or sim > best.similarity):
                 best = Copy(sim, article_id=aid, published=row[1])
         return best
+
+    def copies(
+        self, sk: Sketch, sketches: dict[int, tuple[str, Sketch]] | None = None
+    ) -> list[tuple[int, str, float]]:
+        """Every stored article that is a copy of the text ``sk`` sketches: (id,
+        url, similarity), by id. ``sketches`` keeps the (url, sketch) of the
+        stored articles compared, for the next call."""
+        out: list[tuple[int, str, float]] = []
+        if sk.size < neardup.MIN_SHINGLES:
+            return out
+        known = {} if sketches is None else sketches
+        for aid, _shared in self._stored_candidates(sk):
+            if aid not in known:
+                row = self.db.execute(
+                    "SELECT text, url FROM articles WHERE id = ?", [aid]
+                ).fetchone()
+                if row is None:
+                    continue
+                known[aid] = (row[1], neardup.sketch(row[0] or ""))
+            url, other = known[aid]
+            sim = neardup.near_duplicate(sk, other)
+            if sim is not None:
+                out.append((aid, url, sim))
+        return out
 
     def _stored_candidates(self, sk: Sketch) -> list[tuple[int, int]]:
         """Stored articles that share enough fingerprints with ``sk`` to be worth an

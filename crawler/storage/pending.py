@@ -64,6 +64,9 @@ class Pending:
     takes_over: dict[str, int] = field(default_factory=dict)
     #: stored articles replaced by an earlier copy waiting here
     demotions: list[Demotion] = field(default_factory=list)
+    #: url of a waiting duplicate (exact or near) -> its whole article row, kept in
+    #: ``crawl_copies`` until the crawl settles its duplicate groups
+    copies: dict[str, Row] = field(default_factory=dict)
     # fingerprint -> urls of the waiting articles whose sketch has it
     _fingerprints: dict[int, list[str]] = field(default_factory=dict)
 
@@ -100,9 +103,13 @@ class Pending:
         similarity: float,
         site: str | None,
         crawl_id: int | None,
+        row: Row | None = None,
     ) -> None:
         """``url`` is a duplicate of the article kept at ``kept_url`` (waiting or
-        stored) or stored as ``article_id``."""
+        stored) or stored as ``article_id``; ``row``: its article row (the text
+        it came with), for the end of the crawl."""
+        if row is not None:
+            self.copies[url] = row
         self.duplicates[url] = {
             "url": url,
             "fetched_url": fetched_url,
@@ -177,7 +184,7 @@ class Pending:
             if dup["kept_url"] == old_url:
                 dup["kept_url"] = url
         self.add_duplicate(
-            old_url, old["fetched_url"], url, None, kind, similarity, old["site"], crawl_id
+            old_url, old["fetched_url"], url, None, kind, similarity, old["site"], crawl_id, old
         )
 
     def undo_supersede(self, url: str, kept_url: str | None, kept_id: int | None) -> None:
@@ -215,4 +222,5 @@ class Pending:
         self.features.clear()
         self.takes_over.clear()
         self.demotions.clear()
+        self.copies.clear()
         self._fingerprints.clear()

@@ -23,6 +23,7 @@ from sqlite_utils import Database
 
 from crawler import features
 from crawler.dedup.exact import content_hash
+from crawler.extract.language import count_words
 from crawler.extract.processing import LESSONS_ATTR
 from crawler.extract.siteprofile import (
     learn_profile,
@@ -97,7 +98,10 @@ class SiteProfiles:
         self.texts_stripped += 1
         return features.attach(
             replace(
-                article, text=text, content_hash=content_hash(text), word_count=len(text.split())
+                article,
+                text=text,
+                content_hash=content_hash(text),
+                word_count=count_words(text, article.language),
             )
         )
 
@@ -187,7 +191,7 @@ class SiteProfiles:
             self.db.execute(
                 "UPDATE articles SET text = ?, word_count = ?, content_hash = ?, story_id = NULL,"
                 " updated_at = ? WHERE id = ?",
-                [text, len(text.split()), content_hash(text), at, aid],
+                [text, count_words(text), content_hash(text), at, aid],
             )
         for aid, _ in changed:
             row = self.db.execute(

@@ -72,6 +72,8 @@ class StoryIndex:
         self._pairs = repartition.PairCache()
         #: articles moved to another story by re-partitioning (a crawl statistic)
         self.articles_moved = 0
+        #: every story changed since the writer opened (or last settled) the corpus
+        self.touched_stories: set[int] = set()
         # stories created in this transaction for a new article: no sentences to match yet
         self._fresh_stories: set[int] = set()
         # stored term weights of recently added or compared articles (the usual
@@ -283,16 +285,7 @@ class StoryIndex:
             changed.update(labels[a] for a in moved)
             self.articles_moved += len(moved)
             moved_all += moved
-            for k in range(0, len(moved), 500):
-                chunk = moved[k : k + 500]
-                marks = ",".join("?" * len(chunk))
-                self.db.execute(
-                    f"UPDATE articles SET story_id = ? WHERE id IN ({marks})", [target, *chunk]
-                )
-                self.db.execute(
-                    f"UPDATE story_sentences SET story_id = ? WHERE article_id IN ({marks})",
-                    [target, *chunk],
-                )
+            self.move(moved, target)
         if not moved_all:
             return
         # only the sentences the moved articles have can change their counts
@@ -310,6 +303,56 @@ class StoryIndex:
         for sid in sorted(changed):
             self.recount_sentences(sid, sorted(keys))
         self._dirty_stories.update(changed)
+
+    def move(self, article_ids: list[int], story_id: int) -> None:
+        """Move stored articles (with their sentences) to ``story_id``; the caller
+        recounts the sentences of the stories that changed."""
+        for k in range(0, len(article_ids), 500):
+            chunk = article_ids[k : k + 500]
+            marks = ",".join("?" * len(chunk))
+            self.db.execute(
+                f"UPDATE articles SET story_id = ? WHERE id IN ({marks})", [story_id, *chunk]
+            )
+            self.db.execute(
+                f"UPDATE story_sentences SET story_id = ? WHERE article_id IN ({marks})",
+                [story_id, *chunk],
+            )
+
+    def touch(self, story_ids: set[int]) -> None:
+        """Stories whose members changed: :meth:`finish` updates them."""
+        self._dirty_stories |= story_ids
+
+    def forget_pairs(self) -> None:
+        """Stored weights changed (:meth:`rekey`): the cached similarities go."""
+        self._pairs.clear()
+
+    def rekey(self, article_id: int, keys: list[str], stored: dict[str, float]) -> bool:
+        """New key terms (postings) and stored weights of a stored article (weighed
+        again: :mod:`crawler.storage.settle`). True if they changed. (The caller
+        clears the pair cache.)"""
+        row = self.db.execute(
+            "SELECT keys, terms FROM article_features WHERE article_id = ?", [article_id]
+        ).fetchone()
+        new_keys, new_terms = (
+            json.dumps(keys, ensure_ascii=False),
+            json.dumps(stored, ensure_ascii=False),
+        )
+        if row is None or (row[0], row[1]) == (new_keys, new_terms):
+            return False
+        old = json.loads(row[0] or "[]")
+        if old != keys:
+            self.postings.remove(
+                "story_terms", "term", [(stories.term_hash(k), article_id) for k in old]
+            )
+            self.postings.add(
+                "story_terms", "term", [(stories.term_hash(k), article_id) for k in keys]
+            )
+        self.db.execute(
+            "UPDATE article_features SET keys = ?, terms = ? WHERE article_id = ?",
+            [new_keys, new_terms, article_id],
+        )
+        self._remember_weights(article_id, stored)
+        return True
 
     def _add_sentences(
         self,
@@ -433,6 +476,7 @@ class StoryIndex:
     def finish(self) -> None:
         """Update the changed stories' title, first publication and size; keep the df."""
         if self._dirty_stories:
+            self.touched_stories |= self._dirty_stories
             ids = sorted(self._dirty_stories)
             for k in range(0, len(ids), 500):
                 chunk = ids[k : k + 500]
@@ -443,7 +487,7 @@ class StoryIndex:
                     " first_published = (SELECT min(published) FROM articles a"
                     "   WHERE a.story_id = stories.id),"
                     " title = coalesce((SELECT title FROM articles a WHERE a.story_id = stories.id"
-                    "   ORDER BY a.published IS NULL, a.published, a.id LIMIT 1), title)"
+                    "   ORDER BY a.published IS NULL, a.published, a.url LIMIT 1), title)"
                     f" WHERE id IN ({marks})",
                     chunk,
                 )

@@ -16,6 +16,7 @@ Pure: no Scrapy. In the transaction, in this order:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from sqlite_utils import Database
@@ -23,7 +24,7 @@ from sqlite_utils import Database
 from crawler import features
 from crawler.features import Features
 from crawler.storage.db import now, write_transaction
-from crawler.storage.pending import Pending
+from crawler.storage.pending import Pending, Row
 from crawler.storage.storyindex import StoryIndex
 
 
@@ -100,22 +101,26 @@ def write_batch(
         for update in batch.updates:
             row = dict(update)  # (the batch keeps its rows whole, should the write fail)
             article_id = row.pop("id")
+            version = row.pop("_version", True)
             if article_id in demoted:
                 # an earlier copy replaced it in this batch: its URL is a duplicate
                 # now, and a duplicate keeps no text
                 continue
-            # Keep the text this update replaces.
-            db.execute(
-                "INSERT INTO versions (article_id, url, title, text, content_hash, fetched_at,"
-                " replaced_at, crawl_id) SELECT id, url, title, text, content_hash, fetched_at,"
-                " ?, ? FROM articles WHERE id = ?",
-                [now(), crawl_id, article_id],
-            )
+            # Keep the text this update replaces (not the text of another address
+            # of the article: a variant it replaces is no earlier version).
+            if version:
+                db.execute(
+                    "INSERT INTO versions (article_id, url, title, text, content_hash,"
+                    " fetched_at, replaced_at, crawl_id) SELECT id, url, title, text,"
+                    " content_hash, fetched_at, ?, ? FROM articles WHERE id = ?",
+                    [now(), crawl_id, article_id],
+                )
             index.remove(article_id)
             db.table("articles").update(article_id, row)
             index.reindex(article_id)
         if dups:
             db.table("duplicates").upsert_all(dups, pk="url", alter=False)
+        keep_copies(db, [row for url, row in batch.copies.items() if url in batch.duplicates])
         if batch.failures:
             db.conn.executemany(
                 "INSERT INTO failures (url, stage, reason, http_status, crawl_id, at, "
@@ -140,6 +145,38 @@ def write_batch(
             extra(db)
 
 
+def copies_table(db: Database) -> str:
+    """The writer's own table of the texts of the copies a crawl did not keep:
+    each duplicate (exact or near) it recorded and each stored article it turned
+    into one, with its whole article row (JSON), until the crawl ends and
+    settles its duplicate groups (:mod:`crawler.storage.settle`; a copy may then
+    turn out to be the article its group keeps). A TEMP table: it lives as long
+    as the writer's connection, no reader sees it, and the corpus schema stays."""
+    db.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS crawl_copies (url TEXT PRIMARY KEY, crawl_id INTEGER,"
+        " row TEXT NOT NULL)"
+    )
+    return "temp.crawl_copies"
+
+
+def keep_copies(db: Database, rows: list[Row], crawl_id: int | None = None) -> None:
+    """Keep the article rows of copies not kept (:func:`copies_table`), for the
+    end of the crawl (:mod:`crawler.storage.settle`)."""
+    if rows:
+        copies_table(db)
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO crawl_copies (url, crawl_id, row) VALUES (?, ?, ?)",
+            [
+                (
+                    r["url"],
+                    r.get("crawl_id") if crawl_id is None else crawl_id,
+                    json.dumps(r, ensure_ascii=False, sort_keys=True, default=str),
+                )
+                for r in rows
+            ],
+        )
+
+
 def demote(
     db: Database,
     index: StoryIndex,
@@ -150,11 +187,14 @@ def demote(
     crawl_id: int | None,
 ) -> None:
     """A stored article turned out to be a later copy of ``new_id``: make it a duplicate."""
-    old = db.execute(
-        "SELECT url, fetched_url, site FROM articles WHERE id = ?", [old_id]
-    ).fetchone()
-    if old is None:
+    cur = db.execute("SELECT * FROM articles WHERE id = ?", [old_id])
+    found = cur.fetchone()
+    if found is None:
         return
+    row = dict(zip([c[0] for c in cur.description], found, strict=True))
+    old = (row["url"], row["fetched_url"], row["site"])
+    # its text stays until the crawl settles its duplicate groups (it may turn out kept)
+    keep_copies(db, [{k: v for k, v in row.items() if k not in ("id", "story_id")}], crawl_id)
     index.remove(old_id)
     db.execute("UPDATE duplicates SET article_id = ? WHERE article_id = ?", [new_id, old_id])
     db.execute(

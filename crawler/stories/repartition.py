@@ -255,7 +255,15 @@ class Doc:
     tf: Mapping[str, float]
 
 
-def regroup(docs: list[Doc], threshold: float = THRESHOLD) -> dict[int, int]:
+def regroup(
+    docs: list[Doc],
+    threshold: float = THRESHOLD,
+    stats: TermStats | None = None,
+    *,
+    progressive: bool = False,
+    ahead: int = 0,
+    weighed: dict[int, tuple[list[str], dict[str, float]]] | None = None,
+) -> dict[int, int]:
     """Offline grouping of a whole corpus: article id -> index of its story.
 
     The crawl's decisions in the given order (each article joins a story or
@@ -263,18 +271,34 @@ def regroup(docs: list[Doc], threshold: float = THRESHOLD) -> dict[int, int]:
     :func:`regrouped`), but with the idf of the complete corpus from the
     start: a new corpus's first articles, compared while the idf knew little
     (phrases every page of a site repeats still looked telling), no longer
-    stick together.
+    stick together. ``stats``: the term statistics to weigh with (those of the
+    documents, by default; the whole corpus's when ``docs`` are a part of it).
+    The result depends on the order of ``docs`` and their ids only (give
+    them in a canonical order, with ids in that order, for a result that
+    depends on the documents alone).
+    ``progressive``: ``stats`` are those before the documents, and each one
+    adds its terms when it comes (as a crawl's writer does), but the first
+    ``ahead`` ones count from the start (as the cold start of a new corpus
+    regroups its first articles with the statistics of all of them). ``weighed`` collects each document's key terms and stored weights.
     """
-    stats = TermStats()
-    for doc in docs:
-        stats.add(doc.tf)
+    if stats is None:
+        stats = TermStats()
+        if not progressive:
+            for doc in docs:
+                stats.add(doc.tf)
     postings: dict[str, list[int]] = {}
     kept: dict[int, Candidate] = {}
     members: dict[int, list[int]] = {}
     cache = PairCache()
     n_stories = 0
-    for doc in docs:
+    for doc in docs[:ahead] if progressive else ():
+        stats.add(doc.tf)
+    for n, doc in enumerate(docs):
+        if progressive and n >= ahead:
+            stats.add(doc.tf)
         keys, stored = key_and_stored_terms(doc.tf, stats)
+        if weighed is not None:
+            weighed[doc.article_id] = (keys, stored)
         hits = Counter(a for k in keys for a in postings.get(k, ())[-POSTING_LIMIT:])
         cands = [
             kept[a]

@@ -1,0 +1,52 @@
+"""Another address of a stored article: an AMP page, a print view, tracking
+parameters (a fetched URL that is not the article's, with its canonical URL).
+
+Pure: no Scrapy. The writer (:meth:`crawler.storage.corpus.Corpus.add_article`)
+asks what a page fetched from another address than the stored article's says
+(:func:`crawler.dedup.decision.address`): the text of the best address fetched
+is the one stored (:func:`crawler.dedup.decision.address_rank`: the article's
+own page first), whatever the order the addresses came in, and a variant's
+text is never a version of the article.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from crawler import features
+from crawler.dedup import decision as dedup
+from crawler.dedup import near as neardup
+from crawler.items import Article
+from crawler.storage.db import write_transaction
+
+
+def address(
+    db: Database, url: str, fetched: str, stored: tuple[int, str, str | None], article: Article
+) -> str:
+    """:func:`crawler.dedup.decision.address` of a changed text of the article
+    stored at ``url`` (``stored``: its id, content hash and fetched URL)."""
+    if fetched == (stored[2] or url):
+        return "same"
+    row = db.execute("SELECT text, published FROM articles WHERE id = ?", [stored[0]]).fetchone()
+    old = neardup.sketch(row[0] or "").shingles
+    near = neardup.containment(old, features.of(article).sketch.shingles)
+    return dedup.address(
+        url,
+        fetched,
+        stored[2],
+        near_same=near >= neardup.MIN_CONTAINMENT,
+        published=article.published,
+        stored_published=row[1],
+    )
+
+
+def better_address(
+    db: Database, url: str, fetched: str, stored: tuple[int, str, str | None]
+) -> bool:
+    """The stored text, fetched from a better address: the article's text comes
+    from there now (its ``fetched_url``). True if it was better."""
+    if dedup.address_rank(url, fetched) >= dedup.address_rank(url, stored[2]):
+        return False
+    with write_transaction(db):
+        db.execute("UPDATE articles SET fetched_url = ? WHERE id = ?", [fetched, stored[0]])
+    return True
