@@ -58,6 +58,10 @@ class Article:
     #: the publication date is a heuristic guess from the page text (not in
     #: its markup nor its feed): story grouping does not trust it.
     published_guessed: bool = False
+    #: the page's template (a hash of its DOM skeleton,
+    #: :func:`crawler.extract.siteprofile.template_signature`): site profiles
+    #: learn chrome per template. Not a column of ``articles``.
+    template: str | None = None
 
 
 @dataclass
