@@ -231,3 +231,43 @@ def test_a_corpus_learns_the_chrome_of_a_template_that_is_a_third_of_the_site(tm
     kept = [r[0] for r in plain.db.execute("SELECT text FROM articles")]
     plain.close()
     assert sum(PITCH in t for t in kept) == 10
+
+
+# --- the bench site's template 3 ------------------------------------------------------------
+
+
+def _sitegen():
+    import importlib.util
+    import sys
+
+    from tests.helpers import ROOT
+
+    spec = importlib.util.spec_from_file_location("sitegen", ROOT / "bench" / "sitegen.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["sitegen"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_bench_site_gets_a_hashed_template_on_a_third_of_its_pages(tmp_path):
+    import json
+
+    sitegen = _sitegen()
+    sitegen.generate(tmp_path / "with", pages=90, seed=3)
+    sitegen.generate(tmp_path / "again", pages=90, seed=3)
+    sitegen.generate(tmp_path / "without", pages=90, seed=3, hashed=False)
+    truth = [json.loads(x) for x in (tmp_path / "with" / "truth.jsonl").read_text().splitlines()]
+    hashed = {r["url"] for r in truth if r["template"] == 3}
+    assert 0.2 < len(hashed) / len(truth) < 0.45
+    for r in truth:
+        page = (tmp_path / "with" / r["url"].lstrip("/")).read_bytes()
+        assert page == (tmp_path / "again" / r["url"].lstrip("/")).read_bytes()
+        other = (tmp_path / "without" / r["url"].lstrip("/")).read_bytes()
+        # the other templates' pages are the same as without template 3
+        assert (page == other) == (r["url"] not in hashed)
+        if r["url"] in hashed:
+            html = page.decode()
+            for telling in ("<article", "<h1", "<nav", "<aside", 'comment"', "newsletter"):
+                assert telling not in html
+            assert html.count(">Reply<") >= 2
