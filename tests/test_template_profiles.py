@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 
+from crawler.extract.cleaning import line_key
 from crawler.extract.comments import comment_thread, without_comment_threads
 from crawler.extract.processing import Options, process_page
 from crawler.extract.siteprofile import (
@@ -20,10 +21,13 @@ from crawler.items import Page
 from crawler.storage.corpus import Corpus
 from tests.helpers import article
 
-VOCAB = [
-    "".join(random.Random(i).choice("bcdfghklmnprstvz") + "aeiou"[i % 5] for _ in range(3))
-    for i in range(3000)
-]
+_RNG = random.Random(0)
+VOCAB = sorted(
+    {
+        "".join(_RNG.choice("bcdfghklmnprstvz") + _RNG.choice("aeiou") for _ in range(3))
+        for _ in range(4000)
+    }
+)
 
 
 def prose(rng: random.Random, paragraphs: int = 6) -> list[str]:
@@ -124,6 +128,18 @@ def test_a_story_told_on_a_few_pages_of_one_template_keeps_its_repeated_lines():
     assert not learn_template_profile(pages).keys
 
 
+def test_follow_ups_of_one_story_sharing_a_line_keep_it():
+    rng = random.Random(11)
+    background = "The harbour wall was built in 1952 and last repaired after the storm of 1987"
+    pages = [("\n".join(prose(rng)), "A") for _ in range(5)]
+    pages += [("\n".join([*prose(rng), background]), "A") for _ in range(5)]
+    pages += [("\n".join(prose(rng)), "B") for _ in range(10)]
+    stories = [f"s{i}" for i in range(5)] + ["harbour"] * 5 + [f"b{i}" for i in range(10)]
+    assert not learn_template_profile(pages, stories=stories).keys
+    # five stories sharing it: the template's chrome after all
+    assert learn_template_profile(pages).keys == {line_key(background)}
+
+
 # --- reader comments -------------------------------------------------------------------
 
 
@@ -213,7 +229,12 @@ def test_a_corpus_learns_the_chrome_of_a_template_that_is_a_third_of_the_site(tm
     pages = site_pages(rng)
     for i, (text, template) in enumerate(pages):
         corpus.add_article(
-            article(f"https://site.example/{i}.html", text, template=f"sig-{template}")
+            article(
+                f"https://site.example/{i}.html",
+                text,
+                title=" ".join(text.split()[:6]),
+                template=f"sig-{template}",
+            )
         )
     corpus.learn_site_profiles()
     texts = [r[0] for r in corpus.db.execute("SELECT text FROM articles ORDER BY id")]
@@ -226,7 +247,9 @@ def test_a_corpus_learns_the_chrome_of_a_template_that_is_a_third_of_the_site(tm
     plain = Corpus(tmp_path / "plain.db")
     plain.start_crawl("files", {})
     for i, (text, _) in enumerate(pages):
-        plain.add_article(article(f"https://site.example/{i}.html", text))
+        plain.add_article(
+            article(f"https://site.example/{i}.html", text, title=" ".join(text.split()[:6]))
+        )
     plain.learn_site_profiles()
     kept = [r[0] for r in plain.db.execute("SELECT text FROM articles")]
     plain.close()

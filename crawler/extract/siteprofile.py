@@ -122,14 +122,21 @@ def learn_template_profile(
     min_pages: int = 3,
     min_share: float = 0.5,
     min_template_pages: int = MIN_TEMPLATE_PAGES,
+    stories: Iterable[object] | None = None,
     normalized: bool = False,
 ) -> SiteProfile:
     """:func:`learn_profile` of ``pages`` (text, template signature or None),
-    plus the lines on ``min_share`` of the pages of one template: a template
-    needs ``min_template_pages`` distinct pages, and a line at least
-    :data:`MIN_TEMPLATE_SUPPORT` (and ``min_pages``) of them. A line's count
-    is its count on the whole site."""
+    plus the lines on ``min_share`` of the pages of one template.
+
+    A template is learnt from on its own once it has ``min_template_pages``
+    distinct pages, and a line of it must be on pages of at least
+    :data:`MIN_TEMPLATE_SUPPORT` (and ``min_pages``) different stories
+    (``stories``: each page's story, None for a page of its own; by default
+    every page is a story of its own), so that the follow-ups of one story
+    sharing a sentence do not make it chrome. A line's count is its count on
+    the whole site or template."""
     pages = list(pages)
+    story_of = list(stories) if stories is not None else [None] * len(pages)
     site = learn_profile(
         (t for t, _ in pages),
         host=host,
@@ -137,22 +144,32 @@ def learn_template_profile(
         min_share=min_share,
         normalized=normalized,
     )
+
+    def stories_with(members: Iterable[int], keys: set[str]) -> Counter[str]:
+        """How many different stories the pages ``members`` with each of ``keys`` tell."""
+        seen: dict[str, set[object]] = {}
+        for i in members:
+            text = pages[i][0] if normalized else normalize_text(pages[i][0])
+            story = story_of[i] if story_of[i] is not None else ("page", i)
+            for key in {line_key(line) for line in text.split("\n")} & keys:
+                seen.setdefault(key, set()).add(story)
+        return Counter({k: len(v) for k, v in seen.items()})
+
     lines = dict(site.lines)
-    groups: dict[str, list[str]] = {}
-    for text, template in pages:
+    groups: dict[str, list[int]] = {}
+    for i, (_, template) in enumerate(pages):
         if template:
-            groups.setdefault(template, []).append(text)
-    for texts in groups.values():
+            groups.setdefault(template, []).append(i)
+    support = max(min_pages, MIN_TEMPLATE_SUPPORT)
+    for members in groups.values():
+        texts = [pages[i][0] for i in members]
         if len(set(texts)) < min_template_pages:
             continue
-        one = learn_profile(
-            texts,
-            min_pages=max(min_pages, MIN_TEMPLATE_SUPPORT),
-            min_share=min_share,
-            normalized=normalized,
-        )
+        one = learn_profile(texts, min_pages=support, min_share=min_share, normalized=normalized)
+        told = stories_with(members, set(one.lines))
         for key, count in one.lines.items():
-            lines[key] = max(lines.get(key, 0), count)
+            if told[key] >= support:
+                lines[key] = max(lines.get(key, 0), count)
     return SiteProfile(host=host, pages=site.pages, lines=dict(sorted(lines.items())))
 
 

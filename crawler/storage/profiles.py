@@ -147,7 +147,7 @@ class SiteProfiles:
         with write_transaction(self.db):
             for host in sorted(hosts):
                 found = self.db.execute(
-                    f"SELECT id, text, url FROM articles WHERE {HOST_RANGE}"
+                    f"SELECT id, text, url, story_id FROM articles WHERE {HOST_RANGE}"
                     " ORDER BY id DESC LIMIT ?",
                     [*host_range(host), recent],
                 ).fetchall()
@@ -155,6 +155,7 @@ class SiteProfiles:
                 templates = self._templates.get(host, {})
                 learnt = learn_template_profile(
                     [(r[1] or "", templates.get(r[2])) for r in found],
+                    stories=[r[3] for r in found],
                     host=host,
                     min_pages=min_pages,
                     normalized=True,
