@@ -6,7 +6,8 @@
 2. Serves it on 127.0.0.1 (bench/server.py) and checks the server's own rate.
 3. Runs a real ``scrapy crawl sitemaps`` of it into a fresh corpus and reports
    pages/s, CPU use and peak memory of the whole process tree (the crawl and
-   its cleaning workers), and the corpus counts.
+   its cleaning workers), the corpus counts, and the stored texts' F1 against
+   the pages' true texts, per template of the site.
 4. In the same run, on the same pages: single-core throughput of our own
    cleaning function and of ``trafilatura.extract(..., with_metadata=True,
    include_comments=False)``, and the ratios the project targets.
@@ -19,11 +20,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
@@ -146,6 +150,66 @@ def run_crawl(base: str, db: Path, workers: int) -> dict:
     }
 
 
+# --- stored-text F1 per template (issue 17, point 5) ---------------------------
+
+
+def _tokens(text: str) -> Counter[str]:
+    return Counter(re.findall(r"\w+", text.casefold()))
+
+
+def token_f1(truth: str, got: str) -> float:
+    """Bag-of-words F1 of a stored text against the page's true text."""
+    t, g = _tokens(truth), _tokens(got)
+    common = sum((t & g).values())
+    if not common:
+        return 0.0
+    p, r = common / sum(g.values()), common / sum(t.values())
+    return 2 * p * r / (p + r)
+
+
+def template_f1(db: Path, site: Path) -> dict[int, dict[str, float]]:
+    """Mean stored-text F1 (and P, R) of the crawl's articles, per template of
+    the generated site (``truth.jsonl`` of :mod:`sitegen`)."""
+    truth = {}
+    with open(site / "truth.jsonl", encoding="utf-8") as f:
+        for line in f:
+            rec = json.loads(line)
+            truth[rec["url"]] = rec
+    scores: dict[int, list[tuple[float, float, float]]] = {}
+    for row in sqlite_utils.Database(db).query("select url, text from articles"):
+        rec = truth.get(urlsplit(row["url"]).path)
+        if rec is None:
+            continue
+        t, g = _tokens(rec["text"]), _tokens(row["text"] or "")
+        common = sum((t & g).values())
+        p = common / max(1, sum(g.values()))
+        r = common / max(1, sum(t.values()))
+        scores.setdefault(rec["template"], []).append(
+            (p, r, token_f1(rec["text"], row["text"] or ""))
+        )
+    return {
+        k: {
+            "articles": len(v),
+            "p": sum(x[0] for x in v) / len(v),
+            "r": sum(x[1] for x in v) / len(v),
+            "f1": sum(x[2] for x in v) / len(v),
+            "under_95": sum(1 for x in v if x[2] < 0.95),
+        }
+        for k, v in sorted(scores.items())
+    }
+
+
+def print_template_f1(db: Path, site: Path) -> None:
+    if not (site / "truth.jsonl").exists():
+        print("stored-text F1 per template: no truth.jsonl (a site of an older sitegen)")
+        return
+    for k, v in template_f1(db, site).items():
+        print(
+            f"stored-text F1, template {k}: {v['f1']:.3f} (P {v['p']:.3f}, R {v['r']:.3f}) "
+            f"over {v['articles']} articles, {v['under_95']} under 0.95"
+        )
+
+
 def single_core(pages: list[Path], base: str) -> dict:
     import trafilatura
 
@@ -214,6 +278,7 @@ def main() -> None:
             f"{crawl['largest_story']} articles; site profiles learnt {crawl['profile_lessons']} "
             f"times during the crawl, {crawl['texts_stripped']} stored texts lost learnt lines"
         )
+        print_template_f1(Path(tmp) / "corpus.db", site)
         if crawl["stderr_tail"]:
             print("crawl stderr (tail):", crawl["stderr_tail"])
 

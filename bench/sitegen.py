@@ -9,6 +9,12 @@ about 10 % exact duplicates under other URLs, about 5 % near-duplicates
 (lightly edited copies), an RSS feed, a sitemap index with sitemaps, and
 robots.txt. The same seed gives the same site, byte for byte.
 
+A third of the pages use a fourth template (3) with hashed class names and no
+telling markup, whose chrome recurs on its pages only (see ``render_hashed``;
+``--no-hashed`` leaves it out, and the other pages are the same either way).
+``truth.jsonl`` gives every page's template and true text (its paragraphs),
+for the per-template scores of ``bench/crawl.py``.
+
 Texts are about something, as on a real site: every article belongs to a
 story (a topic with its own generated place, people, organisation and
 figures); about a third of the articles follow up one of the recent stories,
@@ -261,6 +267,127 @@ def render(a: Article, rng: random.Random, articles: list[Article], site: str) -
     return page
 
 
+# --- template 3: hashed class names, no telling markup (issue 17, point 5) ----
+#
+# A third of the pages (chosen by a random stream of their own, so the other
+# pages, and the main stream, are as without it) use a template built only of
+# <div>s and <span>s with hashed class names: no <article>, <h1>, <aside>,
+# <nav> or "comment"/"newsletter" class to tell the chrome from the text. Its
+# chrome recurs on every page of the template with some variation: a
+# newsletter pitch (two wordings), related-headline lists under a fixed
+# heading, and reader comments (names, times and texts differ per page; the
+# "Reply" and "Report" lines and the heading recur).
+
+HASHED_TEMPLATE = 3
+HASHED_SHARE = 1 / 3
+
+
+def _cls(role: str) -> str:
+    """A stable hashed class name, as CSS-in-JS builds make them."""
+    return "x" + format(abs(hash_str(role)) % 16**6, "06x")
+
+
+def hash_str(text: str) -> int:
+    """A hash that does not change between runs (``hash`` of a str does)."""
+    h = 2166136261
+    for ch in text.encode():
+        h = ((h ^ ch) * 16777619) % 2**32
+    return h
+
+
+COMMENT_OPENERS = [
+    "I have lived here for twenty years and",
+    "Honestly,",
+    "Not sure why anyone is surprised:",
+    "My neighbours and I think",
+    "As a taxpayer I would say",
+    "Good reporting, but",
+]
+
+
+def hashed_comment(rng: random.Random, topic_words: list[str]) -> str:
+    word = rng.choice(topic_words)
+    return " ".join(
+        f"{rng.choice(COMMENT_OPENERS)} {rng.choice(SUBJECTS).lower()} "
+        f"{rng.choice(VERBS)} {rng.choice(OBJECTS)} {rng.choice(CLAUSES)}; {word} deserves better."
+        for _ in range(rng.randint(1, 3))
+    )
+
+
+def render_hashed(a: Article, rng: random.Random, articles: list[Article], site: str) -> str:
+    """A page of template 3 (``rng`` is the template's own stream)."""
+    esc = html.escape
+    c = _cls
+    head = f"""<head><meta charset="utf-8"><title>{esc(a.title)} | {site}</title>
+<meta property="og:title" content="{esc(a.title)}"><meta name="author" content="{esc(a.author)}">
+<meta property="article:published_time" content="{a.published.isoformat()}">
+<link rel="canonical" href="{{base}}{a.url}">{STYLE}{SCRIPT}</head>"""
+    menu = "".join(
+        f'<span class="{c("m")}"><a href="/{s}/">{s.title()}</a></span>' for s in SECTIONS
+    )
+    # Every block of the page body is a sibling <div> of one hashed class: the
+    # paragraphs, the newsletter box in the middle, the related headlines and
+    # the reader comments after them.
+    blk = c("blk")
+
+    def block(text: str) -> str:
+        return f'<div class="{blk}">{text}</div>'
+
+    def links(k: int) -> str:
+        return "".join(
+            block(f'<a href="{x.url}">{esc(x.title)}</a>')
+            for x in rng.sample(articles, min(k, len(articles)))
+        )
+
+    pitch = (
+        "Our editors pick the five stories you should not miss, every Friday morning."
+        if rng.random() < 0.7
+        else "Five stories our editors think you should not miss, delivered on Fridays."
+    )
+    newsletter = (
+        block("The Friday digest")
+        + block(pitch)
+        + f'<div class="{blk}"><input type="email"><span>Sign me up</span></div>'
+    )
+    words = [w for p in a.paragraphs[:2] for w in p.split() if w[:1].isupper() and len(w) > 5]
+    words = words or ["the town"]
+    posts = "".join(
+        block(f"{esc(name.split()[0].lower())}{rng.randint(1, 99)}")
+        + block(f"{rng.randint(1, 23)} hours ago")
+        + block(esc(hashed_comment(rng, words)))
+        + block("<span>Reply</span>")
+        + block("<span>Report</span>")
+        for name in rng.sample(NAMES, rng.randint(2, 5))
+    )
+    mid = len(a.paragraphs) // 2
+    body = (
+        "".join(block(esc(p)) for p in a.paragraphs[:mid])
+        + newsletter
+        + "".join(block(esc(p)) for p in a.paragraphs[mid : mid + 2])
+        + block("More on this")
+        + links(3)
+        + "".join(block(esc(p)) for p in a.paragraphs[mid + 2 :])
+        + block("What readers say")
+        + posts
+        + block("Load more comments")
+        + block("Elsewhere on the site")
+        + links(4)
+    )
+    return f"""<!DOCTYPE html><html lang="en">{head}<body><div class="{c("root")}">
+<div class="{c("top")}">{menu}</div><div class="{c("wrap")}"><div class="{c("hd")}">{esc(a.title)}</div>
+<div class="{c("by")}">{esc(a.author)} · {a.published:%d.%m.%Y %H:%M}</div>
+<div class="{c("body")}">{body}</div></div>
+<div class="{c("ft")}">© {site}</div></div></body></html>"""
+
+
+def truth_record(a: Article) -> dict:
+    """What the page's stored text should be: its paragraphs, and its template."""
+    return {"url": a.url, "template": a.template, "text": "\n".join(a.paragraphs)}
+
+
+# --- end of template 3 ------------------------------------------------------
+
+
 def near_copy(a: Article, rng: random.Random, new_id: int) -> Article:
     paras = list(a.paragraphs)
     # A light edit: one paragraph dropped, one sentence added, a word changed.
@@ -298,10 +425,17 @@ def render_amp(a: Article, site: str) -> str:
 
 
 def generate(
-    out: Path, pages: int = 2000, seed: int = 1, site: str = "The Bench Courier", amp: int = 0
+    out: Path,
+    pages: int = 2000,
+    seed: int = 1,
+    site: str = "The Bench Courier",
+    amp: int = 0,
+    *,
+    hashed: bool = True,
 ) -> dict:
     """The site: ``pages`` pages (originals, near and exact copies), plus ``amp``
-    AMP variants of originals (``/amp/...``, listed in the sitemap too)."""
+    AMP variants of originals (``/amp/...``, listed in the sitemap too).
+    ``hashed``: a third of the pages use template 3 (hashed class names)."""
     rng = random.Random(seed)
     n_dup, n_near = pages // 10, pages // 20
     originals = make_articles(pages - n_dup - n_near, rng)
@@ -309,10 +443,18 @@ def generate(
     articles = originals + near
     out.mkdir(parents=True, exist_ok=True)
     urls: list[tuple[str, datetime]] = []
+    # template 3: its own streams, so that the main one goes as without it
+    pick3, rng3 = random.Random(f"{seed}-t3-pick"), random.Random(f"{seed}-t3")
+    truth: dict[str, dict] = {}
     for a in articles:
         path = out / a.url.lstrip("/")
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render(a, rng, articles, site), encoding="utf-8")
+        page = render(a, rng, articles, site)
+        if hashed and pick3.random() < HASHED_SHARE:
+            a.template = HASHED_TEMPLATE
+            page = render_hashed(a, rng3, articles, site)
+        path.write_text(page, encoding="utf-8")
+        truth[a.url] = truth_record(a)
         urls.append((a.url, a.published))
     dups = []
     for i in range(n_dup):
@@ -326,6 +468,7 @@ def generate(
         )
         urls.append((url, a.published))
         dups.append(url)
+        truth[url] = truth_record(a) | {"url": url}
     for a in originals[:: max(1, len(originals) // amp)][:amp] if amp > 0 else ():
         url = f"/amp{a.url}"
         path = out / url.lstrip("/")
@@ -370,6 +513,10 @@ def generate(
         "seed": seed,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    (out / "truth.jsonl").write_text(
+        "".join(json.dumps(truth[u], ensure_ascii=False) + "\n" for u in sorted(truth)),
+        encoding="utf-8",
+    )
     return manifest
 
 
@@ -379,8 +526,13 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--amp", type=int, default=0, help="AMP variants of originals to add")
+    ap.add_argument("--no-hashed", action="store_true", help="leave template 3 out")
     args = ap.parse_args()
-    print(json.dumps(generate(args.out, args.pages, args.seed, amp=args.amp)))
+    print(
+        json.dumps(
+            generate(args.out, args.pages, args.seed, amp=args.amp, hashed=not args.no_hashed)
+        )
+    )
 
 
 if __name__ == "__main__":

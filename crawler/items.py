@@ -67,6 +67,10 @@ class Article:
     #: the URL first asked for, when redirects led to the page: recorded as a
     #: ``url`` duplicate of the article, so that the URL a user gave is found.
     requested_url: str | None = None
+    #: the page's template (a hash of its DOM skeleton,
+    #: :func:`crawler.extract.siteprofile.template_signature`): site profiles
+    #: learn chrome per template. Not a column of ``articles``.
+    template: str | None = None
 
 
 @dataclass

@@ -17,10 +17,11 @@ from urllib.parse import unquote, urljoin, urlsplit
 from crawler import features
 from crawler.dedup.exact import content_hash
 from crawler.extract.cleaning import clean_text, derive_title, looks_like_headline, normalize_text
+from crawler.extract.comments import without_comment_threads
 from crawler.extract.decoding import NotText, decode
 from crawler.extract.language import count_words, detect_language
 from crawler.extract.maintext import Extracted, extract_html
-from crawler.extract.siteprofile import site_profiles_since
+from crawler.extract.siteprofile import site_profiles_since, template_signature
 from crawler.items import Article, Failure, Page
 from crawler.urls import canonical_url, host_of, is_web_url
 
@@ -136,9 +137,11 @@ def process_page(page: Page, options: Options | None = None) -> Article | Failur
 
     title = pick("title")
     url = article_url(page.url, ext.canonical_url)
-    cleaned = clean_text(
-        ext.text, title=title, site_lines=options.site_lines.get(host_of(url) or "", ())
-    )
+    site_lines = options.site_lines.get(host_of(url) or "", frozenset())
+    # site profiles (r-profiles): the page's template, and no reader comments
+    template = template_signature(decoded.text) if kind == "html" else None
+    ext.text = without_comment_threads(ext.text, site_lines)
+    cleaned = clean_text(ext.text, title=title, site_lines=site_lines)
     text = cleaned.text
     if not text:
         return Failure(page.url, "extract", "no article text found on the page", page.http_status)
@@ -176,6 +179,7 @@ def process_page(page: Page, options: Options | None = None) -> Article | Failur
         last_modified=page.last_modified,
         published_guessed="published" in ext.guessed and not hints.get("published"),
         fetched_at=page.fetched_at,
+        template=template,
     )
 
 

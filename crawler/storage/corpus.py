@@ -387,7 +387,7 @@ class Corpus:
             in_crawl += self._counted_in_this_crawl(copy.article_id)
             batch.supersede(url, copy.url, copy.article_id, copy.similarity, kind, self.crawl_id)
         batch.add_article(self._row(article), feats)
-        self.profiles.stored(url)
+        self.profiles.stored(url, article.template)
         self._keep_page(article)
         self._maybe_flush()
         return Outcome(

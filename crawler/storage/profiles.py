@@ -9,6 +9,14 @@ articles, then every :data:`LEARN_EVERY`: stored texts lose the new lines (and
 find their story again), the cleaning workers are told (:attr:`SiteProfiles.learnt`),
 and an article cleaned before it knew a lesson loses the lines when it arrives
 (:meth:`SiteProfiles.without_learnt_lines`).
+
+Lines are learnt per template too (:func:`crawler.extract.siteprofile.learn_template_profile`):
+each stored article's template (``Article.template``, computed by the cleaning)
+is kept, in memory, for the latest :data:`TEMPLATES_KEPT` articles of each host
+this writer stored, so that chrome on most pages of one template is learnt
+even when that template is a third of the site. A learnt line that
+recurs after every post of a comment thread takes the thread with it
+(:mod:`crawler.extract.comments`).
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from crawler.dedup.exact import content_hash
 from crawler.extract.language import count_words
 from crawler.extract.processing import LESSONS_ATTR
 from crawler.extract.siteprofile import (
-    learn_profile,
+    learn_template_profile,
     site_profiles_since,
     stored_lines,
     without_lines,
@@ -44,6 +52,9 @@ logger = logging.getLogger(__name__)
 #: steers story grouping, and rarely, so that it costs next to nothing.
 LEARN_AT = (5, 10, 20, 40, 80, 160, 320, 640)
 LEARN_EVERY = 1000
+#: the templates of this many of a host's latest stored articles are kept
+#: (a lesson reads the latest ``recent`` = 200)
+TEMPLATES_KEPT = 400
 
 
 def load_site_profiles(path: str | Path) -> dict[str, frozenset[str]]:
@@ -71,10 +82,19 @@ class SiteProfiles:
         self.texts_stripped = 0
         #: the lines a dry run of learn would keep, per host
         self.previewed: dict[str, frozenset[str]] = {}
+        # per host, the templates of its latest stored articles (url -> signature)
+        self._templates: dict[str, dict[str, str]] = {}
 
-    def stored(self, url: str) -> None:
-        """An article of ``url``'s host was stored: a lesson may be due."""
+    def stored(self, url: str, template: str | None = None) -> None:
+        """An article of ``url``'s host was stored (its page of ``template``):
+        a lesson may be due."""
         host = host_of(url)
+        if template and host:
+            kept = self._templates.setdefault(host, {})
+            kept.pop(url, None)
+            kept[url] = template
+            if len(kept) > TEMPLATES_KEPT:
+                del kept[next(iter(kept))]
         if host:
             self._host_stored[host] += 1
             n = self._host_stored[host]
@@ -130,12 +150,19 @@ class SiteProfiles:
         lessons: list[tuple[str, frozenset[str]]] = []
         with write_transaction(self.db):
             for host in sorted(hosts):
-                rows = self.db.execute(
-                    f"SELECT id, text FROM articles WHERE {HOST_RANGE} ORDER BY id DESC LIMIT ?",
+                found = self.db.execute(
+                    f"SELECT id, text, url, story_id FROM articles WHERE {HOST_RANGE}"
+                    " ORDER BY id DESC LIMIT ?",
                     [*host_range(host), recent],
                 ).fetchall()
-                learnt = learn_profile(
-                    [r[1] for r in rows], host=host, min_pages=min_pages, normalized=True
+                rows = [(r[0], r[1]) for r in found]
+                templates = self._templates.get(host, {})
+                learnt = learn_template_profile(
+                    [(r[1] or "", templates.get(r[2])) for r in found],
+                    stories=[r[3] for r in found],
+                    host=host,
+                    min_pages=min_pages,
+                    normalized=True,
                 )
                 old = self.db.execute(
                     "SELECT lines FROM site_profiles WHERE host = ?", [host]
