@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from crawler.export import FIELDS, Filters, export
 from crawler.storage.corpus import open_database
+from crawler.storage.export import FIELDS, Filters, export
 from tests.helpers import ROOT, run_scrapy
 from tests.test_browse import crawled
 

@@ -13,7 +13,7 @@ into the corpus, batch by batch, until stopped (SIGTERM/Ctrl-C: after the
 current batch) or, with ``--idle``, until nothing has arrived for that long and
 no crawl it saw start is still running.
 
-``export`` writes one record per article (:mod:`crawler.export`):
+``export`` writes one record per article (:mod:`crawler.storage.export`):
 ``scrapy corpus export --format jsonl|csv|parquet --out FILE`` with optional
 ``--since DATE``, ``--site HOST`` and ``--story ID``.
 """
@@ -29,7 +29,7 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler import export
+from crawler.storage import export
 from crawler.storage.corpus import Corpus, CorpusError, open_database
 from crawler.storage.health import Thresholds, check
 
