@@ -244,6 +244,25 @@ def test_drain_writes_crawls_and_items_in_batches(redis_client, tmp_path):
     assert db["failures"].count == 1
 
 
+def test_the_drain_records_the_requested_url_of_a_redirect(redis_client, tmp_path):
+    """A worker's article reached through a redirect: the URL asked for is a
+    ``url`` duplicate of it in the drained corpus, as in a local crawl."""
+    keys = Keys("t")
+    moved = article(
+        "https://news.example/new",
+        "Text of a moved story. " * 30,
+        requested_url="https://news.example/old",
+    )
+    _push_crawl(redis_client, keys, "w1", [moved])
+    corpus = Corpus(tmp_path / "c.db")
+    drain(redis_client, corpus, keys, idle=0, batch_size=3, poll=0.01)
+    corpus.close()
+    db = sqlite_utils.Database(tmp_path / "c.db")
+    (kept,) = db.query("select id from articles where url = 'https://news.example/new'")
+    (dup,) = db.query("select url, article_id, kind from duplicates")
+    assert dup == {"url": "https://news.example/old", "article_id": kept["id"], "kind": "url"}
+
+
 def test_a_batch_read_again_after_a_crash_is_not_written_twice(redis_client, tmp_path):
     """Killed after the commit, before the trim: the restarted drain skips what it wrote."""
     keys = Keys("t")

@@ -26,6 +26,7 @@ from typing import Any, Protocol, TypeVar
 from crawler.core.view import CorpusView, LocalCorpusView
 from crawler.items import Article, Failure
 from crawler.storage.corpus import Corpus, CorpusError, Outcome
+from crawler.storage.variants import record_requested_url
 
 logger = logging.getLogger(__name__)
 
@@ -132,33 +133,10 @@ class CorpusWriter:
                 corpus.add_failure(item)
             else:
                 outcome = corpus.add_article(item)
-                if item.requested_url:
-                    self._redirected(item, outcome)
+                record_requested_url(corpus, item, outcome)
             for hook in corpus.queued_hooks:
                 hook(item)
         return outcome
-
-    def _redirected(self, article: Article, outcome: Outcome) -> None:
-        """The URL a redirect led away from: a ``url`` duplicate of the article
-        kept (unless the corpus knows that URL already)."""
-        corpus = self.corpus
-        assert corpus is not None and article.requested_url
-        requested = article.requested_url
-        if corpus.is_known_url(requested):
-            return
-        kept = article.url
-        if outcome.status == "duplicate":
-            waiting = corpus.batch.duplicates.get(article.url)
-            kept_url = waiting.get("kept_url") if waiting else None
-            if kept_url is None and outcome.article_id is not None:
-                row = corpus.db.execute(
-                    "SELECT url FROM articles WHERE id = ?", [outcome.article_id]
-                ).fetchone()
-                kept_url = row[0] if row else None
-            if kept_url is None:
-                return
-            kept = kept_url
-        corpus.add_url_duplicate(requested, kept, article.site)
 
     def learnt(self) -> list[tuple[str, frozenset[str]]]:
         """Site profiles learnt since the last call: (host, chrome line keys)."""

@@ -27,6 +27,7 @@ from crawler.scaleout.codec import (
     now,
 )
 from crawler.storage.corpus import Corpus, Outcome, write_transaction
+from crawler.storage.variants import record_requested_url
 
 logger = logging.getLogger(__name__)
 
@@ -194,6 +195,7 @@ class Drainer:
             key = outcome_stat(item, None)
         else:
             outcome = self.corpus.add_article(item)
+            record_requested_url(self.corpus, item, outcome)
             key = outcome_stat(item, outcome)
             if key == "corpus/skipped/known":
                 state.unrecorded[key] = state.unrecorded.get(key, 0) + 1

@@ -11,6 +11,8 @@ text is never a version of the article.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlite_utils import Database
 
 from crawler import features
@@ -18,6 +20,10 @@ from crawler.dedup import decision as dedup
 from crawler.dedup import near as neardup
 from crawler.items import Article
 from crawler.storage.db import write_transaction
+
+if TYPE_CHECKING:
+    from crawler.dedup.decision import Outcome
+    from crawler.storage.corpus import Corpus
 
 
 def address(
@@ -50,3 +56,24 @@ def better_address(
     with write_transaction(db):
         db.execute("UPDATE articles SET fetched_url = ? WHERE id = ?", [fetched, stored[0]])
     return True
+
+
+def record_requested_url(corpus: Corpus, article: Article, outcome: Outcome) -> None:
+    """The URL a redirect led away from (``article.requested_url``): a ``url``
+    duplicate of the article kept, unless the corpus knows that URL already.
+    Called after :meth:`Corpus.add_article` by the crawl's writer and by the
+    scale-out drain alike."""
+    requested = article.requested_url
+    if not requested or corpus.is_known_url(requested):
+        return
+    kept: str | None = article.url
+    if outcome.status == "duplicate":
+        waiting = corpus.batch.duplicates.get(article.url)
+        kept = waiting.get("kept_url") if waiting else None
+        if kept is None and outcome.article_id is not None:
+            row = corpus.db.execute(
+                "SELECT url FROM articles WHERE id = ?", [outcome.article_id]
+            ).fetchone()
+            kept = row[0] if row else None
+    if kept is not None:
+        corpus.add_url_duplicate(requested, kept, article.site)
