@@ -12,11 +12,10 @@ no usable URL (a port out of range, a broken IPv6 host) is kept in
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler.extract.decoding import MAX_DECOMPRESSED, NotText, gunzip
+from crawler.extract.decoding import MAX_DECOMPRESSED
 from crawler.listings.entries import (
     BadLink,
     Entry,
@@ -30,13 +29,14 @@ from crawler.listings.safexml import (
     child,
     child_text,
     children,
+    listing_body,
     local,
+    looks_like_xml,
     parse_xml,
     text_of,
 )
 
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_HTML = re.compile(rb"^\s*(?:<!doctype\s+html|<html\b|<head\b|<body\b)", re.IGNORECASE)
+_FORMATS = " (RSS, Atom or JSON Feed)"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
@@ -62,19 +62,10 @@ class Feed:
 
 def parse_feed(body: bytes, url: str, *, max_size: int = MAX_DECOMPRESSED) -> Feed:
     """Parse a feed's bytes (gzip allowed, bounded by ``max_size``)."""
-    if body[:2] == b"\x1f\x8b":
-        try:
-            body = gunzip(body, max_size)
-        except NotText as exc:
-            raise FeedError(str(exc)) from None
-    stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not stripped:
-        raise FeedError("empty response: no feed")
+    stripped = listing_body(body, max_size, FeedError, "feed", _FORMATS)
     if stripped[:1] in (b"{", b"["):
         return _json_feed(stripped, url)
-    if _HTML.match(stripped[:1024]):
-        raise FeedError("an HTML page, not a feed (RSS, Atom or JSON Feed)")
-    if stripped[:1] != b"<" and stripped[:2] not in _UTF16_BOMS:
+    if not looks_like_xml(stripped):
         raise FeedError("not a feed: neither XML (RSS, Atom) nor JSON Feed")
     try:
         root = parse_xml(stripped)
@@ -88,7 +79,7 @@ def parse_feed(body: bytes, url: str, *, max_size: int = MAX_DECOMPRESSED) -> Fe
     if name == "feed":
         return _atom(root, url)
     if name == "html":
-        raise FeedError("an HTML page, not a feed (RSS, Atom or JSON Feed)")
+        raise FeedError(f"an HTML page, not a feed{_FORMATS}")
     raise FeedError(f"not a feed: the XML document is <{local(root.tag)}>, not <rss> or <feed>")
 
 

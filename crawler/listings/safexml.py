@@ -14,12 +14,45 @@ from typing import Any
 
 from lxml import etree
 
+from crawler.extract.decoding import NotText, gunzip
+
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_HTML = re.compile(rb"^\s*(?:<!doctype\s+html|<html\b|<head\b|<body\b)", re.IGNORECASE)
+
+
 class XMLError(ValueError):
     """The bytes are not XML this crawler will read; ``str(exc)`` says why."""
+
+
+def listing_body(
+    body: bytes, max_size: int, error: type[ValueError], noun: str, formats: str = ""
+) -> bytes:
+    """A feed's or sitemap's bytes, gunzipped (at most ``max_size``), BOM and leading blanks gone.
+
+    Raises ``error`` with a reason a person reads for an empty body, a bad or
+    oversized gzip stream and an HTML page (``noun`` names the listing, "feed"
+    or "sitemap"; ``formats`` follows it in the HTML page's reason).
+    """
+    if body[:2] == b"\x1f\x8b":
+        try:
+            body = gunzip(body, max_size)
+        except NotText as exc:
+            raise error(str(exc)) from None
+    stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not stripped:
+        raise error(f"empty response: no {noun}")
+    if _HTML.match(stripped[:1024]):
+        raise error(f"an HTML page, not a {noun}{formats}")
+    return stripped
+
+
+def looks_like_xml(body: bytes) -> bool:
+    """Whether stripped ``body`` starts like an XML document (``<`` or a UTF-16 BOM)."""
+    return body[:1] == b"<" or body[:2] in _UTF16_BOMS
 
 
 def _parser() -> etree.XMLParser:

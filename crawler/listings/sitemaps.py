@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.extract.decoding import MAX_DECOMPRESSED, NotText, gunzip
+from crawler.extract.decoding import MAX_DECOMPRESSED
 from crawler.listings.entries import (
     BadLink,
     Entry,
@@ -24,11 +24,18 @@ from crawler.listings.entries import (
     normalize_language,
     parse_date,
 )
-from crawler.listings.safexml import XMLError, child, child_text, children, local, parse_xml
+from crawler.listings.safexml import (
+    XMLError,
+    child,
+    child_text,
+    children,
+    listing_body,
+    local,
+    looks_like_xml,
+    parse_xml,
+)
 from crawler.urls import is_web_url
 
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_HTML = re.compile(rb"^\s*(?:<!doctype\s+html|<html\b|<head\b|<body\b)", re.IGNORECASE)
 _SITEMAP_LINE = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.IGNORECASE)
 
 
@@ -66,17 +73,8 @@ def robots_sitemaps(text: str, url: str) -> list[str]:
 
 def parse_sitemap(body: bytes, url: str, *, max_size: int = MAX_DECOMPRESSED) -> Sitemap:
     """Parse a sitemap's bytes; :class:`SitemapError` says why not."""
-    if body[:2] == b"\x1f\x8b":
-        try:
-            body = gunzip(body, max_size)
-        except NotText as exc:
-            raise SitemapError(str(exc)) from None
-    stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not stripped:
-        raise SitemapError("empty response: no sitemap")
-    if _HTML.match(stripped[:1024]):
-        raise SitemapError("an HTML page, not a sitemap")
-    if stripped[:1] != b"<" and stripped[:2] not in _UTF16_BOMS:
+    stripped = listing_body(body, max_size, SitemapError, "sitemap")
+    if not looks_like_xml(stripped):
         return _text_sitemap(stripped, url)
     try:
         root = parse_xml(stripped)
