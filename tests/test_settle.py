@@ -273,3 +273,73 @@ def test_the_same_text_from_the_article_s_own_page_makes_it_its_address(
     corpus.finish_crawl("finished", {})
     corpus.close()
     assert _state(path) == ([(CANON, CANON, PAGE)], 0, [(AMP, "url")])
+
+
+def _raw(url: str, text: str, published: str | None) -> object:
+    page = f"<html><body><p>{text}</p><!-- {url} --></body></html>".encode()
+    return article(
+        url, text, published, title=url.rsplit("/", 1)[1], raw=page, fetched_at=published
+    )
+
+
+def _pages(path: Path) -> tuple:
+    conn = sqlite3.connect(path)
+    pages = tuple(conn.execute("SELECT url, fetched_url, body, fetched_at FROM pages ORDER BY url"))
+    missing = conn.execute(
+        "SELECT count(*) FROM articles WHERE url NOT IN (SELECT url FROM pages)"
+    ).fetchone()[0]
+    conn.close()
+    return pages, missing
+
+
+@pytest.mark.parametrize("batch_size", [1, 200])
+def test_every_article_has_its_raw_page_and_the_pages_are_the_same_in_any_order(
+    tmp_path: Path, batch_size: int
+) -> None:
+    text_b = CHAIN["https://n.example/b"][0]
+    pages = [
+        ("https://n.example/a", *CHAIN["https://n.example/a"]),
+        # B is published first: whoever comes first, B is kept, the others are its copies
+        ("https://n.example/e", text_b.upper(), "2025-03-01T00:00:00+00:00"),
+        ("https://n.example/b", text_b, "2025-03-01T00:00:00+00:00"),
+        ("https://n.example/c", *CHAIN["https://n.example/c"]),
+    ]
+    seen = set()
+    for n, order in enumerate(itertools.permutations(pages)):
+        path = tmp_path / f"p{n}.db"
+        corpus = Corpus(path, batch_size=batch_size)
+        corpus.start_crawl("files", {})
+        for url, text, published in order:
+            corpus.add_article(_raw(url, text, published))
+        corpus.finish_crawl("finished", {})
+        corpus.close()
+        found, missing = _pages(path)
+        assert missing == 0, order  # a copy the settle kept has its raw page
+        seen.add((snapshot(path), found))
+    assert len(seen) == 1
+    (arts, _, _, _), found = seen.pop()
+    assert [u for u, _ in arts] == ["https://n.example/b"]
+    # the pages of the copies are kept too (any of them may be the one kept)
+    assert [p[0] for p in found] == [f"https://n.example/{x}" for x in "abce"]
+
+
+@pytest.mark.parametrize("batch_size", [1, 200])
+def test_the_raw_page_kept_is_that_of_the_article_s_own_address_in_any_order(
+    tmp_path: Path, batch_size: int
+) -> None:
+    def fetched(url: str, text: str) -> object:
+        return article(CANON, text, "2025-03-02T10:00:00+00:00", fetched_url=url, raw=url.encode())
+
+    pages = [fetched(CANON, PAGE), fetched(AMP, AMP_PAGE), fetched(AMP + "?utm=x", PAGE)]
+    for n, order in enumerate(itertools.permutations(pages)):
+        path = tmp_path / f"r{n}.db"
+        corpus = Corpus(path, batch_size=batch_size)
+        corpus.start_crawl("files", {})
+        for page in order:
+            corpus.add_article(page)
+        corpus.finish_crawl("finished", {})
+        corpus.close()
+        conn = sqlite3.connect(path)
+        found = conn.execute("SELECT url, fetched_url, body FROM pages").fetchall()
+        conn.close()
+        assert found == [(CANON, CANON, CANON.encode())], [p.fetched_url for p in order]

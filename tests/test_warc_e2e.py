@@ -102,14 +102,8 @@ def corpus_state(db: Path) -> dict[str, list[tuple]]:
             " ORDER BY d.url",
         ),
         "failures": rows(db, "SELECT url, stage, reason, attempts FROM failures ORDER BY url"),
-        # pages of articles only: a copy the end-of-crawl settle promotes to the kept
-        # article has no raw page yet (open gap, issue 23), whatever the arrival order
-        "pages": rows(
-            db,
-            "SELECT p.url, p.fetched_at, p.body FROM pages p JOIN articles a ON a.url = p.url"
-            " WHERE a.url NOT IN (SELECT url FROM duplicates) AND a.url NOT LIKE '%copies.example%'"
-            " ORDER BY p.url",
-        ),
+        # every raw page, a copy's too (the end-of-crawl settle may keep any of them)
+        "pages": rows(db, "SELECT url, fetched_url, fetched_at, body FROM pages ORDER BY url"),
         "files": rows(db, "SELECT location, finished FROM warc_files ORDER BY location"),
     }
 

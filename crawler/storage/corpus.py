@@ -52,7 +52,7 @@ from crawler.storage.profiles import LEARN_AT, LEARN_EVERY, SiteProfiles, load_s
 from crawler.storage.schema import migrations
 from crawler.storage.settle import Settled, settle
 from crawler.storage.storyindex import StoryIndex
-from crawler.storage.writer import copies_table, keep_copies, write_batch
+from crawler.storage.writer import write_batch
 from crawler.urls import host_of
 
 # Names the rest of the crawler (pipelines, scale-out, commands, reclean, tests)
@@ -211,24 +211,6 @@ class Corpus:
         ).fetchone()
         return (row[0], row[1], row[2]) if row else None
 
-    def _better_copy(self, url: str, fetched: str, article: Article) -> None:
-        """``url`` is a duplicate this crawl keeps the text of: the page of a better
-        address (:func:`crawler.dedup.decision.address_rank`) replaces that text."""
-        waiting = self.batch.copies.get(url)
-        if waiting is not None:
-            if dedup.address_rank(url, fetched) < dedup.address_rank(url, waiting["fetched_url"]):
-                self.batch.copies[url] = self._row(article)
-            return
-        row = self.db.execute(
-            f"SELECT row FROM {copies_table(self.db)} WHERE url = ? AND crawl_id IS ?",
-            [url, self.crawl_id],
-        ).fetchone()
-        if row is not None and dedup.address_rank(url, fetched) < dedup.address_rank(
-            url, json.loads(row[0]).get("fetched_url")
-        ):
-            with write_transaction(self.db):
-                keep_copies(self.db, [self._row(article)])
-
     def _stored_by_hash(self, content_hash: str) -> int | None:
         row = self.db.execute(
             "SELECT id FROM articles WHERE content_hash = ? ORDER BY id LIMIT 1", [content_hash]
@@ -282,6 +264,7 @@ class Corpus:
         ):
             # the same text from a better address: the article's address now
             worse, waiting["fetched_url"] = waiting["fetched_url"], fetched
+            self._keep_page(article)  # (the page is that of the article's address)
             self.add_url_duplicate(worse, url, article.site)
             return Outcome("known", kind=None)
         waiting_dup = batch.duplicates.get(url)
@@ -298,7 +281,7 @@ class Corpus:
         if stored is not None and stored[1] != article.content_hash:
             address = variants.address(self.db, url, fetched, stored, article)
         if waiting_dup is not None or dup_row is not None:
-            self._better_copy(url, fetched, article)
+            variants.better_copy(self, url, fetched, article)
         known = dedup.by_url(
             article.content_hash,
             waiting=waiting is not None,
@@ -322,6 +305,7 @@ class Corpus:
                 and known.variant
                 and variants.better_address(self.db, url, fetched, stored)
             ):
+                self._keep_page(article)
                 self.add_url_duplicate(stored[2] or url, url, article.site)
             elif known.variant:
                 self._note_variant(fetched, url, article.site)
@@ -376,6 +360,8 @@ class Corpus:
                 self.crawl_id,
                 self._row(article),
             )
+            # its page too: the settle may find it the article its group keeps
+            self._keep_page(article)
             self._maybe_flush()
             return Outcome(
                 "duplicate", kept.article_id, kind=decision.kind, similarity=kept.similarity
@@ -473,6 +459,8 @@ class Corpus:
         return (row[0], row[1]) if row else (None, None)
 
     def _keep_page(self, article: Article) -> None:
+        """Queue the raw page of an article, or of a copy (exact or near) the
+        end of the crawl may find the article its group keeps."""
         host = host_of(article.url)
         if host:
             self.hosts_touched.add(host)

@@ -55,7 +55,7 @@ class Pending:
     duplicates: dict[str, Row] = field(default_factory=dict)
     #: url -> the failure row (the latest attempt)
     failures: dict[str, Row] = field(default_factory=dict)
-    #: article url -> its raw page row
+    #: url -> the raw page row of a waiting article or duplicate (exact or near)
     pages: dict[str, Row] = field(default_factory=dict)
     #: url of a waiting article -> its dedup and story features (crawler.features)
     features: dict[str, Features] = field(default_factory=dict)
@@ -201,7 +201,7 @@ class Pending:
     def _drop_article(self, url: str) -> Row:
         old = self.articles.pop(url)
         self.by_hash.pop(old["content_hash"], None)
-        self.pages.pop(url, None)
+        # (its raw page stays: it becomes a copy, which keeps its page)
         feats = self.features.pop(url, None)
         for fp in feats.sketch.fingerprints if feats is not None else ():
             urls = self._fingerprints.get(fp)

@@ -11,6 +11,7 @@ text is never a version of the article.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
@@ -20,6 +21,7 @@ from crawler.dedup import decision as dedup
 from crawler.dedup import near as neardup
 from crawler.items import Article
 from crawler.storage.db import write_transaction
+from crawler.storage.writer import copies_table, keep_copies
 
 if TYPE_CHECKING:
     from crawler.dedup.decision import Outcome
@@ -56,6 +58,28 @@ def better_address(
     with write_transaction(db):
         db.execute("UPDATE articles SET fetched_url = ? WHERE id = ?", [fetched, stored[0]])
     return True
+
+
+def better_copy(corpus: Corpus, url: str, fetched: str, article: Article) -> None:
+    """``url`` is a duplicate this crawl keeps the text of (and the raw page):
+    the page of a better address (:func:`crawler.dedup.decision.address_rank`)
+    replaces both, as it would have had it come first."""
+    rank = dedup.address_rank(url, fetched)
+    waiting = corpus.batch.copies.get(url)
+    if waiting is not None:
+        if rank < dedup.address_rank(url, waiting["fetched_url"]):
+            corpus.batch.copies[url] = corpus._row(article)
+            corpus._keep_page(article)
+        return
+    db = corpus.db
+    row = db.execute(
+        f"SELECT row FROM {copies_table(db)} WHERE url = ? AND crawl_id IS ?",
+        [url, corpus.crawl_id],
+    ).fetchone()
+    if row is not None and rank < dedup.address_rank(url, json.loads(row[0]).get("fetched_url")):
+        with write_transaction(db):
+            keep_copies(db, [corpus._row(article)])
+        corpus._keep_page(article)
 
 
 def record_requested_url(corpus: Corpus, article: Article, outcome: Outcome) -> None:
