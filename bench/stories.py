@@ -363,6 +363,7 @@ def order_agreement(records: list[dict], runs: int, min_words: int | None = None
             if proc.returncode:
                 sys.exit(f"crawl failed ({proc.returncode}): {proc.stderr[-2000:]}")
             back = read_back(db, by_file)
+            settle = _settle_cost(db)
             groups = defaultdict(set)
             for pair in back["pairs"]:
                 groups[pair["dup_group"]] |= {pair["id1"], pair["id2"]}
@@ -372,10 +373,11 @@ def order_agreement(records: list[dict], runs: int, min_words: int | None = None
                     "stories": back["stories"],
                     "groups": {frozenset(g) for g in groups.values()},
                     "kept": set(back["kept"].values()),
+                    "settle": settle,
                 }
             )
     first = seen[0]
-    out: dict = {"runs": runs, "against_first": []}
+    out: dict = {"runs": runs, "against_first": [], "settle": [s["settle"] for s in seen]}
     for other in seen[1:]:
         p, r, f1 = _bcubed(other["stories"], first["stories"])
         out["against_first"].append(
@@ -392,6 +394,22 @@ def order_agreement(records: list[dict], runs: int, min_words: int | None = None
     return out
 
 
+def _settle_cost(db: Path) -> dict:
+    """What the end-of-crawl settle cost (crawls.stats, ``corpus/settle/*``)."""
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    stats = json.loads(conn.execute("SELECT stats FROM crawls ORDER BY id DESC").fetchone()[0])
+    pages = stats.get("response_received_count") or stats.get("files/found", 0)
+    conn.close()
+    return {
+        "seconds": stats.get("corpus/settle/seconds", 0.0),
+        "cpu_seconds": stats.get("corpus/settle/cpu_seconds", 0.0),
+        "articles_regrouped": stats.get("corpus/settle/story_articles", 0),
+        "pages": pages,
+    }
+
+
 def show_agreement(agreement: dict) -> None:
     print(
         f"agreement between {agreement['runs']} arrival orders (default settings, cleaning"
@@ -402,6 +420,11 @@ def show_agreement(agreement: dict) -> None:
             f"  run {k}: stories BCubed P / R / F1 {a['bcubed_p']:.3f} / {a['bcubed_r']:.3f} /"
             f" {a['bcubed_f1']:.3f}; duplicate groups differing {a['dup_groups_differing']}"
             f" of {a['dup_groups']}; kept articles differing {a['kept_differing']}"
+        )
+    for k, c in enumerate(agreement.get("settle", []), 1):
+        print(
+            f"  run {k}: end-of-crawl settle {c['seconds']:.2f} s, {c['cpu_seconds']:.2f} s CPU"
+            f" ({c['articles_regrouped']} articles regrouped)"
         )
 
 

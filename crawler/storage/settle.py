@@ -78,10 +78,12 @@ class Settled:
     #: articles grouped into stories again, and how many changed story
     story_articles: int = 0
     story_moved: int = 0
+    #: wall time, and CPU time of the writer's thread (what settling costs)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
     def stats(self) -> dict[str, float]:
-        """Crawl statistics, when settling changed anything."""
+        """Crawl statistics (counts and cost), when settling changed anything."""
         if not (self.changed or self.story_moved):
             return {}
         return {f"corpus/settle/{k}": v for k, v in vars(self).items()}
@@ -127,7 +129,7 @@ def settle(
 ) -> Settled:
     """Settle the duplicate groups and the stories crawl ``crawl_id`` touched
     (see the module's docstring); ``links``: the copies the online search found."""
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.thread_time()
     out = Settled()
     with write_transaction(db):
         _settle_groups(db, index, crawl_id, list(links or ()), out)
@@ -137,10 +139,12 @@ def settle(
         index.touched_stories.clear()
         db.execute(f"DELETE FROM {copies_table(db)} WHERE crawl_id IS ?", [crawl_id])
     out.seconds = round(time.perf_counter() - t0, 3)
+    out.cpu_seconds = round(time.thread_time() - cpu0, 3)
     if out.changed or out.story_moved:
         logger.info(
             "Settled crawl %s: %d duplicate groups (%d pages changed, %d copies kept"
-            " instead, %d articles made copies), %d articles regrouped (%d moved) in %.2f s",
+            " instead, %d articles made copies), %d articles regrouped (%d moved) in %.2f s"
+            " (%.2f s CPU)",
             crawl_id,
             out.groups,
             out.changed,
@@ -149,6 +153,7 @@ def settle(
             out.story_articles,
             out.story_moved,
             out.seconds,
+            out.cpu_seconds,
         )
     return out
 
