@@ -92,7 +92,7 @@ def test_a_waiting_copy_replaced_by_an_earlier_one_leaves_every_structure():
     assert list(batch.articles) == [early]
     assert list(batch.by_hash.values()) == [early]
     assert list(batch.features) == [early]
-    assert later not in batch.pages
+    assert list(batch.pages) == [later]  # (a copy keeps its raw page: it may turn out kept)
     assert [url for url, *_ in batch.sharing(sketch())] == [early]
     assert batch.takes_over == {early: 12}
     assert batch.demotions == [Demotion(12, early, 0.9, "near")]
