@@ -218,6 +218,9 @@ def _settle_groups(
             link(url, other, 1.0)
         for _aid, other, sim in index.near.copies(sk, compared):
             link(url, other, sim)
+    # the stored articles' sketches, made once (by the index's search)
+    for other, osk in compared.values():
+        sketches.setdefault(other, osk)
     # the copies the online search found between pages (two kept articles, say)
     for a, b, sim in links:
         link(a, b, sim)
@@ -233,7 +236,7 @@ def _settle_groups(
     # the articles kept first (a copy kept now is written), then their copies
     kept_ids: dict[str, int] = {}
     for kept, dups in decided:
-        kept_ids[kept] = _keep(db, index, kept, dups, copies, stored, out)
+        kept_ids[kept] = _keep(db, index, kept, dups, copies, stored, out, sketches.get(kept))
     for kept, dups in decided:
         _copies_of(db, index, crawl_id, kept_ids[kept], dups, copies, stored, out)
 
@@ -263,7 +266,9 @@ def _kept_and_copies(
     pages = []
     for u in members:
         row = stored[u] if u in stored else copies[u]
-        sk = sketches.get(u) or neardup.sketch(row.get("text") or "")
+        sk = sketches.get(u)
+        if sk is None:
+            sk = sketches[u] = neardup.sketch(row.get("text") or "")
         pages.append(Page(u, row.get("published"), row["content_hash"], sk))
     return kept_and_copies(pages)
 
@@ -276,6 +281,7 @@ def _keep(
     copies: dict[str, Row],
     stored: dict[str, Row],
     out: Settled,
+    sk: neardup.Sketch | None = None,
 ) -> int:
     """The id of the article ``kept``: a copy kept now is written, in the story of
     the best stored article among its copies (it is grouped again below)."""
@@ -288,7 +294,7 @@ def _keep(
     )
     out.promoted += 1
     out.changed += 1
-    return _promote(db, index, copies[kept], stored[best]["story_id"] if best else None)
+    return _promote(db, index, copies[kept], stored[best]["story_id"] if best else None, sk)
 
 
 def _copies_of(
@@ -337,8 +343,15 @@ def _copies_of(
             )
 
 
-def _promote(db: Database, index: StoryIndex, copy: Row, story_id: int | None) -> int:
-    """Write a copy as an article (in ``story_id``, or the one it joins); its id."""
+def _promote(
+    db: Database,
+    index: StoryIndex,
+    copy: Row,
+    story_id: int | None,
+    sk: neardup.Sketch | None = None,
+) -> int:
+    """Write a copy as an article (in ``story_id``, or the one it joins); its id
+    (``sk``: the sketch of its text, when made already)."""
     columns = {r[1] for r in db.execute("PRAGMA table_info(articles)")}
     row = {k: v for k, v in copy.items() if k in columns and k not in ("id", "story_id")}
     story, tf = index.assign_story(
@@ -351,7 +364,7 @@ def _promote(db: Database, index: StoryIndex, copy: Row, story_id: int | None) -
     )
     article_id = cur.lastrowid
     assert article_id is not None
-    index.add(article_id, row, story, tf)
+    index.add(article_id, row, story, tf, sk)
     db.execute("DELETE FROM duplicates WHERE url = ?", [row["url"]])
     return article_id
 
