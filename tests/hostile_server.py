@@ -396,6 +396,11 @@ class HostileServer:
     def url(self, path: str) -> str:
         return self._server.base + path
 
+    def arrivals(self) -> list[Logged]:
+        """Every request so far, in arrival order (path and monotonic time)."""
+        with self._server._lock:
+            return list(self._server.log)
+
     def times(self, path: str) -> list[float]:
         with self._server._lock:
             return [e.at for e in self._server.log if e.path == path]
