@@ -94,6 +94,15 @@ def articles(db: Path) -> list[tuple]:
         conn.close()
 
 
+def warc_files(db: Path) -> dict[str, tuple[int, int]]:
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute("SELECT location, finished, offset FROM warc_files").fetchall()
+    finally:
+        conn.close()
+    return {loc: (finished, offset) for loc, finished, offset in rows}
+
+
 def file_requests(server: warcs.ArchiveServer, name: str) -> list[str | None]:
     return [rng for path, rng in server.requests if path.endswith(name)]
 
@@ -115,6 +124,11 @@ def test_two_workers_share_the_files_of_a_listing(redis_server, redis_client, tm
     assert len(got) == 24
     shared = SharedFiles(redis_client, key, "test")
     assert all(shared.progress(f"{server.base}{MONTH}/{n}").finished for n in names)
+    # the drain's corpus keeps each file's progress too, as a local crawl's does
+    assert warc_files(tmp_path / "corpus.db") == {
+        f"{server.base}{MONTH}/{n}": (1, shared.progress(f"{server.base}{MONTH}/{n}").offset)
+        for n in names
+    }
 
 
 @pytest.mark.e2e
