@@ -11,8 +11,8 @@ of the fork server), the resource tracker, any other child.
 
 A process that exits between two samples is not lost: the kernel adds a
 reaped child's CPU to its parent's, up to the command itself, and
-``os.wait4`` returns the total of every process of the tree that was waited
-for (the crawl reaps its fork server, the fork server its workers). What no
+``getrusage(RUSAGE_CHILDREN)`` in the wrapper the command runs under gives the
+total of every process of the tree that was waited for (the crawl reaps its fork server, the fork server its workers). What no
 sample saw (a worker's last tenth of a second, a short-lived child) is
 reported as ``unsampled_s``, the difference between that total and the sum of
 the last samples. A process that no one waited for (an orphan) is only counted
@@ -123,7 +123,7 @@ class TreeRun:
     last_cpu: dict[int, float] = field(default_factory=dict)
     #: pid -> role ("crawl", "fork server", "cleaning worker", "resource tracker", "other: NAME")
     roles: dict[int, str] = field(default_factory=dict)
-    #: CPU of the whole reaped tree, from the kernel (os.wait4)
+    #: CPU of the whole reaped tree, from the kernel (RUSAGE_CHILDREN of the wrapper)
     reaped_cpu_s: float = 0.0
     peak_rss: int = 0  # bytes, the largest sum of the tree's resident sets
     peak_pss: int = 0  # bytes, the same with shared pages counted once
@@ -196,8 +196,10 @@ class TreeRun:
 #: the command runs under this wrapper: a child subreaper (prctl), so that a
 #: descendant orphaned by its parent (a fork server nobody waited for) comes back
 #: to it and is reaped, and its CPU counted, instead of going to init. It waits
-#: for the command, then up to ``grace`` seconds for such orphans, and writes its
-#: own CPU and the orphans it left to ``report``.
+#: for the command, then up to ``grace`` seconds for such orphans, and writes the
+#: CPU and largest resident set of all it reaped (``RUSAGE_CHILDREN``: not its own,
+#: whose peak includes the image of the process that forked it) and whether it
+#: left orphans running, to ``report``.
 WRAPPER = """
 import ctypes, os, resource, sys, time
 report, grace, argv = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
@@ -220,9 +222,9 @@ while True:
             left = 1
             break
         time.sleep(0.02)
-self = resource.getrusage(resource.RUSAGE_SELF)
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(report, "w") as f:
-    f.write(f"{self.ru_utime + self.ru_stime} {left}")
+    f.write(f"{kids.ru_utime + kids.ru_stime} {kids.ru_maxrss} {left}")
 os._exit(os.waitstatus_to_exitcode(status) % 256)
 """
 
@@ -261,7 +263,7 @@ def measure(
         t0 = time.perf_counter()
         proc = subprocess.Popen(wrapper, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            pid, status = os.waitpid(proc.pid, os.WNOHANG)
             if pid:
                 break
             stats = all_stats()
@@ -286,10 +288,10 @@ def measure(
         proc.returncode = run.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         run.stderr = err.read().decode(errors="replace")
-        own, left = (report.read().split() or ["0", "0"])[:2]
+        reaped, maxrss, left = (report.read().split() or ["0", "0", "0"])[:3]
     run.leftover = left == "1"
-    run.reaped_cpu_s = max(0.0, usage.ru_utime + usage.ru_stime - float(own))
-    run.max_rss = usage.ru_maxrss * 1024  # KiB on Linux
+    run.reaped_cpu_s = float(reaped)
+    run.max_rss = int(maxrss) * 1024  # KiB on Linux
     if "crawl" not in run.roles.values():  # it ended before the first sample
         run.last_cpu[-1] = 0.0
         run.roles[-1] = "crawl"

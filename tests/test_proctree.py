@@ -8,6 +8,7 @@ it: while sampled, after its last sample, or orphaned by its parent.
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -159,3 +160,13 @@ def test_exit_status_and_stderr_come_back(tmp_path: Path) -> None:
     run = proctree.measure([sys.executable, str(script)])
     assert run.returncode == 3
     assert "went wrong" in run.stderr
+
+
+def test_the_memory_of_the_measuring_process_is_not_the_commands(tmp_path: Path) -> None:
+    ballast = bytearray(os.urandom(1)) * (300 * 2**20)  # this process: large when it forks
+    script = tmp_path / "small.py"
+    script.write_text("import time\ntime.sleep(0.3)\n")
+    run = proctree.measure([sys.executable, str(script)], interval=0.05)
+    del ballast
+    assert run.max_rss_mb < 100
+    assert run.peak_rss_mb < 100
