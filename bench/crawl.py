@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import tempfile
@@ -67,7 +68,9 @@ def run_crawl(base: str, db: Path, workers: int, code: Path = ROOT) -> dict:
         "-s",
         "HTTPCACHE_ENABLED=False",
     ]
-    run = proctree.measure(cmd, cwd=code)
+    # the checkout's own package first (before the editable install's finder)
+    env = {**os.environ, "PYTHONPATH": str(code)} if code != ROOT else None
+    run = proctree.measure(cmd, cwd=code, env=env)
     if run.returncode:
         raise SystemExit(f"crawl failed ({run.returncode}):\n{run.stderr[-3000:]}")
     err, wall = run.stderr, run.wall_s
