@@ -22,8 +22,6 @@ from scrapy import Request
 from scrapy.settings import Settings
 from scrapy.utils.request import request_from_dict
 
-from crawler.archives.progress import Progress
-from crawler.archives.shared import SharedFiles
 from crawler.items import Article, Failure
 from crawler.scaleout.addon import DistributedAddon
 from crawler.scaleout.channel import Outbox
@@ -263,32 +261,6 @@ def test_the_drain_records_the_requested_url_of_a_redirect(redis_client, tmp_pat
     (kept,) = db.query("select id from articles where url = 'https://news.example/new'")
     (dup,) = db.query("select url, article_id, kind from duplicates")
     assert dup == {"url": "https://news.example/old", "article_id": kept["id"], "kind": "url"}
-
-
-def test_warc_progress_reaches_the_corpus_only_with_the_records_it_counts(redis_client, tmp_path):
-    """A worker records a file's progress once its items are in the list: the
-    drain copies it into ``warc_files`` once the batch that reaches the end
-    of the list is written, never while items it counts wait in Redis."""
-    keys = Keys("t")
-    out = Outbox(redis_client, keys, "w1", "warc")
-    out.push("crawl_start", args={}, at="2024-05-02T10:00:00+00:00")
-    for n in range(1, 5):
-        out.push("article", _article(n))
-    shared = SharedFiles(redis_client, "t", "reader")
-    assert shared.claim("https://data.example/a.warc.gz")
-    assert shared.save(Progress("https://data.example/a.warc.gz", 900, frozenset(), True))
-    redis_client.hset(keys.warc_progress, "https://data.example/bad.warc.gz", b"{not json")
-    corpus = Corpus(tmp_path / "c.db")
-    drainer = Drainer(redis_client, corpus, keys, batch_size=3)
-    db = sqlite_utils.Database(tmp_path / "c.db")
-    assert drainer.step() == 3  # two of the file's records still in Redis
-    assert db["warc_files"].count == 0
-    assert drainer.step() == 2
-    rows = list(db.query("select location, offset, finished from warc_files"))
-    assert rows == [{"location": "https://data.example/a.warc.gz", "offset": 900, "finished": 1}]
-    assert db["articles"].count == 4
-    assert drainer.step() == 0  # nothing new: nothing written again
-    corpus.close()
 
 
 def test_a_batch_read_again_after_a_crash_is_not_written_twice(redis_client, tmp_path):
