@@ -59,16 +59,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_BENCH = REPO.parent / "shared" / "bench" / "stories"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from storybench import DEFAULT_BENCH, REPO, found, half_of, load_records
+from storybench import page as page_text
+
 TOP = 20
 MIN_STORY = 4
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _QUERY_PART = re.compile(r'"([^"]*)"|(\S+)')
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
 def local_path(rec: dict) -> str:
@@ -76,22 +74,7 @@ def local_path(rec: dict) -> str:
 
 
 def page(rec: dict, url: str) -> bytes:
-    head = [f'<link rel="canonical" href="{html.escape(url)}">']
-    if rec.get("title"):
-        head.append(f"<title>{html.escape(rec['title'])}</title>")
-    if rec.get("published"):
-        head.append(f'<meta property="article:published_time" content="{rec["published"]}">')
-    if rec.get("source"):
-        head.append(f'<meta property="og:site_name" content="{html.escape(rec["source"])}">')
-    body = [f"<h1>{html.escape(rec['title'])}</h1>"] if rec.get("title") else []
-    body += [f"<p>{html.escape(p.strip())}</p>" for p in rec["text"].split("\n") if p.strip()]
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        + "".join(head)
-        + "</head><body><article>"
-        + "\n".join(body)
-        + "</article></body></html>\n"
-    ).encode()
+    return page_text(rec, url).encode()
 
 
 # --- the search endpoint ------------------------------------------------------------
@@ -350,19 +333,13 @@ class Tally:
         }
 
 
-def half_of(rec: dict) -> str:
-    topic = rec.get("topic") or rec["story"]
-    digits = re.sub(r"\D", "", topic.split("/")[-1])
-    return "odd" if int(digits or 0) % 2 else "even"
-
-
 def window_of(rec: dict, days: int) -> tuple[int | None, int | None]:
     d = _day(rec.get("published"))
     return (None, None) if d is None else (d - days, d + days)
 
 
 def run(bench: Path, endpoint: str, days: int, keep: Path | None) -> dict:
-    records = [r for c in ("ecbplus", "basil") for r in read_jsonl(bench / "dev" / f"{c}.jsonl")]
+    records = load_records(bench)
     pool = Pool(records)
     index = {r["id"]: i for i, r in enumerate(records)}
     gold: dict[str, set[str]] = defaultdict(set)
@@ -464,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, help="keep the seeds file and corpus here")
     ap.add_argument("--json", type=Path, help="write the figures here as JSON")
     args = ap.parse_args(argv)
-    if not (args.bench / "dev" / "ecbplus.jsonl").exists():
+    if not found(args.bench):
         print(f"stories bench not found in {args.bench}", file=sys.stderr)
         return 2
     results = []

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,50 +35,14 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
+import proctree  # noqa: E402
 import server as site_server  # noqa: E402
 import sitegen  # noqa: E402
 
-TICK = os.sysconf("SC_CLK_TCK")
-PAGE = os.sysconf("SC_PAGE_SIZE")
 
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-                if int(fields[1]) == pid:
-                    out.append(int(entry))
-            except OSError:
-                continue
-    return out
-
-
-def _tree(pid: int) -> list[int]:
-    todo, seen = [pid], []
-    while todo:
-        p = todo.pop()
-        seen.append(p)
-        todo.extend(_children(p))
-    return seen
-
-
-def _sample(pids: list[int]) -> tuple[int, dict[int, float]]:
-    rss, cpu = 0, {}
-    for p in pids:
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            cpu[p] = (int(fields[11]) + int(fields[12])) / TICK
-            rss += int(fields[21]) * PAGE
-        except (OSError, IndexError):
-            continue
-    return rss, cpu
-
-
-def run_crawl(base: str, db: Path, workers: int) -> dict:
+def run_crawl(base: str, db: Path, workers: int, code: Path = ROOT) -> dict:
+    """A real ``scrapy crawl sitemaps`` of the site, run from ``code`` (a checkout
+    of the project: its ``crawler`` package is the one imported)."""
     cmd = [
         sys.executable,
         "-m",
@@ -105,20 +68,12 @@ def run_crawl(base: str, db: Path, workers: int) -> dict:
         "-s",
         "HTTPCACHE_ENABLED=False",
     ]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    peak, cpu = 0, {}
-    while proc.poll() is None:
-        rss, sample = _sample(_tree(proc.pid))
-        peak = max(peak, rss)
-        cpu.update(sample)
-        time.sleep(0.2)
-    wall = time.perf_counter() - t0
-    err = proc.stderr.read() if proc.stderr else ""
-    if proc.returncode:
-        raise SystemExit(f"crawl failed ({proc.returncode}):\n{err[-3000:]}")
+    # the checkout's own package first (before the editable install's finder)
+    env = {**os.environ, "PYTHONPATH": str(code)} if code != ROOT else None
+    run = proctree.measure(cmd, cwd=code, env=env)
+    if run.returncode:
+        raise SystemExit(f"crawl failed ({run.returncode}):\n{run.stderr[-3000:]}")
+    err, wall = run.stderr, run.wall_s
     corpus = sqlite_utils.Database(db)
     counts = {
         t: corpus[t].count for t in ("articles", "duplicates", "failures", "stories", "versions")
@@ -141,10 +96,12 @@ def run_crawl(base: str, db: Path, workers: int) -> dict:
         "wall_s": wall,
         "pages": pages,
         "pages_per_s": pages / wall,
-        "cpu_s": sum(cpu.values()),
-        "cores_busy": sum(cpu.values()) / wall,
-        "cpu_ms_per_page": 1000 * sum(cpu.values()) / max(1, pages),
-        "peak_rss_mb": peak / 2**20,
+        "cpu_s": run.cpu_s,
+        "cores_busy": run.cpu_s / wall,
+        "cpu_ms_per_page": 1000 * run.cpu_s / max(1, pages),
+        "peak_rss_mb": run.peak_rss_mb,
+        "peak_pss_mb": run.peak_pss_mb,
+        "tree": run,
         **counts,
         "stderr_tail": err[-500:] if err.strip() else "",
     }
@@ -211,6 +168,9 @@ def print_template_f1(db: Path, site: Path) -> None:
 
 
 def single_core(pages: list[Path], base: str) -> dict:
+    """Our cleaning and ``trafilatura.extract(..., with_metadata=True,
+    include_comments=False)`` on the same pages in this process: pages/s and
+    CPU ms per page (this thread's CPU time: the site server's threads are idle)."""
     import trafilatura
 
     from crawler.extract.processing import process_page
@@ -218,20 +178,60 @@ def single_core(pages: list[Path], base: str) -> dict:
 
     bodies = [(f"{base}/{p.name}", p.read_bytes()) for p in pages]
     process_page(Page(bodies[0][0], bodies[0][1], "text/html"))  # warm-up
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.thread_time()
     for url, body in bodies:
         process_page(Page(url, body, "text/html"))
-    ours = time.perf_counter() - t0
+    ours, ours_cpu = time.perf_counter() - t0, time.thread_time() - c0
     trafilatura.extract(bodies[0][1], url=bodies[0][0], with_metadata=True, include_comments=False)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.thread_time()
     for url, body in bodies:
         trafilatura.extract(body, url=url, with_metadata=True, include_comments=False)
-    traf = time.perf_counter() - t0
+    traf, traf_cpu = time.perf_counter() - t0, time.thread_time() - c0
     return {
         "pages": len(bodies),
         "ours_pages_per_s": len(bodies) / ours,
         "trafilatura_pages_per_s": len(bodies) / traf,
+        "ours_cpu_ms": 1000 * ours_cpu / len(bodies),
+        "trafilatura_cpu_ms": 1000 * traf_cpu / len(bodies),
     }
+
+
+def print_cpu(crawl: dict, sc: dict, label: str = "") -> None:
+    """CPU per page of the crawl's process tree, by process, against trafilatura's."""
+    tree = crawl["tree"]
+    print(f"{label}{tree.describe(crawl['pages'])}")
+    print(
+        f"{label}CPU per page: process tree {crawl['cpu_ms_per_page']:.1f} ms /"
+        f" trafilatura.extract with metadata {sc['trafilatura_cpu_ms']:.1f} ms ="
+        f" {crawl['cpu_ms_per_page'] / sc['trafilatura_cpu_ms']:.2f}x (target <= 1.5x);"
+        f" {crawl['pages_per_s']:.1f} pages/s ="
+        f" {crawl['pages_per_s'] / sc['trafilatura_pages_per_s']:.2f}x single-core trafilatura"
+    )
+
+
+def compare(base: str, tmp: Path, codes: list[Path], rounds: int, workers: int, sc: dict) -> None:
+    """Crawls alternating between checkouts, ``rounds`` times each: CPU per page
+    of each, side by side (the machine drifts: compare within a round)."""
+    per: dict[Path, list[float]] = {c: [] for c in codes}
+    for r in range(rounds):
+        for k, code in enumerate(codes if r % 2 == 0 else codes[::-1]):
+            crawl = run_crawl(base, tmp / f"cmp-{r}-{k}.db", workers, code)
+            per[code].append(crawl["cpu_ms_per_page"])
+            by_role = {
+                k2: 1000 * v / max(1, crawl["pages"]) for k2, v in crawl["tree"].by_role().items()
+            }
+            print(
+                f"round {r + 1}, {code}: {crawl['cpu_ms_per_page']:.2f} ms CPU per page"
+                f" ({', '.join(f'{k2} {v:.2f}' for k2, v in by_role.items())}),"
+                f" {crawl['pages_per_s']:.1f} pages/s, {crawl['articles']} articles,"
+                f" {crawl['duplicates']} duplicates, {crawl['stories']} stories"
+            )
+    for code, ms in per.items():
+        print(
+            f"{code}: CPU per page median {sorted(ms)[len(ms) // 2]:.2f} ms"
+            f" (all: {', '.join(f'{m:.2f}' for m in ms)}) ="
+            f" {sorted(ms)[len(ms) // 2] / sc['trafilatura_cpu_ms']:.2f}x trafilatura"
+        )
 
 
 def main() -> None:
@@ -243,6 +243,14 @@ def main() -> None:
     ap.add_argument(
         "--amp", type=int, default=0, help="AMP variants of originals in the generated site"
     )
+    ap.add_argument(
+        "--compare",
+        type=Path,
+        nargs="*",
+        default=None,
+        help="checkouts of the project to crawl alternately (CPU per page side by side)",
+    )
+    ap.add_argument("--rounds", type=int, default=3, help="crawls of each checkout (--compare)")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -259,12 +267,21 @@ def main() -> None:
         )
         print(f"server alone: {site_server.selftest(srv, 2000):,.0f} pages/s over 4 connections")
 
+        pages = sorted(p for p in site.rglob("*.html"))[:: max(1, manifest["pages"] // args.sample)]
+        if args.compare:
+            sc = single_core(pages[: args.sample], srv.base)
+            print(
+                f"trafilatura.extract with metadata: {sc['trafilatura_cpu_ms']:.2f} ms CPU per page"
+            )
+            compare(srv.base, Path(tmp), args.compare, args.rounds, args.workers, sc)
+            srv.shutdown()
+            return
         crawl = run_crawl(srv.base, Path(tmp) / "corpus.db", args.workers)
         print(
             f"crawl (scrapy crawl sitemaps, CLEAN_WORKERS={args.workers}): {crawl['pages']} responses "
             f"in {crawl['wall_s']:.1f} s = {crawl['pages_per_s']:.1f} pages/s; "
             f"{crawl['cores_busy']:.2f} cores busy; peak memory of the process tree "
-            f"{crawl['peak_rss_mb']:.0f} MB; CPU {crawl['cpu_s']:.1f} s ="
+            f"{crawl['peak_rss_mb']:.0f} MB RSS ({crawl['peak_pss_mb']:.0f} MB PSS); CPU {crawl['cpu_s']:.1f} s ="
             f" {crawl['cpu_ms_per_page']:.1f} ms per page"
         )
         print(
@@ -282,12 +299,13 @@ def main() -> None:
         if crawl["stderr_tail"]:
             print("crawl stderr (tail):", crawl["stderr_tail"])
 
-        pages = sorted(p for p in site.rglob("*.html"))[:: max(1, manifest["pages"] // args.sample)]
         sc = single_core(pages[: args.sample], srv.base)
         print(
-            f"single core, same pages ({sc['pages']}): our cleaning {sc['ours_pages_per_s']:.1f} pages/s, "
-            f"trafilatura.extract with metadata {sc['trafilatura_pages_per_s']:.1f} pages/s"
+            f"single core, same pages ({sc['pages']}): our cleaning {sc['ours_pages_per_s']:.1f}"
+            f" pages/s ({sc['ours_cpu_ms']:.1f} ms CPU a page), trafilatura.extract with metadata"
+            f" {sc['trafilatura_pages_per_s']:.1f} pages/s ({sc['trafilatura_cpu_ms']:.1f} ms)"
         )
+        print_cpu(crawl, sc)
         print(
             f"ratios: crawl / our single-core cleaning = {crawl['pages_per_s'] / sc['ours_pages_per_s']:.2f}x "
             f"(target >= 1.6x); crawl / single-core trafilatura = "

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import html
 import json
 import subprocess
 import sys
@@ -45,36 +44,16 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_BENCH = REPO.parent / "shared" / "bench" / "stories"
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [
-        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-    ]
-
-
-def page(rec: dict) -> str:
-    canonical = (
-        rec.get("url") or f"https://{rec['corpus']}.bench.invalid/{rec['id'].split('/', 1)[1]}"
-    )
-    head = [f'<link rel="canonical" href="{html.escape(canonical)}">']
-    if rec.get("title"):
-        head.append(f"<title>{html.escape(rec['title'])}</title>")
-    if rec.get("published"):
-        head.append(f'<meta property="article:published_time" content="{rec["published"]}">')
-    if rec.get("source"):
-        head.append(f'<meta property="og:site_name" content="{html.escape(rec["source"])}">')
-    body = [f"<h1>{html.escape(rec['title'])}</h1>"] if rec.get("title") else []
-    body += [f"<p>{html.escape(p.strip())}</p>" for p in rec["text"].split("\n") if p.strip()]
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        + "".join(head)
-        + "</head><body><article>"
-        + "\n".join(body)
-        + "</article></body></html>\n"
-    )
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from storybench import (
+    DEFAULT_BENCH,
+    REPO,
+    found,
+    half_of,
+    load_records,
+    page,
+    read_jsonl,
+)
 
 
 def arrival_key(order: str):
@@ -151,23 +130,13 @@ def read_back(db: Path, by_file: dict[str, dict]) -> dict:
     return out
 
 
-def half_of(rec: dict) -> str:
-    """``odd`` or ``even``: the half of the topics a record belongs to (ECB+ by topic
-    number, so that both events of a topic fall in one half; BASIL by a hash of its
-    story). Tune on one half, report the other."""
-    if rec.get("topic"):
-        digits = "".join(ch for ch in rec["topic"].split("/")[-1] if ch.isdigit())
-        return "odd" if int(digits or 0) % 2 else "even"
-    return "odd" if int(hashlib.sha1(rec["story"].encode()).hexdigest(), 16) % 2 else "even"
-
-
 def half_gold(bench: Path, folder: Path, half: str) -> Path:
     """A gold folder of the same layout holding one half of the topics."""
     out = folder / f"gold-{half}"
     out.mkdir(parents=True, exist_ok=True)
     keep = set()
     for corpus in ("ecbplus", "basil"):
-        recs = [r for r in read_jsonl(bench / "dev" / f"{corpus}.jsonl") if half_of(r) == half]
+        recs = [r for r in load_records(bench) if r["corpus"] == corpus and half_of(r) == half]
         keep |= {r["id"] for r in recs}
         (out / f"{corpus}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
     pairs = [p for p in read_jsonl(bench / "dev" / "near_dups.jsonl") if p["id1"] in keep]
@@ -196,7 +165,7 @@ def score(bench: Path, mode: str, rows: list[dict], gold: Path | None = None) ->
 def run(
     bench: Path, order: str, do_rebuild: bool, keep: Path | None, min_words: int | None = None
 ) -> dict:
-    records = [r for c in ("ecbplus", "basil") for r in read_jsonl(bench / "dev" / f"{c}.jsonl")]
+    records = load_records(bench)
     result: dict = {"crawl": {}, "online": {}, "rebuild": {}}
     preds: dict[str, list] = {"online": [], "rebuild": []}
     with tempfile.TemporaryDirectory(prefix="stories-bench-") as tmp:
@@ -460,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, help="keep pages and corpora in this folder")
     ap.add_argument("--json", type=Path, help="write the figures here as JSON")
     args = ap.parse_args(argv)
-    if not (args.bench / "dev" / "ecbplus.jsonl").exists():
+    if not found(args.bench):
         print(f"stories bench not found in {args.bench}", file=sys.stderr)
         return 2
     result = run(args.bench, args.order, args.rebuild, args.keep, args.min_words)

@@ -31,28 +31,7 @@ from crawler.dedup.exact import content_hash  # noqa: E402
 from crawler.items import Article  # noqa: E402
 from crawler.storage.corpus import Corpus  # noqa: E402
 
-SYLLABLES = [
-    "ka",
-    "lo",
-    "mi",
-    "ren",
-    "tu",
-    "sa",
-    "vo",
-    "ne",
-    "di",
-    "par",
-    "gel",
-    "os",
-    "tri",
-    "bem",
-    "cu",
-    "ja",
-    "fe",
-    "ho",
-    "wix",
-    "zan",
-]
+SYLLABLES = "ka lo mi ren tu sa vo ne di par gel os tri bem cu ja fe ho wix zan".split()
 
 
 class Generator:

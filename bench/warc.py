@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +41,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 import crawl as crawl_bench  # noqa: E402
+import proctree  # noqa: E402
 import server as site_server  # noqa: E402
 import sitegen  # noqa: E402
 
@@ -123,18 +123,10 @@ def run_ingest(args: list[str], db: Path, workers: int) -> dict:
     cmd = [sys.executable, "-m", "scrapy", "crawl", "warc", *args, "-s", f"CORPUS_DB={db}"]
     cmd += ["-s", "LOG_LEVEL=WARNING", "-s", f"CLEAN_WORKERS={workers}"]
     cmd += ["-s", "ALLOW_PRIVATE_NETWORKS=True"]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak, cpu = 0, {}
-    while proc.poll() is None:
-        rss, sample = crawl_bench._sample(crawl_bench._tree(proc.pid))
-        peak = max(peak, rss)
-        cpu.update(sample)
-        time.sleep(0.2)
-    wall = time.perf_counter() - t0
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if proc.returncode:
-        raise SystemExit(f"ingest failed ({proc.returncode}):\n{err[-3000:]}")
+    run = proctree.measure(cmd, cwd=ROOT)
+    if run.returncode:
+        raise SystemExit(f"ingest failed ({run.returncode}):\n{run.stderr[-3000:]}")
+    wall = run.wall_s
     corpus = sqlite_utils.Database(db)
     stats = json.loads(next(corpus.query("select stats from crawls order by id desc"))["stats"])
     pages = stats.get("warc/records/pages", 0)
@@ -143,11 +135,12 @@ def run_ingest(args: list[str], db: Path, workers: int) -> dict:
         "records": stats.get("warc/records/read", 0),
         "pages": pages,
         "pages_per_s": pages / wall,
-        "cpu_s": sum(cpu.values()),
-        "cpu_ms_per_page": 1000 * sum(cpu.values()) / max(pages, 1),
+        "cpu_s": run.cpu_s,
+        "cpu_ms_per_page": 1000 * run.cpu_s / max(pages, 1),
         # the crawl process itself (reactor, WARC reader, corpus writer), without the workers
-        "main_ms_per_page": 1000 * cpu.get(proc.pid, 0.0) / max(pages, 1),
-        "peak_rss_mb": peak / 2**20,
+        "main_ms_per_page": 1000 * run.by_role().get("crawl", 0.0) / max(pages, 1),
+        "peak_rss_mb": run.peak_rss_mb,
+        "tree": run,
         "articles": corpus["articles"].count,
         "duplicates": corpus["duplicates"].count,
         "failures": corpus["failures"].count,
@@ -223,6 +216,12 @@ def main() -> None:
         print(
             f"ratio: ingest / single-core trafilatura = "
             f"{full['pages_per_s'] / sc['trafilatura_pages_per_s']:.2f}x (target >= 1.3x)"
+        )
+        print(f"ingest: {full['tree'].describe(full['pages'], 'HTML record')}")
+        print(
+            f"CPU per HTML record: process tree {full['cpu_ms_per_page']:.1f} ms /"
+            f" trafilatura.extract with metadata {sc['trafilatura_cpu_ms']:.1f} ms ="
+            f" {full['cpu_ms_per_page'] / sc['trafilatura_cpu_ms']:.2f}x (target <= 1.5x)"
         )
 
         if args.web:

@@ -19,11 +19,12 @@ import random
 import socket
 import socketserver
 import struct
-import threading
 import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from tests.serving import Background, LoggingServer
 
 #: no connection is served for longer than this (seconds)
 MAX_SECONDS = 8.0
@@ -361,49 +362,24 @@ ROUTES: dict[str, Callable[[Handler], None]] = {
 }
 
 
-class _Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class _Server(LoggingServer, socketserver.ThreadingTCPServer):
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server_address[1]}"
-        self.log: list[Logged] = []
-        self._lock = threading.Lock()
-
-    def record(self, entry: Logged) -> None:
-        with self._lock:
-            self.log.append(entry)
+        super().__init__(Handler)
 
     def count(self, path: str) -> int:
         with self._lock:
             return sum(1 for e in self.log if e.path == path)
 
 
-class HostileServer:
+class HostileServer(Background):
     def __init__(self) -> None:
-        self._server = _Server()
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(_Server())
 
-    @property
-    def base(self) -> str:
-        return self._server.base
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def url(self, path: str) -> str:
-        return self._server.base + path
+    def arrivals(self) -> list[Logged]:
+        """Every request so far, in arrival order (path and monotonic time)."""
+        with self._server._lock:
+            return list(self._server.log)
 
     def times(self, path: str) -> list[float]:
         with self._server._lock:
             return [e.at for e in self._server.log if e.path == path]
-
-    def __enter__(self) -> HostileServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()

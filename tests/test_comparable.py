@@ -254,3 +254,45 @@ def test_seeds_file_dated_window_seed_not_refetched_and_refined_search(tmp_path,
     assert stats["comparable/hits/seed_itself"] == 2 and stats["comparable/hits/requested"] == 1
     sites = {r["site"] for r in result.rows("select site from articles")}
     assert {"Seed Paper", "Other Outlet"} <= sites
+
+
+class ManyHitsHandler(Handler):
+    """A search that answers six new (gone) articles whatever the query."""
+
+    def do_GET(self):
+        base = f"http://127.0.0.1:{self.server.server_port}"
+        if urlsplit(self.path).path == "/gdelt":
+            Handler.log.append(self.path)
+            arts = [{"url": f"{base}/news/gone-{n}.html", "title": f"Take {n}"} for n in range(6)]
+            return self.send(200, json.dumps({"articles": arts}).encode(), "application/json")
+        return super().do_GET()
+
+
+@pytest.mark.e2e
+def test_a_first_search_that_found_enough_is_followed_by_a_complementary_one(db_path):
+    Handler.log = []
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), ManyHitsHandler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{srv.server_port}"
+    try:
+        result = scrapy_crawl(
+            "comparable",
+            db_path,
+            settings={"ALLOW_PRIVATE_NETWORKS": True, "AUTOTHROTTLE_ENABLED": False},
+            seed=str(SEED),
+            search=f"{base}/gdelt?query={{query}}",
+        )
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert result.returncode == 0, result.stderr[-3000:]
+    stats = crawl_stats(result)
+    searched = [p for p in Handler.log if p.startswith("/gdelt")]
+    first, second = (parse_qs(urlsplit(p).query)["query"][0] for p in searched)
+    assert first != second and first.split('" ')[0] == second.split('" ')[0]  # the same first name
+    assert stats["comparable/second_searches"] == 1 and "comparable/refined_searches" not in stats
+    # the second answer's hits were requested by the first: each hit is counted once
+    assert (
+        stats["comparable/hits/requested"] == 6 and stats["comparable/hits/already_requested"] == 6
+    )
+    assert len(result.rows("select url from failures where stage = 'download'")) == 6

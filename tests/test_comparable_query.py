@@ -102,3 +102,18 @@ def test_a_weekday_is_not_part_of_a_name_and_a_name_inside_another_is_not_repeat
     assert query.names_of(text)["Wasilla Bible Church"] == 2
     assert set(q.names) == {"Wasilla Bible Church", "Central Election Commission"}
     assert "Friday" not in q.terms
+
+
+def test_complementary_query_keeps_the_first_name_and_asks_for_the_rest():
+    text = (
+        "Mark Teixeira met the Boston Red Sox in Las Vegas. Scott Boras, the agent of Mark "
+        "Teixeira, said the Boston Red Sox offered eight years. The Washington Nationals and "
+        "the Baltimore Orioles offered less; Scott Boras called the Washington Nationals. "
+        "The first baseman hit 33 homers and the offer tops the Angels' contract. Teixeira "
+        "weighs the contract, the homers and the offer from Boston while Orioles fans wait."
+    )
+    first = query.search_query("Red Sox make offer to Teixeira", text)
+    second = query.complementary_query("Red Sox make offer to Teixeira", text, first)
+    assert second.names[0] == first.names[0] and len(second.names) > 1
+    assert not set(second.names[1:]) & set(first.names)
+    assert second.terms and not {t.lower() for t in second.terms} & {t.lower() for t in first.terms}

@@ -32,3 +32,18 @@ def test_an_article_replaced_by_an_earlier_copy_counts_as_a_duplicate():
     }
     line = summary_line(Snapshot.from_stats(stats, at=1.0), None)
     assert line.startswith("10 pages, 6 articles, 4 duplicates, ")
+
+
+def test_a_warc_ingest_counts_its_page_records_as_pages():
+    # one archive file fetched (a response), 250 HTML response records in it
+    stats = {
+        "response_received_count": 1,
+        "warc/records/read": 400,
+        "warc/records/pages": 250,
+        "corpus/articles/stored": 240,
+        "corpus/duplicates/exact": 10,
+    }
+    before = Snapshot.from_stats({"warc/records/pages": 50, "response_received_count": 1}, at=0.0)
+    line = summary_line(Snapshot.from_stats(stats, at=4.0), before)
+    assert line.startswith("250 pages, 240 articles, 10 duplicates, ")
+    assert "50.0 pages/s" in line

@@ -22,6 +22,9 @@ from crawler.storage.corpus import Corpus, open_database, write_transaction
 from crawler.storage.storyindex import StoryIndex
 from tests.helpers import crawl_stats, scrapy_crawl
 
+#: the made-up words of the generated topics
+SYLLABLES = "ka lo mi ren tu sa vo ne di par gel os tri bem cu ja fe ho".split()
+
 GENERIC = [
     "Rescue teams dug through the rubble of collapsed houses with their bare hands.",
     "The earthquake struck shortly after dawn while most families were still asleep.",
@@ -332,23 +335,7 @@ def test_rebuild_undoes_the_merges_of_a_new_corpus_first_articles():
     telling and the crawl's first articles stick together; the rebuild, with
     the idf of the whole corpus, gives each topic its story."""
     rng = random.Random(3)
-    syllables = [
-        "ka",
-        "lo",
-        "mi",
-        "ren",
-        "tu",
-        "sa",
-        "vo",
-        "ne",
-        "di",
-        "par",
-        "gel",
-        "os",
-        "tri",
-        "bem",
-        "cu",
-    ]
+    syllables = SYLLABLES[:15]
     topics = [
         ["".join(rng.choice(syllables) for _ in range(3)) for _ in range(8)] for _ in range(20)
     ]
@@ -375,26 +362,7 @@ def _boilerplate_corpus(path, n_topics: int):
     """A crawl's worth of local news: ``n_topics`` topics of three articles,
     every page ending in the same boilerplate, written through the writer."""
     rng = random.Random(5)
-    syllables = [
-        "ka",
-        "lo",
-        "mi",
-        "ren",
-        "tu",
-        "sa",
-        "vo",
-        "ne",
-        "di",
-        "par",
-        "gel",
-        "os",
-        "tri",
-        "bem",
-        "cu",
-        "ja",
-        "fe",
-        "ho",
-    ]
+    syllables = SYLLABLES[:18]
     topics = [
         ["".join(rng.choice(syllables) for _ in range(3)) for _ in range(VOCAB)]
         for _ in range(n_topics)

@@ -100,3 +100,43 @@ def test_story_index_does_not_trust_a_guessed_date():
     assert _day({"published": "2012-08-11"}) == stories.day_of("2012-08-11")
     assert _day({"published": "2012-08-11", "published_guessed": True}) is None
     assert _day({"published": "2001-01-01"}) is None
+
+
+# Two events of one kind (two quakes on one island) and one event told six ways.
+QEAST = [
+    "A magnitude 5.6 earthquake shook Qeshm island near Dargahan town, injuring five people {}.",
+    "Five people were hurt when the 5.6 quake hit Dargahan on Qeshm island, aftershocks {}.",
+    "The Dargahan quake of magnitude 5.6 on Qeshm island injured five, local media said {}.",
+]
+QWEST = [
+    "A 6.1 earthquake razed mud-brick villages on Qeshm island, killing ten near Bandar Abbas {}.",
+    "Ten people died as the 6.1 quake flattened villages on Qeshm island by Bandar Abbas {}.",
+    "Rescuers dug through villages flattened by the 6.1 Qeshm quake that killed ten {}.",
+]
+FILLER = ["harbour", "governor", "tents", "relief", "night", "schools"]
+
+
+def _tf(text: str) -> dict:
+    return dict(stories.terms(None, text))
+
+
+def test_split_pass_parts_two_events_kept_together():
+    texts = [t.format(FILLER[i]) for i, t in enumerate(QEAST + QWEST)]
+    tfs = {i: _tf(t) for i, t in enumerate(texts)}
+    stats = stories.TermStats()
+    for tf in tfs.values():
+        stats.add(tf)
+    for other in (BOXING, "Parliament passed the budget bill on Tuesday after a long debate."):
+        stats.add(_tf(other))
+    out = stories.split_pass(dict.fromkeys(tfs, 7), tfs, stats)
+    assert out[0] == out[1] == out[2] != out[3] == out[4] == out[5]
+    assert 7 in out.values()  # the largest group (the earliest on ties) keeps the story
+
+
+def test_split_pass_keeps_one_event_whole():
+    texts = [t.format(FILLER[i]) for i, t in enumerate(QEAST + QEAST)]
+    tfs = {i: _tf(t) for i, t in enumerate(texts)}
+    stats = stories.TermStats()
+    for tf in tfs.values():
+        stats.add(tf)
+    assert set(stories.split_pass(dict.fromkeys(tfs, 7), tfs, stats).values()) == {7}

@@ -14,11 +14,16 @@ import uuid
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 from crawler.archives.progress import Progress
 from crawler.archives.shared import SharedFiles
+from crawler.scaleout.channel import Outbox
+from crawler.scaleout.codec import Keys
+from crawler.scaleout.drain import Drainer
+from crawler.storage.corpus import Corpus
 from tests import warcs
-from tests.helpers import ROOT, scrapy_argv
+from tests.helpers import ROOT, article, scrapy_argv
 from tests.helpers import scrapy_crawl as crawl
 
 MONTH = "crawl-data/CC-NEWS/2024/01"
@@ -94,6 +99,15 @@ def articles(db: Path) -> list[tuple]:
         conn.close()
 
 
+def warc_files(db: Path) -> dict[str, tuple[int, int]]:
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute("SELECT location, finished, offset FROM warc_files").fetchall()
+    finally:
+        conn.close()
+    return {loc: (finished, offset) for loc, finished, offset in rows}
+
+
 def file_requests(server: warcs.ArchiveServer, name: str) -> list[str | None]:
     return [rng for path, rng in server.requests if path.endswith(name)]
 
@@ -115,6 +129,11 @@ def test_two_workers_share_the_files_of_a_listing(redis_server, redis_client, tm
     assert len(got) == 24
     shared = SharedFiles(redis_client, key, "test")
     assert all(shared.progress(f"{server.base}{MONTH}/{n}").finished for n in names)
+    # the drain's corpus keeps each file's progress too, as a local crawl's does
+    assert warc_files(tmp_path / "corpus.db") == {
+        f"{server.base}{MONTH}/{n}": (1, shared.progress(f"{server.base}{MONTH}/{n}").offset)
+        for n in names
+    }
 
 
 @pytest.mark.e2e
@@ -149,3 +168,32 @@ def test_a_dead_workers_file_is_taken_up_again_where_it_stopped(
     result = drain(redis_server.url, key, tmp_path / "corpus.db")
     assert result.returncode == 0, result.stderr[-3000:]
     assert articles(tmp_path / "corpus.db") == articles(clean)
+
+
+def test_warc_progress_reaches_the_corpus_only_with_the_records_it_counts(redis_client, tmp_path):
+    """A worker records a file's progress once its items are in the list: the
+    drain copies it into ``warc_files`` once the batch that reaches the end
+    of the list is written, never while items it counts wait in Redis."""
+    keys = Keys("t")
+    out = Outbox(redis_client, keys, "w1", "warc")
+    out.push("crawl_start", args={}, at="2024-05-02T10:00:00+00:00")
+    for n in range(1, 5):
+        out.push(
+            "article",
+            article(f"https://news.example/{n}", f"Text of story {n}. " * 30, title=f"Story {n}"),
+        )
+    shared = SharedFiles(redis_client, "t", "reader")
+    assert shared.claim("https://data.example/a.warc.gz")
+    assert shared.save(Progress("https://data.example/a.warc.gz", 900, frozenset(), True))
+    redis_client.hset(keys.warc_progress, "https://data.example/bad.warc.gz", b"{not json")
+    corpus = Corpus(tmp_path / "c.db")
+    drainer = Drainer(redis_client, corpus, keys, batch_size=3)
+    db = sqlite_utils.Database(tmp_path / "c.db")
+    assert drainer.step() == 3  # two of the file's records still in Redis
+    assert db["warc_files"].count == 0
+    assert drainer.step() == 2
+    rows = list(db.query("select location, offset, finished from warc_files"))
+    assert rows == [{"location": "https://data.example/a.warc.gz", "offset": 900, "finished": 1}]
+    assert db["articles"].count == 4
+    assert drainer.step() == 0  # nothing new: nothing written again
+    corpus.close()

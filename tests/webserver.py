@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import gzip
 import random
-import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from tests.serving import Background, LoggingServer
 
 SITE = Path(__file__).resolve().parent / "site"
 
@@ -171,34 +172,16 @@ ROUTES = {
 }
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class _Server(LoggingServer, ThreadingHTTPServer):
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.base = f"http://127.0.0.1:{self.server_address[1]}"
-        self.log: list[Logged] = []
-        self._lock = threading.Lock()
-
-    def record(self, entry: Logged) -> None:
-        with self._lock:
-            self.log.append(entry)
+        super().__init__(_Handler)
 
 
-class SiteServer:
+class SiteServer(Background):
     """``with SiteServer() as server: ... server.url("/path") ... server.requested("/path")``."""
 
     def __init__(self) -> None:
-        self._server = _Server()
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base(self) -> str:
-        return self._server.base
-
-    def url(self, path: str) -> str:
-        return self._server.base + path
+        super().__init__(_Server())
 
     @property
     def log(self) -> list[Logged]:
@@ -213,11 +196,3 @@ class SiteServer:
         return sum(
             1 for p in self.paths() if p == path or ("?" not in path and p.split("?")[0] == path)
         )
-
-    def __enter__(self) -> SiteServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()

@@ -9,7 +9,9 @@
   and store a partial article) or a local ``.gz`` file that is.
 * :class:`RetryAfterMiddleware` waits for a 503 or 429 answer's ``Retry-After``
   (seconds or an HTTP date, at most ``CORPUS_RETRY_AFTER_MAX``) before Scrapy's
-  RetryMiddleware retries it.
+  RetryMiddleware retries it, and pauses the host's download slot for as long:
+  the other pages of that host wait too, instead of asking a busy server again
+  at once.
 
 Each refusal raises :class:`crawler.downloadermiddlewares.safety.Refused`, which
 reaches the request's errback and so becomes a ``failures`` row.
@@ -21,11 +23,14 @@ import asyncio
 import logging
 import os
 import stat
+import time
 import zlib
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
+
+from scrapy import signals
 
 from crawler.config import Config
 from crawler.downloadermiddlewares.safety import Refused
@@ -36,6 +41,16 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
+
+try:  # Scrapy 2.13+: asyncio- and Twisted-reactor safe
+    from scrapy.utils.asyncio import call_later as _call_later
+except ImportError:  # pragma: no cover - older Scrapy
+
+    def _call_later(delay: float, func: Any, *args: Any) -> Any:
+        from twisted.internet import reactor
+
+        return reactor.callLater(delay, func, *args)  # type: ignore[attr-defined]
+
 
 GZIP_ENCODINGS = frozenset({b"gzip", b"x-gzip"})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
@@ -163,6 +178,8 @@ class RetryAfterMiddleware:
         self.crawler = crawler
         self.cap = cap
         self.retry_times = retry_times
+        #: download slot -> monotonic time its pause ends
+        self._paused_until: dict[str, float] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
@@ -172,28 +189,45 @@ class RetryAfterMiddleware:
             if crawler.settings.getbool("RETRY_ENABLED")
             else 0
         )
-        return cls(crawler, cap, times)
+        mw = cls(crawler, cap, times)
+        # The downloader hands the host's next request out as soon as this
+        # answer is in, before any middleware sees it: the pause starts here.
+        crawler.signals.connect(mw._downloaded, signal=signals.response_downloaded)
+        return mw
 
-    async def process_response(self, request: Request, response: Response) -> Any:
+    def _asked_wait(self, request: Request, response: Response) -> tuple[float, float] | None:
+        """(asked, waited) seconds when a retry follows this answer and must wait."""
         if response.status not in RETRY_AFTER_STATUSES or not self.cap:
-            return response
+            return None
         header = response.headers.get("Retry-After")
         if not header or request.meta.get("dont_retry"):
-            return response
+            return None
         if request.meta.get("retry_times", 0) >= request.meta.get(
             "max_retry_times", self.retry_times
         ):
-            return response  # no retry follows: nothing to wait for
+            return None  # no retry follows: nothing to wait for
         delay = retry_after_seconds(header.decode("latin-1"))
         if not delay:
+            return None
+        return delay, min(delay, self.cap)
+
+    def _downloaded(self, response: Response, request: Request, **_: Any) -> None:
+        asked = self._asked_wait(request, response)
+        if asked is not None:
+            self._pause_host(request, asked[1])
+
+    async def process_response(self, request: Request, response: Response) -> Any:
+        asked = self._asked_wait(request, response)
+        if asked is None:
             return response
-        waited = min(delay, self.cap)
+        delay, waited = asked
         stats = self.crawler.stats
         stats.inc_value("corpus/retry_after/waits")
         if delay > self.cap:
             stats.inc_value("corpus/retry_after/capped")
         logger.info(
-            "HTTP %d from %s asks to retry after %.0f s: waiting %.1f s (CORPUS_RETRY_AFTER_MAX %.0f)",
+            "HTTP %d from %s asks to retry after %.0f s: waiting %.1f s, and so do the "
+            "other pages of its host (CORPUS_RETRY_AFTER_MAX %.0f)",
             response.status,
             request.url,
             delay,
@@ -202,3 +236,30 @@ class RetryAfterMiddleware:
         )
         await asyncio.sleep(waited)
         return response
+
+    def _pause_host(self, request: Request, seconds: float) -> None:
+        """Hold the request's download slot (its host) for ``seconds``.
+
+        Scrapy's downloader sends nothing from a slot while the slot has a
+        pending ``latercall`` (its DOWNLOAD_DELAY timer); the pause is such a
+        timer, and when it fires the slot's queue runs as after any delay.
+        """
+        engine = getattr(self.crawler, "engine", None)
+        downloader = getattr(engine, "downloader", None)
+        slots = getattr(downloader, "slots", None)
+        if not isinstance(slots, dict) or not hasattr(downloader, "_latercall"):
+            return  # another downloader: the request alone waits
+        key = request.meta.get(downloader.DOWNLOAD_SLOT) or downloader.get_slot_key(request)
+        slot = slots.get(key)
+        if slot is None or not hasattr(slot, "latercall"):
+            return
+        now = time.monotonic()
+        if self._paused_until.get(key, 0.0) >= now + seconds:
+            return  # an earlier answer asked for a longer pause
+        pause = _call_later(seconds, downloader._latercall, slot)
+        if slot.latercall is not None:
+            slot.latercall.cancel()
+        slot.latercall = pause
+        self._paused_until = {k: t for k, t in self._paused_until.items() if t > now}
+        self._paused_until[key] = now + seconds
+        self.crawler.stats.inc_value("corpus/retry_after/host_pauses")

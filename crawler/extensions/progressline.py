@@ -23,7 +23,9 @@ class Snapshot:
 
         return cls(
             at=at,
-            pages=stats.get("response_received_count", 0),
+            # a web crawl's pages are its responses; a WARC ingest's are its
+            # HTML response records (the archive file itself is one response)
+            pages=stats.get("warc/records/pages") or stats.get("response_received_count", 0),
             # rows this crawl wrote: a stored article replaced by an earlier copy
             # is a duplicates row now (and no longer an article, if this crawl
             # had counted it as one)

@@ -54,7 +54,9 @@ _CALENDAR = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday january february march april"
     " june july august september october november december".split()
 )
-#: a first search with fewer usable hits than this may be followed by a refined one
+#: a first search with fewer usable hits than this is followed by a refined one (from
+#: the hits' titles, :func:`refined_query`); one with more, by a complementary one (the
+#: seed's next names and terms, :func:`complementary_query`)
 REFINE_BELOW = 5
 
 
@@ -206,6 +208,26 @@ def refined_query(seed: Query, hit_titles: list[str], max_terms: int = 4) -> Que
     shared = [f for f, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= 2]
     terms = [surface[f] for f in shared if f not in own][: max_terms - 1]
     return Query(seed.names[:1], (seed.terms[:1] + terms)[:max_terms])
+
+
+def complementary_query(
+    title: str | None, text: str, first: Query, stats: stories.TermStats | None = None
+) -> Query:
+    """A second query after a first that found enough: the first name as the anchor,
+    then the seed's next names and terms (those the first query left out), so that the
+    second answer reaches the story's articles the first one ranked too low."""
+    wide = search_query(title, text, stats, max_names=4, max_terms=6)
+    used = {_fold(t) for t in first.terms}
+    names = (
+        first.names[:1]
+        + [
+            n
+            for n in wide.names
+            if n not in first.names and not {_fold(w) for w in re.split(r"[ \-]", n)} & used
+        ][:2]
+    )
+    in_names = {_fold(w) for n in names for w in re.split(r"[ \-]", n)}
+    return Query(names, [t for t in wide.terms if _fold(t) not in used | in_names][:3])
 
 
 def trusted_day(published: str | None, guessed: bool = False) -> datetime | None:

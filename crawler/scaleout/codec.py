@@ -59,6 +59,11 @@ class Keys:
         return f"{self.prefix}:items:invalid"
 
     @property
+    def warc_progress(self) -> str:
+        """The ``warc`` workers' file progress (hash: file -> JSON), :mod:`crawler.archives.shared`."""
+        return f"{self.prefix}:warc:progress"
+
+    @property
     def drain_lock(self) -> str:
         return f"{self.prefix}:drain"
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from crawler.archives.progress import Progress
 from crawler.items import Article, Failure
 from crawler.scaleout.channel import alive_workers
 from crawler.scaleout.codec import (
@@ -26,6 +27,7 @@ from crawler.scaleout.codec import (
     decode_message,
     now,
 )
+from crawler.storage import archives
 from crawler.storage.corpus import Corpus, Outcome, write_transaction
 from crawler.storage.variants import record_requested_url
 
@@ -104,6 +106,8 @@ class Drainer:
         self.token = uuid.uuid4().hex
         #: messages still to read that an earlier drain may have written.
         self.maybe_written: int | None = None
+        #: the WARC file progress last copied into the corpus (file -> JSON)
+        self._warc_copied: dict[Any, Any] = {}
 
     # --- the lock: one drain per key -----------------------------------------
 
@@ -132,8 +136,14 @@ class Drainer:
             self.maybe_written = int(self.client.get(self.keys.drain_inflight) or 0)
         # A replayed batch is read whole, so that its trim clears the mark.
         size = max(self.batch_size, self.maybe_written)
+        # Read before the items: a worker records a file's progress only once
+        # the file's items are in the list, so when this batch reaches the
+        # list's end, every record this progress counts is in the corpus.
+        warc = self.client.hgetall(self.keys.warc_progress)
         raw = self.client.lrange(self.keys.items, 0, size - 1)
         if not raw:
+            if self._queue_warc_progress(warc):
+                self.corpus.flush()
             return 0
         if not self.maybe_written:
             self.client.set(self.keys.drain_inflight, len(raw))
@@ -153,6 +163,8 @@ class Drainer:
                 invalid.append(data)
                 continue
             self.handle(msg, replay)
+        if len(raw) < size:
+            self._queue_warc_progress(warc)
         self.corpus.flush()
         # Committed: now, and only now, the batch leaves Redis.
         pipe = self.client.pipeline(transaction=True)
@@ -164,6 +176,33 @@ class Drainer:
         self.report.messages += len(raw)
         self.report.invalid += len(invalid)
         return len(raw)
+
+    def _queue_warc_progress(self, progress: dict[Any, Any]) -> bool:
+        """Copy the workers' WARC file progress into ``warc_files`` (with the
+        next batch), as a local ``warc`` crawl keeps it; True if any changed."""
+        changed = False
+        for key, data in progress.items():
+            if self._warc_copied.get(key) == data:
+                continue
+            location = key.decode() if isinstance(key, bytes) else str(key)
+            try:
+                saved = json.loads(data)
+                row = Progress(
+                    location,
+                    int(saved["offset"]),
+                    frozenset(int(o) for o in saved["done"]),
+                    bool(saved["finished"]),
+                )
+            except (ValueError, KeyError, TypeError):
+                logger.warning("Unreadable WARC progress in Redis for %s: %.200r", location, data)
+                self._warc_copied[key] = data
+                continue
+            state = self.crawls.get(saved.get("worker"))
+            crawl_id = state.crawl_id if state is not None else None
+            self.corpus.queue_with_batch(f"warc:{location}", archives.writer(row, crawl_id))
+            self._warc_copied[key] = data
+            changed = True
+        return changed
 
     def handle(self, msg: Message, replay: bool = False) -> None:
         """Write one message (``replay``: it may have been written already)."""

@@ -14,10 +14,13 @@ search host keeps its own delay, so many seeds stay polite.
 The window: ``days`` either side of the seed's date when the page states it
 (markup or feed); a seed without a date, with a date guessed from its text, or
 with only a bare year (``2005-01-01``) is searched without a window (the
-templates' date parts are left out), never around a guessed day. When the first
-answer of a template brings fewer than :data:`~crawler.listings.search.REFINE_BELOW`
-new articles, one refined search follows (the first name and the words the hits'
-titles share; :func:`~crawler.listings.search.refined_query`): at most one per
+templates' date parts are left out), never around a guessed day. The first answer
+of a seed is followed by one more search on the same template: a refined one when it
+brought fewer than :data:`~crawler.listings.search.REFINE_BELOW` new articles (the
+first name and the words the hits' titles share;
+:func:`~crawler.listings.search.refined_query`), otherwise a complementary one (the
+first name and the seed's next names and terms;
+:func:`~crawler.listings.search.complementary_query`). One per
 seed, so a seed costs ``len(templates) + 1`` searches at most. The seed's own
 URL is never fetched again, and a hit already requested in this run is not
 requested twice; every hit is counted in the ``comparable/hits/*`` stats
@@ -136,7 +139,7 @@ class ComparableSpider(WebSpider):
         self.days = _days(days)
         #: canonical URLs of the seeds and of every hit requested: never fetched twice
         self._requested: set[str] = set()
-        #: seeds that already had their refined search
+        #: seeds that already had their second (refined or complementary) search
         self._refined: set[int] = set()
 
     @classmethod
@@ -226,7 +229,13 @@ class ComparableSpider(WebSpider):
                 "Searching for %s between %s and %s", q.text(), span[0].date(), span[1].date()
             )
         stats.set_value("comparable/query", q.text())
-        meta = {"seed": number, "query": q, "span": span, "seed_url": canonical_url(seed.url)}
+        meta = {
+            "seed": number,
+            "query": q,
+            "span": span,
+            "seed_url": canonical_url(seed.url),
+            "second": query.complementary_query(seed.title, seed.text, q, self._stats()),
+        }
         for template in self.templates:
             yield self.search_request(template, q, span, {**meta, "template": template})
 
@@ -286,16 +295,25 @@ class ComparableSpider(WebSpider):
                 new += 1
                 yield self.article_request(entry)
         number = response.meta.get("seed")
-        if new < query.REFINE_BELOW and number is not None and number not in self._refined:
-            self._refined.add(number)
-            first: query.Query = response.meta["query"]
-            refined = query.refined_query(first, [e.title for e in entries if e.title])
-            if refined.text() and refined.text() != first.text():
-                stats.inc_value("comparable/refined_searches")
-                self.logger.info("Few new hits (%d): searching again for %s", new, refined.text())
-                yield self.search_request(
-                    response.meta["template"],
-                    refined,
-                    response.meta.get("span"),
-                    {**response.meta, "query": refined},
-                )
+        if number is None or number in self._refined:
+            return
+        self._refined.add(number)
+        first: query.Query = response.meta["query"]
+        if new < query.REFINE_BELOW:
+            second = query.refined_query(first, [e.title for e in entries if e.title])
+            counter, why = (
+                "comparable/refined_searches",
+                "Few new hits (%d): searching again for %s",
+            )
+        else:
+            second = response.meta.get("second") or first
+            counter, why = "comparable/second_searches", "%d new hits: searching also for %s"
+        if second.text() and second.text() != first.text():
+            stats.inc_value(counter)
+            self.logger.info(why, new, second.text())
+            yield self.search_request(
+                response.meta["template"],
+                second,
+                response.meta.get("span"),
+                {**response.meta, "query": second, "second": None},
+            )

@@ -42,6 +42,7 @@ from crawler.stories.grouping import (
 from crawler.stories.repartition import (
     FIEDLER_STEPS,
     FIEDLER_TOLERANCE,
+    FINAL_MEMBERS,
     GRAPH_NEIGHBOURS,
     RECLUSTER_MEMBERS,
     SPLIT_MIN,
@@ -55,6 +56,7 @@ from crawler.stories.repartition import (
     regroup,
     regrouped,
     relabel,
+    split_pass,
 )
 
 __all__ = [
@@ -88,6 +90,7 @@ __all__ = [
     "year_only",
     "FIEDLER_STEPS",
     "FIEDLER_TOLERANCE",
+    "FINAL_MEMBERS",
     "GRAPH_NEIGHBOURS",
     "RECLUSTER_MEMBERS",
     "SPLIT_MIN",
@@ -101,4 +104,5 @@ __all__ = [
     "regroup",
     "regrouped",
     "relabel",
+    "split_pass",
 ]

@@ -15,8 +15,9 @@ they are one group). The cost is bounded by the member caps, whatever the
 size of the corpus or of the story.
 
 The same decisions replayed over a whole corpus, with the idf of all of it, are
-:func:`regroup` (``scrapy stories rebuild``, and a new corpus once it is past
-its cold start).
+:func:`regroup` (``scrapy stories rebuild``, the settle at the end of a crawl, and
+a new corpus once it is past its cold start); it ends with :func:`split_pass`,
+each story re-partitioned once more with the final statistics.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from crawler.stories.grouping import (
     cosine,
     key_and_stored_terms,
     same_time,
+    weigh,
 )
 
 #: the newest members of the article's story and of its neighbour that are re-partitioned
@@ -49,6 +51,8 @@ SPLIT_NEIGHBOURS = 2
 SPLIT_RATIO = 0.7
 #: the graph the cut is made on links each article to its GRAPH_NEIGHBOURS most similar ones
 GRAPH_NEIGHBOURS = 3
+#: the newest members of a story that :func:`split_pass` re-partitions at the end of a regroup
+FINAL_MEMBERS = 60
 #: power-iteration steps for the graph's second eigenvector, at most (it stops
 #: earlier once no coordinate moves by FIEDLER_TOLERANCE)
 FIEDLER_STEPS = 200
@@ -280,6 +284,7 @@ def regroup(
     adds its terms when it comes (as a crawl's writer does), but the first
     ``ahead`` ones count from the start (as the cold start of a new corpus
     regroups its first articles with the statistics of all of them). ``weighed`` collects each document's key terms and stored weights.
+    Last, :func:`split_pass` with the final statistics.
     """
     if stats is None:
         stats = TermStats()
@@ -344,4 +349,33 @@ def regroup(
         for sid in (story, decision.neighbour):
             if sid is not None and not members.get(sid, True):
                 del members[sid]
-    return {aid: cand.story_id for aid, cand in kept.items()}
+    story_of = {aid: cand.story_id for aid, cand in kept.items()}
+    return split_pass(story_of, {doc.article_id: doc.tf for doc in docs}, stats)
+
+
+def split_pass(
+    story_of: dict[int, int], tfs: Mapping[int, Mapping[str, float]], stats: TermStats
+) -> dict[int, int]:
+    """Each story of ``story_of`` (article id -> story) once more re-partitioned
+    (:func:`partition`), its newest :data:`FINAL_MEMBERS` members weighed with the
+    final ``stats``: articles stored early were weighed with the statistics of the
+    time, when terms common to a topic could still look telling, and two events of
+    one topic that those weights kept together can part now. The largest group keeps
+    the story; the others get new ones (numbered after the highest)."""
+    members: dict[int, list[int]] = {}
+    for aid in sorted(story_of):
+        members.setdefault(story_of[aid], []).append(aid)
+    out = dict(story_of)
+    fresh = max(story_of.values(), default=-1) + 1
+    for _, ids in sorted(members.items()):
+        ids = ids[-FINAL_MEMBERS:]
+        if len(ids) < 2 * SPLIT_MIN:
+            continue
+        vecs = [weigh(tfs[a], stats) for a in ids]
+        groups = partition(PairCache().matrix(ids, vecs))
+        # the largest keeps the story (the earliest on ties); the others are new stories
+        for group in sorted(groups, key=lambda g: (-len(g), g[0]))[1:]:
+            for i in group:
+                out[ids[i]] = fresh
+            fresh += 1
+    return out
