@@ -345,29 +345,6 @@ def test_the_raw_page_kept_is_that_of_the_article_s_own_address_in_any_order(
         assert found == [(CANON, CANON, CANON.encode())], [p.fetched_url for p in order]
 
 
-def test_stories_are_settled_day_by_day_in_a_hash_of_the_url_within_a_day() -> None:
-    from crawler.storage.settle import story_order
-
-    pages = [
-        ("2025-03-02T23:00:00+00:00", False, "https://a.example/1"),
-        ("2025-03-02T01:00:00+00:00", False, "https://z.example/1"),
-        ("2025-03-01T12:00:00+00:00", False, "https://m.example/1"),
-        ("2025-02-01T12:00:00+00:00", True, "https://b.example/1"),  # (a guessed date)
-        (None, False, "https://c.example/1"),
-    ]
-    order = [p[2] for p in sorted(pages, key=lambda p: story_order(*p))]
-    assert order[0] == "https://m.example/1"  # the earliest day first ...
-    assert set(order[1:3]) == {"https://a.example/1", "https://z.example/1"}  # ... then the next
-    assert set(order[3:]) == {"https://b.example/1", "https://c.example/1"}  # no trusted date
-    # within a day, neither the hour nor the URL's alphabet decides: a hash of the URL
-    same_day = [f"https://s{k}.example/{k}" for k in range(40)]
-    keys = sorted(same_day, key=lambda u: story_order("2025-03-02T10:00:00Z", False, u))
-    assert keys != sorted(same_day)
-    assert story_order("2025-03-02T23:00:00Z", False, "https://x.example/") == story_order(
-        "2025-03-02T01:00:00Z", False, "https://x.example/"
-    )
-
-
 @pytest.mark.xfail(
     strict=True,
     reason="known gap (issue 23): three texts of one article from other addresses, one"

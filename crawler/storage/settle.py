@@ -20,9 +20,9 @@ crawl's end) makes the crawl's result depend on its pages only:
    (:func:`crawler.storage.writer.demote`).
 2. **Stories.** The articles of every story the crawl changed (its articles
    joined it, re-partitioning moved some, a copy left it) are grouped again
-   (:func:`crawler.stories.repartition.regroup`) in a canonical order
-   (:func:`story_order`: day by day, in a hash of the URL within a day), as
-   the writer would have grouped them arriving in that order: the term statistics grow with each article from those of the rest
+   (:func:`crawler.stories.repartition.regroup`) in the canonical order
+   (published, URL), as the writer would have grouped them arriving in that
+   order: the term statistics grow with each article from those of the rest
    of the corpus (a new corpus's first :data:`COLD_START_DOCS` count from the
    start, as its cold-start regrouping does). Their key terms and stored
    weights become those of that replay, so that a later crawl finds them as
@@ -34,7 +34,6 @@ articles), never that of the whole corpus.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -87,20 +86,6 @@ class Settled:
         if not (self.changed or self.story_moved):
             return {}
         return {f"corpus/settle/{k}": v for k, v in vars(self).items()}
-
-
-def story_order(published: str | None, guessed: bool, url: str) -> tuple[int, bytes]:
-    """The canonical order a crawl's articles are grouped into stories again:
-    day by day (undated ones, and those whose date was guessed from the text,
-    last), and within a day in a hash of the URL, as a crawl's pages arrive
-    (interleaved sites), not hour by hour or site by site. Grouping looks at
-    the day only (:func:`crawler.stories.grouping.same_time`). On the stories
-    bench (BCubed F1 over all) it groups as well as the bench's shuffled
-    arrival (0.931 against 0.932), where (published, URL) gave 0.925, and it
-    is steady: 0.930-0.932 with other hashes, where a URL hash alone gives
-    0.925-0.933."""
-    day = stories.day_of(published, guessed)
-    return (day if day is not None else 1 << 30, hashlib.sha1(url.encode()).digest())
 
 
 def _chunks(items: list[Any], size: int = 500) -> list[list[Any]]:
@@ -390,7 +375,7 @@ def _settle_stories(db: Database, index: StoryIndex, crawl_id: int | None, out: 
         ).fetchall()
     if not rows:
         return
-    rows.sort(key=lambda r: story_order(r[4], bool(r[5]), r[1]))
+    rows.sort(key=lambda r: canonical_key(r[4], r[1]))
     tfs = [dict(stories.terms(r[2], r[3] or "")) for r in rows]
     docs = [
         repartition.Doc(rank, stories.day_of(r[4], bool(r[5])), tf)
