@@ -112,18 +112,23 @@ def address(
     (``near_same``): a variant, whose text replaces the stored one, with no
     version, only from a better address (:func:`address_rank`); ``newer`` or
     ``older``, another address with a text that is no near copy of it: the
-    article changed (a version) when published later (as late: from a better
-    address), else an older text, which changes nothing."""
+    article changed (a version) when its text ranks above the stored one,
+    else an older text, which changes nothing.
+
+    The ranking is a total order, so that the text kept of several is the
+    same in any arrival order: a dated text above an undated one, then the
+    later publication time, then the better address."""
     if fetched == (stored_fetched or url):
         return "same"
     better = address_rank(url, fetched) < address_rank(url, stored_fetched)
     if near_same:
         return "better" if better else "other"
-    if published_earlier(stored_published, published) or (
-        better and not published_earlier(published, stored_published)
-    ):
-        return "newer"
-    return "older"
+    new, old = _when(published), _when(stored_published)
+    if (new is None) != (old is None):
+        return "newer" if new is not None else "older"
+    if new is not None and old is not None and new != old:
+        return "newer" if new > old else "older"
+    return "newer" if better else "older"
 
 
 def by_url(
