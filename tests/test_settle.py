@@ -241,16 +241,36 @@ def test_another_address_with_a_new_text_published_later_is_a_version(tmp_path: 
     path = tmp_path / "n.db"
     later = article(CANON, words(12, 150), "2025-03-03T10:00:00+00:00", fetched_url=AMP)
     older = article(CANON, words(13, 150), "2025-03-01T10:00:00+00:00", fetched_url=AMP + "?x")
-    crawl_pages = [_variant(CANON, PAGE), later, older]
-    corpus = Corpus(path, batch_size=1)
-    corpus.start_crawl("files", {})
-    outcomes = [corpus.add_article(a).status for a in crawl_pages]
-    corpus.finish_crawl("finished", {})
-    corpus.close()
+    outcomes = []
+    for crawl_pages in ([_variant(CANON, PAGE)], [later, older]):
+        corpus = Corpus(path, batch_size=1)
+        corpus.start_crawl("files", {})
+        outcomes += [corpus.add_article(a).status for a in crawl_pages]
+        corpus.finish_crawl("finished", {})
+        corpus.close()
     # not a near copy, published later: the article changed; an older text changes nothing
     assert outcomes == ["stored", "updated", "known"]
     arts, versions, dups = _state(path)
     assert arts == [(CANON, AMP, later.text)] and versions == 1 and dups == []
+
+
+def test_a_crawl_makes_no_version_of_a_text_it_stored_itself_in_any_order(tmp_path: Path) -> None:
+    """Within one crawl the text ranked first is kept and the others make no
+    version (one arriving first would, one arriving after would not); the text
+    the article had before the crawl is its one version."""
+    later = article(CANON, words(12, 150), "2025-03-03T10:00:00+00:00", fetched_url=AMP)
+    older = article(CANON, words(13, 150), "2025-03-01T10:00:00+00:00", fetched_url=AMP + "?x")
+    for n, order in enumerate([[older, later], [later, older]]):
+        path = tmp_path / f"o{n}.db"
+        for crawl_pages in ([_variant(CANON, PAGE)], order):
+            corpus = Corpus(path, batch_size=1)
+            corpus.start_crawl("files", {})
+            for a in crawl_pages:
+                corpus.add_article(a)
+            corpus.finish_crawl("finished", {})
+            corpus.close()
+        arts, versions, dups = _state(path)
+        assert arts == [(CANON, AMP, later.text)] and versions == 1 and dups == [], n
 
 
 def test_the_settle_knows_the_cold_start_of_a_new_corpus() -> None:
@@ -345,8 +365,9 @@ def test_the_raw_page_kept_is_that_of_the_article_s_own_address_in_any_order(
         assert found == [(CANON, CANON, CANON.encode())], [p.fetched_url for p in order]
 
 
+@pytest.mark.parametrize("batch_size", [1, 200])
 def test_texts_of_one_article_from_other_addresses_give_one_text_in_any_order(
-    tmp_path: Path,
+    tmp_path: Path, batch_size: int
 ) -> None:
     # (the best address is /a/, then /m/, then /z/: none is the article's own)
     pages = [
@@ -367,13 +388,15 @@ def test_texts_of_one_article_from_other_addresses_give_one_text_in_any_order(
     seen = set()
     for n, order in enumerate(itertools.permutations(pages)):
         path = tmp_path / f"t{n}.db"
-        corpus = Corpus(path, batch_size=1)
+        corpus = Corpus(path, batch_size=batch_size)
         corpus.start_crawl("files", {})
         for a in order:
             corpus.add_article(a)
         corpus.finish_crawl("finished", {})
         corpus.close()
-        seen.add(_state(path)[0][0])
+        arts, versions, _ = _state(path)
+        seen.add((arts[0], versions))
     # a dated text ranks above an undated one, then the later date, then the
     # better address: the text of 2 March, from the worst address, in every order
-    assert seen == {(CANON, "https://n.example/z/story", words(23, 150))}
+    # (and no version: the crawl stored the others itself)
+    assert seen == {((CANON, "https://n.example/z/story", words(23, 150)), 0)}

@@ -253,10 +253,11 @@ class Corpus:
         if (
             waiting is not None
             and waiting["content_hash"] != article.content_hash
-            and dedup.address_rank(url, fetched) < dedup.address_rank(url, waiting["fetched_url"])
+            and fetched != (waiting["fetched_url"] or url)
         ):
-            # a better address of an article waiting with another address's text:
-            # written first, so that this text replaces it as stored ones are
+            # another address's text of an article waiting in the batch: written
+            # first, so that the texts are ranked as stored ones are
+            # (dedup.address), whatever the batch they arrive in
             self.flush()
             return self.add_article(article)
         if waiting is not None and dedup.address_rank(url, fetched) < dedup.address_rank(
@@ -279,6 +280,11 @@ class Corpus:
         )
         address = "same"
         if stored is not None and stored[1] != article.content_hash:
+            if batch.has_update(stored[0]):
+                # another text of it waits as an update: written first, so that
+                # this one is ranked against it, not against the text it replaces
+                self.flush()
+                return self.add_article(article)
             address = variants.address(self.db, url, fetched, stored, article)
         if waiting_dup is not None or dup_row is not None:
             variants.better_copy(self, url, fetched, article)

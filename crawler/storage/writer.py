@@ -107,13 +107,16 @@ def write_batch(
                 # now, and a duplicate keeps no text
                 continue
             # Keep the text this update replaces (not the text of another address
-            # of the article: a variant it replaces is no earlier version).
+            # of the article: a variant it replaces is no earlier version; nor a
+            # text this crawl stored itself: a crawl keeps the text it ranks
+            # first, and what it had before, whatever its pages' order).
             if version:
                 db.execute(
                     "INSERT INTO versions (article_id, url, title, text, content_hash,"
                     " fetched_at, replaced_at, crawl_id) SELECT id, url, title, text,"
-                    " content_hash, fetched_at, ?, ? FROM articles WHERE id = ?",
-                    [now(), crawl_id, article_id],
+                    " content_hash, fetched_at, ?, ? FROM articles WHERE id = ?"
+                    " AND (? IS NULL OR crawl_id IS NOT ?)",
+                    [now(), crawl_id, article_id, crawl_id, crawl_id],
                 )
             index.remove(article_id)
             db.table("articles").update(article_id, row)
