@@ -15,7 +15,12 @@ pages are read from there too). For each split (``dev`` and ``dev-wide``) it pri
   trafilatura alone), and recall minus precision;
 * the catastrophic pages: ours under 0.3 F1 while trafilatura has 0.7 or more;
 * the time ratio to trafilatura: median ms per page, and total time;
-* the ``--worst`` pages by our F1.
+* the ``--worst`` pages by our F1;
+* with ``--stages``, where our recall goes, per source: the mean page recall
+  after extraction, after the comment-thread cut and after the line cleaner,
+  and the words of the truth that each line-cleaner reason removed (a line the
+  truth holds: a real paragraph dropped, or a headline, byline or dateline the
+  source's truth counts as text).
 
 Usage::
 
@@ -113,6 +118,51 @@ def _anchor_for(source: str, anchors: dict[str, dict[str, dict]]) -> tuple[str, 
     return best, anchors[best][source]["f1"]
 
 
+def _stage_report(pages: list[dict], score: Any) -> dict:
+    """Recall after each step of our path, and the truth's shingles each cleaner
+    reason removed (the steps of ``crawler.extract.processing.process_page``)."""
+    from crawler.extract.cleaning import clean_text
+    from crawler.extract.comments import without_comment_threads
+    from crawler.extract.decoding import decode
+    from crawler.extract.maintext import extract_html
+
+    recall: dict[str, dict[str, list[float]]] = {}
+    lost: dict[str, dict[str, int]] = {}
+    for rec in pages:
+        ext = extract_html(decode(rec["_html"], is_html=True).text, rec.get("url"))
+        threadless = without_comment_threads(ext.text, frozenset())
+        cleaned = clean_text(threadless, title=ext.title)
+        src = rec.get("source") or "?"
+        for group in ("all", src):
+            got = recall.setdefault(group, {"extracted": [], "comments": [], "cleaned": []})
+            for stage, text in (
+                ("extracted", ext.text),
+                ("comments", threadless),
+                ("cleaned", cleaned.text),
+            ):
+                got[stage].append(score.score_page(rec["text"], text)["recall"])
+        truth = score.shingles(score.tokenize(rec["text"]))
+        for line, why in cleaned.removed:
+            good = sum((score.shingles(score.tokenize(line)) & truth).values())
+            if good:
+                for group in ("all", src):
+                    by = lost.setdefault(group, {})
+                    by[why] = by.get(why, 0) + good
+    print(
+        "\nwhere recall goes (mean page recall after each step; truth shingles removed by reason)"
+    )
+    for group in ["all"] + sorted(g for g in recall if g != "all"):
+        r = {k: statistics.mean(v) for k, v in recall[group].items()}
+        print(
+            f"  {group:<17} extracted {r['extracted']:.3f}  comment cut {r['comments']:.3f}"
+            f"  line cleaner {r['cleaned']:.3f}"
+        )
+        top = sorted(lost.get(group, {}).items(), key=lambda kv: -kv[1])[:6]
+        if top:
+            print("    " + "; ".join(f"{why} {n}" for why, n in top))
+    return {"recall": recall, "lost": lost}
+
+
 def bench_split(
     folder: Path, extractors: dict[str, Extractor], score: Any, args: argparse.Namespace
 ) -> dict:
@@ -183,7 +233,14 @@ def bench_split(
                 f"{traf_f1.get(o['id'], float('nan')):>7.3f}{o['true_tokens']:>7}"
                 f"{o['pred_tokens']:>7}  {o['url']}"
             )
-    return {"tables": tables, "targets": targets, "time_ratio": ratio, "pages": results}
+    stages = _stage_report(pages, score) if args.stages else None
+    return {
+        "tables": tables,
+        "targets": targets,
+        "time_ratio": ratio,
+        "pages": results,
+        "stages": stages,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,6 +259,12 @@ def main(argv: list[str] | None = None) -> int:
         "--func",
         default="crawler.extract.processing:extract_text",
         help="our extractor as MODULE:FUNC (default: the crawler's path)",
+    )
+    ap.add_argument(
+        "--stages",
+        action="store_true",
+        help="also report recall after each step of our path and what the line cleaner "
+        "removed that the truth holds (one more pass over the pages)",
     )
     ap.add_argument("--no-anchors", action="store_true", help="score ours alone (quicker)")
     ap.add_argument("--json", type=Path, default=None, help="write summaries and page rows here")

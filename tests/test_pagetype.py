@@ -97,3 +97,19 @@ def test_same_site():
     assert not same_site("http://n.example:8001/a", "http://n.example:8000/")
     assert not same_site("http://other.example/a", "http://n.example/")
     assert not same_site("http://n.example.evil.example/", "http://n.example/")
+
+
+@pytest.mark.parametrize("kind", ["NewsArticle", "ScholarlyArticle", "BlogPosting"])
+def test_page_type_and_metadata_share_one_set_of_article_types(kind):
+    """One ARTICLE_TYPES set: a JSON-LD type the metadata reads as an article is
+    an article signal for the page-type decision too."""
+    from crawler.extract.maintext import parse_html
+    from crawler.extract.metadata import ARTICLE_TYPES, page_metadata
+
+    ld = f'{{"@context": "https://schema.org", "@type": "{kind}", "headline": "A study"}}'
+    html = (
+        f'<html><head><script type="application/ld+json">{ld}</script></head><body></body></html>'
+    )
+    assert kind.lower() in ARTICLE_TYPES
+    assert page_metadata(parse_html(html)).title == "A study"
+    assert f"json-ld:{kind.lower()}" in analyse(html, f"{BASE}/2024/05/14/a-study").signals

@@ -35,21 +35,25 @@ class Extracted:
     guessed: set[str] = field(default_factory=set)
 
 
-_ARTICLE_TYPES = {
-    "article",
-    "newsarticle",
-    "reportagenewsarticle",
-    "analysisnewsarticle",
-    "opinionnewsarticle",
-    "blogposting",
-    "liveblogposting",
-    "reviewnewsarticle",
-    "backgroundnewsarticle",
-    "report",
-    "scholarlyarticle",
-    "techarticle",
-    "posting",
-}
+#: schema.org ``@type`` values (lowercased) of an article: the one set, used by
+#: the metadata here and by the page-type decision (:mod:`crawler.extract.pagetype`).
+ARTICLE_TYPES = frozenset(
+    {
+        "article",
+        "newsarticle",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "blogposting",
+        "liveblogposting",
+        "reviewnewsarticle",
+        "backgroundnewsarticle",
+        "report",
+        "scholarlyarticle",
+        "techarticle",
+        "posting",
+    }
+)
 
 
 _META_ATTRS = ("property", "name", "itemprop")
@@ -127,7 +131,7 @@ def _name(value: Any) -> str | None:
 
 def _jsonld_article(tree: Any) -> dict[str, Any]:
     for obj in jsonld_objects(tree):
-        if _types(obj) & _ARTICLE_TYPES:
+        if _types(obj) & ARTICLE_TYPES:
             return obj
     return {}
 

@@ -23,25 +23,9 @@ import lxml.html
 from lxml import etree
 
 from crawler.extract.language import count_words
-from crawler.extract.metadata import jsonld_objects
+from crawler.extract.metadata import ARTICLE_TYPES, jsonld_objects
 from crawler.netsafety import is_followable
 
-ARTICLE_TYPES = frozenset(
-    {
-        "article",
-        "newsarticle",
-        "reportagenewsarticle",
-        "analysisnewsarticle",
-        "opinionnewsarticle",
-        "blogposting",
-        "liveblogposting",
-        "reviewnewsarticle",
-        "backgroundnewsarticle",
-        "report",
-        "techarticle",
-        "posting",
-    }
-)
 LISTING_TYPES = frozenset(
     {
         "collectionpage",
