@@ -89,6 +89,8 @@ def run_crawl(base: str, db: Path, workers: int, code: Path = ROOT) -> dict:
     counts["profile_lessons"] = stats.get("corpus/site_profiles/learnt_in_crawl", 0)
     counts["texts_stripped"] = stats.get("corpus/site_profiles/texts_stripped", 0)
     counts["settle_s"] = stats.get("corpus/settle/seconds", 0.0)
+    # (the settle's stats are written only when it changed something: 0 otherwise)
+    counts["settle_cpu_s"] = stats.get("corpus/settle/cpu_seconds", 0.0)
     counts["settle_changed"] = stats.get("corpus/settle/changed", 0)
     counts["settle_moved"] = stats.get("corpus/settle/story_moved", 0)
     pages = stats.get("response_received_count", 0)
@@ -285,7 +287,9 @@ def main() -> None:
             f" {crawl['cpu_ms_per_page']:.1f} ms per page"
         )
         print(
-            f"end of crawl (settle): {crawl['settle_s']:.2f} s, {crawl['settle_changed']} pages"
+            f"end of crawl (settle): {crawl['settle_s']:.2f} s, {crawl['settle_cpu_s']:.2f} s CPU ="
+            f" {1000 * crawl['settle_cpu_s'] / max(1, crawl['pages']):.2f} ms per page (within the"
+            f" tree's CPU above), {crawl['settle_changed']} pages"
             f" changed group, {crawl['settle_moved']} articles changed story; versions"
             f" {crawl['versions']}; articles with an AMP page's text {crawl['amp_texts']}"
         )

@@ -400,3 +400,27 @@ def test_texts_of_one_article_from_other_addresses_give_one_text_in_any_order(
     # better address: the text of 2 March, from the worst address, in every order
     # (and no version: the crawl stored the others itself)
     assert seen == {((CANON, "https://n.example/z/story", words(23, 150)), 0)}
+
+
+@pytest.mark.parametrize("batch_size", [1, 200])
+def test_undated_texts_from_other_addresses_do_not_let_the_addresses_decide(
+    tmp_path: Path, batch_size: int
+) -> None:
+    """Three undated texts of one article, none from its own address, each run
+    fetching them from addresses named by arrival (as files in a folder named
+    00000.html, 00001.html, ...): the same text is kept in every order."""
+    texts = [words(31, 150), words(32, 150), words(33, 150)]
+    seen = set()
+    for n, order in enumerate(itertools.permutations(texts)):
+        path = tmp_path / f"u{n}.db"
+        corpus = Corpus(path, batch_size=batch_size)
+        corpus.start_crawl("files", {})
+        for k, text in enumerate(order):
+            corpus.add_article(
+                article(CANON, text, None, fetched_url=f"file:///pages/{k:05d}.html")
+            )
+        corpus.finish_crawl("finished", {})
+        corpus.close()
+        arts, versions, _ = _state(path)
+        seen.add((arts[0][2], versions))
+    assert len(seen) == 1, seen

@@ -104,6 +104,8 @@ def address(
     near_same: bool,
     published: str | None,
     stored_published: str | None,
+    content_hash: str | None = None,
+    stored_hash: str | None = None,
 ) -> str:
     """How a changed text of the stored article at ``url`` (fetched from
     ``stored_fetched``), fetched now from ``fetched``, relates to it (for
@@ -117,7 +119,10 @@ def address(
 
     The ranking is a total order, so that the text kept of several is the
     same in any arrival order: a dated text above an undated one, then the
-    later publication time, then the better address."""
+    later publication time, then the article's own address above the others,
+    then (``content_hash``, ``stored_hash`` given) the lower content hash, so
+    that the names of the other addresses (a folder's file names) do not
+    decide; without the hashes, the better address."""
     if fetched == (stored_fetched or url):
         return "same"
     better = address_rank(url, fetched) < address_rank(url, stored_fetched)
@@ -128,6 +133,11 @@ def address(
         return "newer" if new is not None else "older"
     if new is not None and old is not None and new != old:
         return "newer" if new > old else "older"
+    own, stored_own = fetched == url, (stored_fetched or url) == url
+    if own != stored_own:
+        return "newer" if own else "older"
+    if content_hash and stored_hash and content_hash != stored_hash:
+        return "newer" if content_hash < stored_hash else "older"
     return "newer" if better else "older"
 
 

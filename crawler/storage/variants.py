@@ -45,6 +45,8 @@ def address(
         near_same=near >= neardup.MIN_CONTAINMENT,
         published=article.published,
         stored_published=row[1],
+        content_hash=article.content_hash,
+        stored_hash=stored[1],
     )
 
 
