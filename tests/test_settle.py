@@ -6,7 +6,9 @@ from __future__ import annotations
 import itertools
 import random
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,6 +43,16 @@ def crawl(path: Path, pages: list[tuple[str, str, str | None]], batch_size: int 
         corpus.add_article(article(url, text, published, title=url.rsplit("/", 1)[1]))
     corpus.finish_crawl("finished", {})
     return corpus
+
+
+def crawl_articles(path: Path, articles: Iterable[Any], batch_size: int = 200) -> None:
+    """One crawl of ``articles`` (in this order) into the corpus at ``path``."""
+    corpus = Corpus(path, batch_size=batch_size)
+    corpus.start_crawl("files", {})
+    for a in articles:
+        corpus.add_article(a)
+    corpus.finish_crawl("finished", {})
+    corpus.close()
 
 
 def snapshot(path: Path) -> tuple:
@@ -204,12 +216,7 @@ def test_an_amp_page_makes_no_version_and_the_canonical_text_is_stored_in_any_or
     pages = [_variant(CANON, PAGE), _variant(AMP, AMP_PAGE)]
     for n, order in enumerate([pages, pages[::-1]]):
         path = tmp_path / f"v{n}.db"
-        corpus = Corpus(path, batch_size=batch_size)
-        corpus.start_crawl("files", {})
-        for page in order:
-            corpus.add_article(page)
-        corpus.finish_crawl("finished", {})
-        corpus.close()
+        crawl_articles(path, order, batch_size=batch_size)
         arts, versions, dups = _state(path)
         assert arts == [(CANON, CANON, PAGE)]
         assert versions == 0
@@ -263,12 +270,7 @@ def test_a_crawl_makes_no_version_of_a_text_it_stored_itself_in_any_order(tmp_pa
     for n, order in enumerate([[older, later], [later, older]]):
         path = tmp_path / f"o{n}.db"
         for crawl_pages in ([_variant(CANON, PAGE)], order):
-            corpus = Corpus(path, batch_size=1)
-            corpus.start_crawl("files", {})
-            for a in crawl_pages:
-                corpus.add_article(a)
-            corpus.finish_crawl("finished", {})
-            corpus.close()
+            crawl_articles(path, crawl_pages, batch_size=1)
         arts, versions, dups = _state(path)
         assert arts == [(CANON, AMP, later.text)] and versions == 1 and dups == [], n
 
@@ -353,12 +355,7 @@ def test_the_raw_page_kept_is_that_of_the_article_s_own_address_in_any_order(
     pages = [fetched(CANON, PAGE), fetched(AMP, AMP_PAGE), fetched(AMP + "?utm=x", PAGE)]
     for n, order in enumerate(itertools.permutations(pages)):
         path = tmp_path / f"r{n}.db"
-        corpus = Corpus(path, batch_size=batch_size)
-        corpus.start_crawl("files", {})
-        for page in order:
-            corpus.add_article(page)
-        corpus.finish_crawl("finished", {})
-        corpus.close()
+        crawl_articles(path, order, batch_size=batch_size)
         conn = sqlite3.connect(path)
         found = conn.execute("SELECT url, fetched_url, body FROM pages").fetchall()
         conn.close()
@@ -388,16 +385,12 @@ def test_texts_of_one_article_from_other_addresses_give_one_text_in_any_order(
     seen = set()
     for n, order in enumerate(itertools.permutations(pages)):
         path = tmp_path / f"t{n}.db"
-        corpus = Corpus(path, batch_size=batch_size)
-        corpus.start_crawl("files", {})
-        for a in order:
-            corpus.add_article(a)
-        corpus.finish_crawl("finished", {})
-        corpus.close()
+        crawl_articles(path, order, batch_size=batch_size)
         arts, versions, _ = _state(path)
         seen.add((arts[0], versions))
-    # a dated text ranks above an undated one, then the later date, then the
-    # better address: the text of 2 March, from the worst address, in every order
+    # a dated text ranks above an undated one, then the later date (then the
+    # article's own address, then the content hash): the text of 2 March, from
+    # the worst address, in every order
     # (and no version: the crawl stored the others itself)
     assert seen == {((CANON, "https://n.example/z/story", words(23, 150)), 0)}
 
@@ -413,14 +406,11 @@ def test_undated_texts_from_other_addresses_do_not_let_the_addresses_decide(
     seen = set()
     for n, order in enumerate(itertools.permutations(texts)):
         path = tmp_path / f"u{n}.db"
-        corpus = Corpus(path, batch_size=batch_size)
-        corpus.start_crawl("files", {})
-        for k, text in enumerate(order):
-            corpus.add_article(
-                article(CANON, text, None, fetched_url=f"file:///pages/{k:05d}.html")
-            )
-        corpus.finish_crawl("finished", {})
-        corpus.close()
+        named = [
+            article(CANON, text, None, fetched_url=f"file:///pages/{k:05d}.html")
+            for k, text in enumerate(order)
+        ]
+        crawl_articles(path, named, batch_size=batch_size)
         arts, versions, _ = _state(path)
         seen.add((arts[0][2], versions))
     assert len(seen) == 1, seen
