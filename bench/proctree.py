@@ -234,8 +234,13 @@ def _role(pid: int, root: int, stats: dict[int, Stat], roles: dict[int, str]) ->
         return "crawl"  # the wrapper's first child: the command (orphans come later)
     cmd = _cmdline(pid)
     if "forkserver" in cmd:
-        # the fork server's children are forked from it: same command line
-        parent = roles.get(stats[pid].ppid)
+        # the fork server's children are forked from it: same command line. A
+        # worker and its fork server may first appear in one sample, the worker
+        # first: name the parent before the child.
+        ppid = stats[pid].ppid
+        if ppid not in roles and ppid in stats and ppid != root:
+            roles[ppid] = _role(ppid, root, stats, roles)
+        parent = roles.get(ppid)
         return "cleaning worker" if parent == "fork server" else "fork server"
     if "resource_tracker" in cmd:
         return "resource tracker"
