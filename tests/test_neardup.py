@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from crawler.dedup import near as neardup
 from crawler.items import Article
+from crawler.storage import nearindex
 from crawler.storage.corpus import Corpus
 from tests.helpers import article, writer_crawl
 
@@ -201,3 +202,72 @@ def test_an_article_updated_and_replaced_in_the_same_batch(tmp_path):
     assert [r["url"] for r in db.query("select url from articles")] == ["https://early.test/1"]
     assert [r["url"] for r in db.query("select url from duplicates")] == ["https://late.test/1"]
     assert db["versions"].count == 0
+
+
+def _reference_candidates(db, sk: neardup.Sketch) -> list[tuple[int, int]]:
+    """The candidate rule spelt out in Python over every stored posting: each
+    fingerprint counts its POSTING_LIMIT newest articles; a stored text of
+    fewer than MIN_SHINGLES shingles is never a copy, so no candidate."""
+    from collections import Counter
+
+    from crawler.storage.nearindex import POSTING_LIMIT
+
+    holders: dict[int, list[int]] = {}
+    for table in ("neardup_fingerprints", "neardup_fingerprints_new"):
+        for fp, aid in db.execute(f"SELECT hash, article_id FROM {table}"):
+            holders.setdefault(fp, []).append(aid)
+    shared: Counter[int] = Counter()
+    for fp in sk.fingerprints:
+        shared.update(sorted(holders.get(fp, ()), reverse=True)[:POSTING_LIMIT])
+    sizes = {
+        a: (s, f)
+        for a, s, f in db.execute("SELECT article_id, shingles, fingerprints FROM article_features")
+    }
+    return [
+        (aid, n)
+        for aid, n in sorted(shared.items())
+        if aid in sizes
+        and sizes[aid][0] >= neardup.MIN_SHINGLES
+        and neardup.is_candidate(n, len(sk.fingerprints), sizes[aid][1])
+    ]
+
+
+def test_the_candidate_lookup_drops_no_candidate_before_its_join(tmp_path):
+    """The lookup drops articles sharing too few fingerprints before it joins
+    them, with the threshold of the smallest stored fingerprint count that can
+    be a copy (a short text's, here): the candidates are those of the rule
+    applied to every posting, template phrases held by more articles than the
+    cap included."""
+    import random
+
+    rng = random.Random(7)
+    words = [f"w{k}" for k in range(400)]
+    template = (
+        "Subscribe to our newsletter for the latest news from the valley every morning today."
+    )
+
+    def body(n: int) -> str:
+        return " ".join(rng.choice(words) for _ in range(n))
+
+    texts = [template + "\n" + body(rng.choice((12, 30, 60, 200))) for _ in range(45)]
+    texts += [texts[k] + " " + body(5) for k in range(0, 10, 2)]  # near copies
+    corpus = Corpus(tmp_path / "c.db", batch_size=7)
+    corpus.start_crawl("files", {})
+    for k, text in enumerate(texts):
+        corpus.add_article(art(f"https://s{k % 3}.test/{k}", text))
+    corpus.flush()
+    near = corpus.index.near
+    probes = texts[:12] + [template + "\n" + body(40), template + " " + texts[3]]
+    found = 0
+    for text in probes:
+        sk = neardup.sketch(text)
+        got = near._stored_candidates(sk)
+        assert got == _reference_candidates(corpus.db, sk)
+        found += len(got)
+    assert found  # (the probes have candidates)
+    plan = " ".join(
+        str(r[-1])
+        for r in corpus.db.execute("EXPLAIN QUERY PLAN " + nearindex._MIN_FINGERPRINTS_SQL)
+    )
+    assert "idx_article_features_fingerprints" in plan  # one seek, whatever the corpus size
+    corpus.close()

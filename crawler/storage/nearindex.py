@@ -31,11 +31,22 @@ TABLE, KEY = "neardup_fingerprints", "hash"
 
 # Stored articles sharing fingerprints with a new text, filtered as
 # neardup.is_candidate does ({counts}: _capped_counts_sql over the fingerprints;
-# {n_new}: the new text's fingerprint count).
+# {n_new}: the new text's fingerprint count). A stored text of fewer than
+# neardup.MIN_SHINGLES shingles is never a copy (neardup.near_duplicate), so it
+# is no candidate. Most counted articles share one or two template phrases
+# with the new text: the HAVING drops those before they are joined, with the
+# threshold of the smallest fingerprint count of a stored article that can be
+# a copy (read from the partial index of migration m011; no candidate's own
+# threshold is lower, so the result is the same).
+_MIN_FINGERPRINTS_SQL = (
+    f"SELECT min(fingerprints) FROM article_features WHERE shingles >= {neardup.MIN_SHINGLES!r}"
+)
 _CANDIDATES_SQL = (
-    "SELECT c.article_id, c.n FROM ({counts}) c"
+    "SELECT c.article_id, c.n FROM ({counts}"
+    f" HAVING n >= max(1, {neardup.CANDIDATE_SHARE!r} * min({{n_new}},"
+    f" coalesce(({_MIN_FINGERPRINTS_SQL}), 0)))) c"
     " JOIN article_features f ON f.article_id = c.article_id"
-    " WHERE min({n_new}, f.fingerprints) > 0"
+    f" WHERE f.shingles >= {neardup.MIN_SHINGLES!r} AND min({{n_new}}, f.fingerprints) > 0"
     f" AND c.n >= max(1, {neardup.CANDIDATE_SHARE!r} * min({{n_new}}, f.fingerprints))"
     " ORDER BY c.article_id"
 )
@@ -157,7 +168,7 @@ class NearIndex:
             sizes.update(
                 self.db.execute(
                     "SELECT article_id, fingerprints FROM article_features WHERE article_id IN"
-                    f" ({','.join('?' * len(chunk))})",
+                    f" ({','.join('?' * len(chunk))}) AND shingles >= {neardup.MIN_SHINGLES!r}",
                     chunk,
                 ).fetchall()
             )

@@ -241,6 +241,20 @@ def m010_story_pages_index(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_articles_id_story_id ON articles (id, story_id)")
 
 
+@migrations()
+def m011_writer_fingerprints_index(db: Database) -> None:
+    """The smallest fingerprint count of a stored article that can be a near
+    copy (20 shingles or more: :data:`crawler.dedup.near.MIN_SHINGLES`), one
+    index seek: the near-duplicate lookup drops the articles that share too few
+    fingerprints with a new text before it joins them
+    (:mod:`crawler.storage.nearindex`). A change of MIN_SHINGLES needs a new
+    index (``tests/test_neardup.py`` checks the lookup uses this one)."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_article_features_fingerprints"
+        " ON article_features (fingerprints) WHERE shingles >= 20"
+    )
+
+
 def create_tables(db: Database) -> None:
     db.execute(
         "CREATE TABLE neardup_fingerprints (hash INTEGER NOT NULL, article_id INTEGER NOT NULL,"
