@@ -88,6 +88,9 @@ def test_capped_counts_read_both_parts_as_one_table(tmp_path):
             table = "story_terms_new" if rng.random() < staged_share else "story_terms"
             db.execute(f"INSERT INTO {table} (term, article_id) VALUES (?, ?)", [key, aid])
         assert dict(db.execute(sql, query).fetchall()) == expected, staged_share
+    # the cap-th newest of a key: both indexes merged as they are read, no sort
+    plan = [str(r[-1]) for r in db.execute("EXPLAIN QUERY PLAN " + sql, query)]
+    assert "MERGE (UNION ALL)" in plan and not any("TEMP B-TREE FOR ORDER BY" in p for p in plan)
 
 
 def parts(corpus: Corpus, table: str, key: str) -> tuple[set, set]:

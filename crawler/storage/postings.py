@@ -30,18 +30,14 @@ def _capped_counts_sql(table: str, key: str, n: int, cap: int) -> str:
     ``table`` and its staged part ``table_new`` it shares, each key counting
     only its ``cap`` newest articles (over both parts). Columns: article_id, n.
 
-    Each part gives its own ``cap`` newest articles of a key; the oldest
-    counted is the ``cap``-th newest of those (at most 2 x ``cap`` rows read
-    per key, however many articles share it)."""
-    newest = (
-        f"SELECT article_id FROM (SELECT article_id FROM {{t}} WHERE {key} = q.k"
-        f" ORDER BY article_id DESC LIMIT {cap})"
-    )
+    The oldest counted of a key is the ``cap``-th newest of both parts, merged
+    as they come from their indexes (newest first: no sort, at most ``cap``
+    rows read), then each part is read from that one on."""
     return (
         f"WITH q(k) AS (VALUES {','.join(['(?)'] * n)}),"
-        f" t(k, lo) AS MATERIALIZED (SELECT k, coalesce((SELECT article_id FROM ("
-        f"{newest.format(t=table)} UNION ALL {newest.format(t=table + '_new')})"
-        f" ORDER BY article_id DESC LIMIT 1 OFFSET {cap - 1}), 0) FROM q)"
+        f" t(k, lo) AS MATERIALIZED (SELECT k, coalesce((SELECT article_id FROM {table}"
+        f" WHERE {key} = q.k UNION ALL SELECT article_id FROM {table}_new WHERE {key} = q.k"
+        f" ORDER BY 1 DESC LIMIT 1 OFFSET {cap - 1}), 0) FROM q)"
         f" SELECT article_id, count(*) AS n FROM ("
         f"SELECT p.article_id FROM t JOIN {table} p ON p.{key} = t.k AND p.article_id >= t.lo"
         f" UNION ALL SELECT p.article_id FROM t JOIN {table}_new p"
