@@ -161,6 +161,7 @@ def main() -> None:
             print(f"cleaned {n} articles in {time.perf_counter() - t0:.0f} s -> {articles}")
         codes = args.compare or [ROOT]
         per: dict[Path, list[float]] = {c: [] for c in codes}
+        settles: dict[Path, list[float]] = {c: [] for c in codes}
         digests: dict[Path, dict[str, object]] = {}
         for r in range(args.rounds):
             for k, code in enumerate(codes if r % 2 == 0 else codes[::-1]):
@@ -177,6 +178,7 @@ def main() -> None:
                     raise SystemExit(f"replay in {code} failed:\n{proc.stderr[-3000:]}")
                 res = json.loads(proc.stdout.strip().splitlines()[-1])
                 per[code].append(float(res["write_cpu_ms"]))
+                settles[code].append(float(res["settle_cpu_ms"]))
                 d = {k2: v for k2, v in res.items() if not k2.endswith("_ms")}
                 if code in digests and digests[code] != d:
                     print(f"  {code}: results differ between rounds")
@@ -190,6 +192,11 @@ def main() -> None:
             med = sorted(ms)[len(ms) // 2]
             print(
                 f"{code}: median {med:.2f} ms CPU per article ({', '.join(f'{m:.2f}' for m in ms)})"
+            )
+            st = settles[code]
+            print(
+                f"  settle: median {sorted(st)[len(st) // 2]:.2f} ms CPU per article"
+                f" ({', '.join(f'{m:.2f}' for m in st)})"
             )
             print(f"  stored: {json.dumps(digests[code])}")
         first = digests[codes[0]]
