@@ -184,3 +184,26 @@ def test_the_staged_part_stays_bounded_whatever_the_batch_size(tmp_path, monkeyp
         large, staged = parts(corpus, table, key)
         assert len(staged) <= 300 and len(large) > len(staged), table
     corpus.close()
+
+
+def test_settled_key_terms_are_the_postings_each_in_one_part(tmp_path):
+    """The settle weighs every article again (``StoryIndex.rekey``): only the key
+    terms that came or went change postings, and afterwards each article's
+    postings are its stored key terms, none in both parts."""
+    import json
+
+    from crawler.stories import grouping as stories
+
+    corpus = ingest(tmp_path / "c.db", articles(90), batch_size=6)
+    before = set().union(*parts(corpus, "story_terms", "term"))
+    corpus.finish_crawl("finished", {})
+    large, staged = parts(corpus, "story_terms", "term")
+    assert not large & staged
+    expected = {
+        (stories.term_hash(k), aid)
+        for aid, keys in corpus.db.execute("SELECT article_id, keys FROM article_features")
+        for k in json.loads(keys)
+    }
+    assert large | staged == expected
+    assert expected != before  # (the settle changed some key terms)
+    corpus.close()

@@ -341,12 +341,14 @@ class StoryIndex:
             return False
         old = json.loads(row[0] or "[]")
         if old != keys:
+            # only the postings of the key terms that came or went (a posting is
+            # a set member: the key terms kept keep theirs, in whichever part)
+            was = {stories.term_hash(k) for k in old}
+            now = {stories.term_hash(k) for k in keys}
             self.postings.remove(
-                "story_terms", "term", [(stories.term_hash(k), article_id) for k in old]
+                "story_terms", "term", [(h, article_id) for h in sorted(was - now)]
             )
-            self.postings.add(
-                "story_terms", "term", [(stories.term_hash(k), article_id) for k in keys]
-            )
+            self.postings.add("story_terms", "term", [(h, article_id) for h in sorted(now - was)])
         self.db.execute(
             "UPDATE article_features SET keys = ?, terms = ? WHERE article_id = ?",
             [new_keys, new_terms, article_id],
