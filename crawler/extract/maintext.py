@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 import lxml.html
@@ -52,6 +54,49 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
+
+
+#: trafilatura reads a tree it is given without changing it (2.3.1 copies its
+#: input first; earlier releases pruned it in place), so one parsed and prepared
+#: tree serves the fast reading, the full cascade and the balanced reading, and
+#: is the page's tree afterwards. On an older trafilatura each reading gets a
+#: tree of its own (:func:`_fresh`). ``tests/test_extract_speed.py`` checks it.
+TREE_KEPT = _version(getattr(trafilatura, "__version__", "0")) >= (2, 3, 1)
+
+
+class _JustextStoplist:
+    """The words of every justext stoplist, in place of trafilatura's tuple of them.
+
+    When trafilatura's cascade falls back to justext it passes ``JT_STOPLIST``, a
+    tuple of the 154,000 words of all justext's stoplists, to
+    ``justext.core.classify_paragraphs``, which looks its lower-cased frozenset up in
+    an ``lru_cache`` keyed by that tuple: hashing the tuple costs about 7 ms on every
+    such page, and the tuple and the frozenset hold about 34 MB in every cleaning
+    worker. This object yields the same words (so justext builds the same frozenset,
+    once) and hashes by identity; nothing else keeps the words.
+    """
+
+    def __iter__(self) -> Iterator[str]:
+        from justext.utils import get_stoplist, get_stoplists
+
+        for language in sorted(get_stoplists()):
+            yield from get_stoplist(language)
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def _share_justext_stoplist() -> None:
+    external: Any = sys.modules.get("trafilatura.external")
+    if external is not None and isinstance(getattr(external, "JT_STOPLIST", False), tuple | None):
+        external.JT_STOPLIST = _JustextStoplist()
+
+
+_share_justext_stoplist()
 
 
 def parse_html(html: str) -> Any | None:
@@ -390,7 +435,8 @@ def _more_prose(text: str, doc: Any) -> bool:
 
 
 def _fresh(html: str, url: str | None, site_rules: Rules | None) -> Any:
-    """A newly parsed and prepared tree (trafilatura changes the one it reads)."""
+    """A newly parsed and prepared tree (for a trafilatura that changes the tree it
+    reads: see :data:`TREE_KEPT`)."""
     tree = parse_html(html)
     _prepare(tree, url, site_rules)
     return tree
@@ -455,8 +501,8 @@ def extract_html(
             doc = _trafilatura(tree, url, fast=True)
             got = len(doc.text or "") if doc is not None else 0
             if got < FALLBACK_MIN_CHARS or got < FALLBACK_SHARE * prose:
-                tree = parse_html(html)
-                _prepare(tree, url, site_rules)
+                if not TREE_KEPT:
+                    tree = _fresh(html, url, site_rules)
                 doc = _trafilatura(tree, url, fast=False)
                 got = len(doc.text or "") if doc is not None else 0
                 if got < FALLBACK_MIN_CHARS and got < FALLBACK_SHARE * prose:
@@ -465,7 +511,7 @@ def extract_html(
                     # trafilatura's balanced reading when that finds more prose
                     # (a list of links is not; the line cleaner still runs on it).
                     balanced = _trafilatura(
-                        _fresh(html, url, site_rules),
+                        tree if TREE_KEPT else _fresh(html, url, site_rules),
                         url,
                         fast=False,
                         precision=False,
