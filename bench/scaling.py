@@ -38,7 +38,8 @@ How the corpus is grown between the probes (``--fill``):
 
 ``--db PATH`` keeps the corpus file (for EXPLAIN or ``dbstat`` afterwards);
 ``--resume`` grows a kept one on (a run stopped during its fill: the cut
-transaction leaves nothing behind), so a large corpus need not be filled again.
+transaction leaves nothing behind), so a large corpus need not be filled again;
+``--alternate SMALL LARGE`` probes two kept corpora by turns, in one run.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ import argparse
 import multiprocessing
 import random
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -314,6 +316,49 @@ def run(args: argparse.Namespace, path: Path) -> list[tuple[int, float, float, f
     return results
 
 
+def alternate(small: Path, large: Path, rounds: int, n: int, batch: int) -> None:
+    """Probes of a small and a large kept corpus taking turns, ``rounds`` times,
+    in one run (the machine's load changes the cost of every statement: only
+    figures measured side by side compare). Each turn opens the corpus, adds
+    ``batch`` articles untimed (the writer's caches warm up, as after a fill),
+    then times ``n``. The small corpus is a fresh copy each round, so it keeps
+    its size; the large one grows by the probes, a negligible share of it."""
+    rng = random.Random(3)
+    got: dict[str, list[tuple[float, float, float]]] = {"small": [], "large": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(rounds):
+            for name, path in (("small", small), ("large", large)):
+                if name == "small":
+                    path = Path(tmp) / f"small-{r}.db"
+                    for suffix in ("", "-wal"):
+                        if Path(f"{small}{suffix}").exists():
+                            shutil.copyfile(f"{small}{suffix}", f"{path}{suffix}")
+                corpus = Corpus(path, batch_size=batch)
+                try:
+                    corpus.start_crawl("bench", {})
+                    stored = corpus.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+                    first = 2 * PROBE_BASE + stored  # (numbers no probe has had)
+                    probe(corpus, [with_features(first + k) for k in range(batch)], batch)
+                    probes = [with_features(first + batch + k) for k in range(n)]
+                    wall, cpu = probe(corpus, probes, batch)
+                    latency = query_ms(corpus, rng)
+                finally:
+                    corpus.close()
+                got[name].append((wall, cpu, latency))
+                print(
+                    f"round {r + 1} {name:<5} ({stored:>9,} stored): add an article {wall:.2f} ms"
+                    f" wall, {cpu:.2f} ms CPU; full-text query {latency:.2f} ms",
+                    flush=True,
+                )
+    med = {k: [statistics.median(x[i] for x in v) for i in range(3)] for k, v in got.items()}
+    print(
+        f"medians small / large: add {med['small'][0]:.2f} / {med['large'][0]:.2f} ms wall"
+        f" ({med['large'][0] / med['small'][0]:.2f}x), {med['small'][1]:.2f} /"
+        f" {med['large'][1]:.2f} ms CPU ({med['large'][1] / med['small'][1]:.2f}x, target"
+        f" <= 1.5x); full-text query {med['small'][2]:.2f} / {med['large'][2]:.2f} ms"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1000,10000,100000")
@@ -329,7 +374,19 @@ def main() -> None:
         help="grow the kept --db corpus on to the sizes above what it holds (a run stopped"
         " during a fill, say: a transaction cut short leaves nothing behind)",
     )
+    ap.add_argument(
+        "--alternate",
+        nargs=2,
+        type=Path,
+        metavar=("SMALL", "LARGE"),
+        help="probe two kept corpora by turns instead (see alternate())",
+    )
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
+    if args.alternate:
+        small, large = args.alternate
+        alternate(small, large, args.rounds, args.probe, args.batch)
+        return
     if args.resume and args.db is None:
         ap.error("--resume needs --db")
     if args.db is not None:
