@@ -34,6 +34,7 @@ from crawler.items import Failure, Page
 from crawler.listings.entries import BadLink, Entry, parse_since, priority
 from crawler.netsafety import is_followable, url_problem
 from crawler.resolver import refusal_for
+from crawler.spiders import guard
 from crawler.storage.incremental import last_success
 from crawler.urls import canonical_url
 
@@ -75,6 +76,15 @@ class CorpusSpider(scrapy.Spider):
         """What in these arguments needs the corpus, if anything (a scale-out
         worker refuses it). None here; subclasses say."""
         return None
+
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        """Scrapy's, plus :class:`crawler.spiders.guard.CallbackGuard`: a callback
+        that raises leaves a ``failures`` row instead of losing its response."""
+        super().update_settings(settings)
+        middlewares = settings["SPIDER_MIDDLEWARES"]
+        if guard.PATH not in middlewares:
+            middlewares.set(guard.PATH, guard.ORDER, "spider")
 
     @classmethod
     def corpus_refusal(cls, config: Config, kwargs: dict[str, Any]) -> str | None:
