@@ -45,6 +45,11 @@ def url_problem(url: str) -> str | None:
         return "not a valid URL: it names no host"
     if any(ord(c) < 32 or ord(c) == 127 for c in url):
         return "not a valid URL: it holds control characters"
+    if not url.isascii():
+        try:
+            url.encode("utf-8")
+        except UnicodeEncodeError:  # a JSON feed's "\ud800" escape
+            return "not a valid URL: it holds a lone surrogate (half of a UTF-16 pair)"
     return None
 
 

@@ -87,6 +87,13 @@ def test_an_empty_bracketed_host_is_named_for_what_it_is():
     assert "not an IPv6 address" in (url_problem("http://[]/x") or "")
 
 
+def test_a_lone_surrogate_from_a_json_feed_is_named():
+    body = b'{"version": "https://jsonfeed.org/version/1", "items": [{"url": "https://j.example/\\ud800"}]}'
+    (entry,) = parse_feed(body, "https://j.example/feed.json").entries
+    assert "lone surrogate" in (url_problem(entry.url) or "")
+    assert url_problem("https://j.example/caf\u00e9") is None
+
+
 def test_a_text_sitemap_keeps_a_broken_line_as_a_bad_link():
     sitemap = parse_sitemap(b"https://t.example/1\nhttp://[::1/broken\n", "https://t.example/s.txt")
     assert [e.url for e in sitemap.entries] == ["https://t.example/1"]
