@@ -15,6 +15,7 @@ the handler; :data:`ROUTES` maps paths to them.
 from __future__ import annotations
 
 import gzip
+import json
 import random
 import socket
 import socketserver
@@ -327,6 +328,26 @@ def _undefined_charset_section(h: Handler) -> None:
     h.send(200, body.encode(), "text/html; charset=undefined")
 
 
+def _feed_surrogates(h: Handler) -> None:
+    """A JSON Feed whose strings hold lone surrogates (``"\\ud800"`` escapes): its
+    title, an author, a link; the first entry's page has them in its JSON-LD."""
+    items = [
+        {"url": f"{h.base}/x/ld-surrogate", "title": "Half \ud800 a pair"},
+        {"url": f"{h.base}/x/json-1", "authors": [{"name": "Ann \udc00"}]},
+        {"url": f"{h.base}/x/json-\ud800"},
+    ]
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": "J \udfff", "items": items}
+    h.send(200, json.dumps(feed).encode(), "application/feed+json")
+
+
+def _ld_surrogate(h: Handler) -> None:
+    ld = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", '
+        '"headline": "Harbour \\ud800 council story", "author": {"name": "Bo \\udfff"}}</script>'
+    )
+    h.send(200, article_html(90).replace(b"</head>", ld.encode() + b"</head>", 1))
+
+
 def _proxy(h: Handler) -> None:
     """Asked as a proxy (an absolute URL in the request line): an article."""
     h.send(200, article_html(50))
@@ -401,6 +422,9 @@ ROUTES: dict[str, Callable[[Handler], None]] = {
     "/x/feed-overflow.rss": _feed_overflow,
     "/x/sitemap-overflow.xml": _sitemap_overflow,
     "/x/section-undefined-charset": _undefined_charset_section,
+    "/x/feed-surrogates.json": _feed_surrogates,
+    "/x/ld-surrogate": _ld_surrogate,
+    "/x/json-1": _ok(91),
     **{f"/x/feed-{i}": _ok(60 + i) for i in range(3)},
     **{f"/x/map-{i}": _ok(70 + i) for i in range(2)},
     **{f"/x/2024/01/15/harbour-council-story-{i}": _ok(80 + i) for i in range(2)},

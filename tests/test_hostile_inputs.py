@@ -231,3 +231,12 @@ def test_a_usable_charset_is_left_as_it_is():
         headers={"Content-Type": b"text/html; charset=utf-8"},
     )
     assert mw.process_response(Request(response.url), response) is response
+
+
+def test_lone_surrogates_are_replaced_before_the_corpus():
+    from crawler.pipelines.corpus import storable
+
+    failure = Failure("https://n.example/\ud800", "parse", "caf\u00e9 \udfff", None)
+    assert storable(failure)
+    assert (failure.url, failure.reason) == ("https://n.example/\ufffd", "caf\u00e9 \ufffd")
+    assert not storable(Failure("https://n.example/caf\u00e9", "parse", "fine", None))

@@ -104,3 +104,29 @@ def test_odd_warc_records_are_their_own_failures_and_the_file_is_read_on(tmp_pat
     assert stats["warc/records/bad_target_uri"] == 2
     assert "warc/files/failed" not in stats
     assert result.rows("select finished from warc_files") == [{"finished": 1}]
+
+
+def test_lone_surrogates_from_json_cost_no_batch_and_no_crawl_record(tmp_path):
+    """A JSON Feed's and a page's JSON-LD "\\ud800" escapes reached SQLite, which
+    cannot encode them: the batch failed (every article in it lost) and the
+    crawl's row was never finished."""
+    with HostileServer() as server:
+        result = scrapy_crawl(
+            "feeds",
+            tmp_path / "c.db",
+            settings=SETTINGS,
+            feeds=server.url("/x/feed-surrogates.json"),
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.rows("select finish_reason from crawls") == [{"finish_reason": "finished"}]
+    rows = result.rows("select fetched_url, author, site from articles order by fetched_url")
+    assert [r["fetched_url"] for r in rows] == [
+        server.url("/x/json-1"),
+        server.url("/x/ld-surrogate"),
+    ]
+    assert {r["site"] for r in rows} == {"J \ufffd"}
+    assert rows[0]["author"] == "Ann \ufffd"
+    (failure,) = result.rows("select url, stage, reason from failures")
+    assert failure["url"] == server.url("/x/json-\ufffd") and failure["stage"] == "parse"
+    assert "lone surrogate" in failure["reason"]
+    assert crawl_stats(result)["corpus/lone_surrogates_replaced"] >= 3

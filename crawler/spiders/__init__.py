@@ -363,7 +363,7 @@ class WebSpider(CorpusSpider):
 
     def conditional(self, url: str) -> dict[str, Any]:
         """Request keyword arguments for a conditional re-fetch of a known URL."""
-        if not self.refresh:
+        if not self.refresh or url_problem(url) is not None:
             return {}
         etag, modified = self.corpus_view.validators(canonical_url(url))
         headers = {}
@@ -386,6 +386,8 @@ class WebSpider(CorpusSpider):
     def skip_known(self, url: str) -> bool:
         """Is ``url`` already an article or duplicate in the corpus? (Counted.)"""
         if self.refresh or not self.crawl_config.corpus_skip_known:
+            return False
+        if url_problem(url) is not None:  # no lookup: its request becomes the failure
             return False
         view = self.corpus_view
         if not view.available:
