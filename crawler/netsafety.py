@@ -48,8 +48,11 @@ def url_problem(url: str) -> str | None:
     if not url.isascii():
         try:
             url.encode("utf-8")
-        except UnicodeEncodeError:  # a JSON feed's "\ud800" escape
-            return "not a valid URL: it holds a lone surrogate (half of a UTF-16 pair)"
+        except UnicodeEncodeError:  # a JSON "\ud800" escape, a byte of a list that is not UTF-8
+            return (
+                "not a valid URL: it holds a lone surrogate (half of a UTF-16 pair, "
+                "or a byte that is not UTF-8 text)"
+            )
     return None
 
 

@@ -240,3 +240,41 @@ def test_lone_surrogates_are_replaced_before_the_corpus():
     assert storable(failure)
     assert (failure.url, failure.reason) == ("https://n.example/\ufffd", "caf\u00e9 \ufffd")
     assert not storable(Failure("https://n.example/caf\u00e9", "parse", "fine", None))
+
+
+# --- local lists and folders ------------------------------------------------
+
+
+def test_a_url_list_line_that_is_not_utf8_is_its_own_bad_entry(tmp_path):
+    from crawler.spiders.urls import given_urls
+
+    listing = tmp_path / "urls.txt"
+    listing.write_bytes(b"https://n.example/1\nhttps://n.example/caf\xe9\nhttps://n.example/2\n")
+    urls = given_urls(file=str(listing))
+    assert [u for u in urls if url_problem(u) is None] == [
+        "https://n.example/1",
+        "https://n.example/2",
+    ]
+    assert "not UTF-8" in (url_problem(urls[1]) or "")
+
+
+def test_a_url_list_saved_as_utf16_is_read(tmp_path):
+    from crawler.spiders.urls import given_urls
+
+    listing = tmp_path / "urls.txt"
+    listing.write_bytes("https://n.example/1\r\nhttps://n.example/caf\u00e9\r\n".encode("utf-16"))
+    assert given_urls(file=str(listing)) == ["https://n.example/1", "https://n.example/caf\u00e9"]
+
+
+def test_a_folder_entry_that_is_no_regular_file_is_listed_to_fail(tmp_path):
+    import os
+
+    from crawler.spiders.files import list_files
+
+    (tmp_path / "a.html").write_text("<p>x</p>")
+    os.mkfifo(tmp_path / "fifo.html")
+    (tmp_path / "dangling.html").symlink_to(tmp_path / "missing")
+    (tmp_path / "folder.html").mkdir()
+    (tmp_path / "notes.md").write_text("not an article")
+    names = [p.name for p in list_files(tmp_path)]
+    assert names == ["a.html", "dangling.html", "fifo.html"]
