@@ -40,19 +40,30 @@ def url_problem(url: str) -> str | None:
         parts.port  # noqa: B018 - raises ValueError for a port out of range
         host = parts.hostname
     except ValueError as exc:
-        return f"not a valid URL: {_parser_error(str(exc))}"
+        return f"not a valid URL: {parser_error(str(exc))}"
     if parts.scheme.lower() in WEB_SCHEMES and not host:
         return "not a valid URL: it names no host"
     if any(ord(c) < 32 or ord(c) == 127 for c in url):
         return "not a valid URL: it holds control characters"
+    if not url.isascii():
+        try:
+            url.encode("utf-8")
+        except UnicodeEncodeError:  # a JSON "\ud800" escape, a byte of a list that is not UTF-8
+            return (
+                "not a valid URL: it holds a lone surrogate (half of a UTF-16 pair, "
+                "or a byte that is not UTF-8 text)"
+            )
     return None
 
 
-def _parser_error(text: str) -> str:
+def parser_error(text: str) -> str:
+    """What Python's URL parser's ``ValueError`` text means, in words."""
     if "Port out of range" in text:
         return "its port is out of range (0 to 65535)"
     if "Port could not be cast" in text:
         return "its port is not a number"
+    if "does not appear to be an IPv4 or IPv6 address" in text:
+        return "its host in brackets ([...]) is not an IPv6 address"
     if "IPv6" in text:
         return "its host is a broken IPv6 address (a '[' without its ']')"
     return text

@@ -15,6 +15,7 @@ the handler; :data:`ROUTES` maps paths to them.
 from __future__ import annotations
 
 import gzip
+import json
 import random
 import socket
 import socketserver
@@ -289,6 +290,64 @@ def _sitemap(h: Handler) -> None:
     h.send(200, body.encode(), "application/xml")
 
 
+#: dates no datetime holds: a twenty-digit year, an offset of thirty digits
+OVERFLOW_DATES = (
+    "Mon, 01 Jan 99999999999999999999 00:00:00 GMT",
+    "Mon, 15 Jan 2024 10:00:00 +010123456789012345678901234567890",
+)
+
+
+def _feed_overflow(h: Handler) -> None:
+    """RSS whose first two items have dates no datetime holds; the third a good one."""
+    dates = [*OVERFLOW_DATES, "Mon, 15 Jan 2024 10:00:00 GMT"]
+    items = "".join(
+        f"<item><title>Story {i}</title><link>{h.base}/x/feed-{i}</link><pubDate>{d}</pubDate></item>"
+        for i, d in enumerate(dates)
+    )
+    body = f"<?xml version='1.0'?><rss version='2.0'><channel><title>Odd dates</title>{items}</channel></rss>"
+    h.send(200, body.encode(), "application/rss+xml")
+
+
+def _sitemap_overflow(h: Handler) -> None:
+    urls = "".join(
+        f"<url><loc>{h.base}/x/map-{i}</loc><lastmod>{d}</lastmod></url>"
+        for i, d in enumerate([OVERFLOW_DATES[0], "2024-01-15"])
+    )
+    body = f"<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>{urls}</urlset>"
+    h.send(200, body.encode(), "application/xml")
+
+
+def _undefined_charset_section(h: Handler) -> None:
+    """A section page (links only) in a charset Python knows but cannot decode with;
+    the third article it links to is in that charset too."""
+    links = "".join(
+        f"<li><a href='/x/2024/01/15/harbour-council-story-{i}'>Story {i}</a></li>"
+        for i in range(3)
+    )
+    body = f"<html><head><title>Local news</title></head><body><ul>{links}</ul></body></html>"
+    h.send(200, body.encode(), "text/html; charset=undefined")
+
+
+def _feed_surrogates(h: Handler) -> None:
+    """A JSON Feed whose strings hold lone surrogates (``"\\ud800"`` escapes): its
+    title, an author, a link; the first entry's page has them in its JSON-LD."""
+    items = [
+        {"url": f"{h.base}/x/ld-surrogate", "title": "Half \ud800 a pair"},
+        {"url": f"{h.base}/x/json-1", "authors": [{"name": "Ann \udc00"}]},
+        {"url": f"{h.base}/x/json-\ud800"},
+    ]
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": "J \udfff", "items": items}
+    h.send(200, json.dumps(feed).encode(), "application/feed+json")
+
+
+def _ld_surrogate(h: Handler) -> None:
+    ld = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", '
+        '"headline": "Harbour \\ud800 council story", "author": {"name": "Bo \\udfff"}}</script>'
+    )
+    h.send(200, article_html(90).replace(b"</head>", ld.encode() + b"</head>", 1))
+
+
 def _proxy(h: Handler) -> None:
     """Asked as a proxy (an absolute URL in the request line): an article."""
     h.send(200, article_html(50))
@@ -359,6 +418,19 @@ ROUTES: dict[str, Callable[[Handler], None]] = {
     # listings with unusable links
     "/feed.rss": _feed,
     "/sitemap.xml": _sitemap,
+    # listings and pages whose dates or charsets make Python's own parsers raise
+    "/x/feed-overflow.rss": _feed_overflow,
+    "/x/sitemap-overflow.xml": _sitemap_overflow,
+    "/x/section-undefined-charset": _undefined_charset_section,
+    "/x/feed-surrogates.json": _feed_surrogates,
+    "/x/ld-surrogate": _ld_surrogate,
+    "/x/json-1": _ok(91),
+    **{f"/x/feed-{i}": _ok(60 + i) for i in range(3)},
+    **{f"/x/map-{i}": _ok(70 + i) for i in range(2)},
+    **{f"/x/2024/01/15/harbour-council-story-{i}": _ok(80 + i) for i in range(2)},
+    "/x/2024/01/15/harbour-council-story-2": lambda h: h.send(
+        200, article_html(82), "text/html; charset=undefined"
+    ),
 }
 
 

@@ -60,11 +60,16 @@ class Record:
 
 
 def iso(when: datetime | None) -> str | None:
+    """``when`` in UTC, ISO 8601; ``None`` for a date UTC cannot hold (a
+    WARC-Date of year 1 east of Greenwich, of year 9999 west of it)."""
     if when is None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).isoformat(timespec="seconds")
+    try:
+        return when.astimezone(UTC).isoformat(timespec="seconds")
+    except OverflowError:
+        return None
 
 
 def _date(rec: WarcRecord) -> datetime | None:
@@ -72,6 +77,15 @@ def _date(rec: WarcRecord) -> datetime | None:
         return rec.record_date
     except (ValueError, OSError):
         return None
+
+
+def target_uri(value: str | None) -> str:
+    """A WARC-Target-URI without blanks around it nor the ``<...>`` that the
+    examples of the WARC/1.1 standard put around it (some writers copy them)."""
+    url = (value or "").strip()
+    if url.startswith("<") and url.endswith(">"):
+        url = url[1:-1].strip()
+    return url
 
 
 def _is_html(ctype: str | None, body: bytes) -> bool:
@@ -86,7 +100,7 @@ def classify(rec: WarcRecord, offset: int, keep: RecordFilter) -> Record:
     rtype = rec.record_type
     if rtype != WarcRecordType.response:
         return Record(offset, str(rtype), rec.headers.get("WARC-Target-URI"))
-    url = rec.headers.get("WARC-Target-URI") or ""
+    url = target_uri(rec.headers.get("WARC-Target-URI"))
     when = _date(rec)
     out = Record(offset, "page", url, iso(when))
     why = keep.why_not(url, when)
@@ -178,10 +192,12 @@ def read_records(
 
 def _classified(rec: WarcRecord, offset: int, keep: RecordFilter) -> Record:
     """:func:`classify`, or ``unreadable`` for a record whose HTTP message or
-    payload cannot be decoded (the next record is still read)."""
+    payload cannot be decoded (the next record is still read). Whatever one
+    record's headers make go wrong, it is that record's failure: never the
+    end of the file's other records."""
     try:
         return classify(rec, offset, keep)
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - one record's fault, reported as its own
         out = _unreadable(offset, f"at byte offset {offset}", exc)
         out.url = rec.headers.get("WARC-Target-URI")
         return out

@@ -6,7 +6,10 @@
   than ``DOWNLOAD_MAXSIZE`` or that is no regular file (a FIFO would block the
   crawl), and, on the way back before ``HttpCompressionMiddleware``, a gzip
   body that is cut short or corrupt (Scrapy would decompress what there is
-  and store a partial article) or a local ``.gz`` file that is.
+  and store a partial article) or a local ``.gz`` file that is. A charset
+  Python knows but cannot decode a page with (``undefined``, ``idna``,
+  ``rot13``) is dropped from the response (Scrapy's ``response.text`` would
+  raise in every middleware and callback that reads it, and lose the page).
 * :class:`RetryAfterMiddleware` waits for a 503 or 429 answer's ``Retry-After``
   (seconds or an HTTP date, at most ``CORPUS_RETRY_AFTER_MAX``) before Scrapy's
   RetryMiddleware retries it, and pauses the host's download slot for as long:
@@ -22,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import stat
 import time
 import zlib
@@ -31,6 +35,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from scrapy import signals
+from scrapy.http import TextResponse
+from w3lib.encoding import resolve_encoding
 
 from crawler.config import Config
 from crawler.downloadermiddlewares.safety import Refused
@@ -53,6 +59,7 @@ except ImportError:  # pragma: no cover - older Scrapy
 
 
 GZIP_ENCODINGS = frozenset({b"gzip", b"x-gzip"})
+_CHARSET = re.compile(rb";\s*charset\s*=\s*[\"']?([^\"';\s]*)[\"']?", re.IGNORECASE)
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 _CHUNK = 256 * 1024
 
@@ -102,6 +109,19 @@ def retry_after_seconds(value: str, now: datetime | None = None) -> float | None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def undecodable_charset(label: str | None) -> bool:
+    """Is ``label`` a charset Python knows but cannot decode text with? (An
+    unknown label is not: Scrapy and the cleaning pass over it.)"""
+    name = resolve_encoding(label) if label else None
+    if name is None:
+        return False
+    try:
+        b"<html>".decode(name, "replace")
+    except (UnicodeError, LookupError):  # undefined, idna; rot13 and base64 are no text codecs
+        return True
+    return False
 
 
 def local_path(url: str) -> str:
@@ -168,6 +188,30 @@ class IntegrityMiddleware:
             problem = gzip_problem(response.body, limit, size_checked_later=False)
             if problem:
                 self._refuse(request, "corrupt_gzip", f"{problem} (local file)")
+        if isinstance(response, TextResponse):
+            return self._readable(response, compressed=bool(encoding))
+        return response
+
+    def _readable(self, response: TextResponse, compressed: bool) -> TextResponse:
+        """``response`` without a charset it cannot be decoded with: the header's
+        is dropped, and a page's own (``<meta charset>``, seen unless the body is
+        still compressed) gives way to UTF-8."""
+        ctype = response.headers.get("Content-Type") or b""
+        m = _CHARSET.search(ctype)
+        label = m.group(1).decode("latin-1") if m else None
+        ignored = None
+        if m and undecodable_charset(label):
+            headers = response.headers.copy()
+            headers["Content-Type"] = ctype[: m.start()] + ctype[m.end() :]
+            response = response.replace(headers=headers, encoding=None)
+            ignored = label
+        if not compressed and undecodable_charset(response.encoding):
+            ignored = response.encoding
+            response = response.replace(encoding="utf-8")
+        if ignored is None:
+            return response
+        self.crawler.stats.inc_value("integrity/undecodable_charset")
+        logger.info("%s declares charset %r, which decodes no text: ignored", response.url, ignored)
         return response
 
 

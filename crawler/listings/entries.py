@@ -16,6 +16,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from crawler.netsafety import parser_error
+
 _EPOCH = date(1970, 1, 1)
 _YEAR_MONTH = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -63,14 +65,7 @@ def join_link(base: str, link: str) -> str | BadLink:
         url = urljoin(base, link)
         urlsplit(url).port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError as exc:
-        text = str(exc)
-        if "Port" in text:
-            why = "its port is out of range (0 to 65535) or not a number"
-        elif "IPv6" in text:
-            why = "its host is a broken IPv6 address (a '[' without its ']')"
-        else:
-            why = text
-        return BadLink(link, f"not a valid URL: {why}")
+        return BadLink(link, f"not a valid URL: {parser_error(str(exc))}")
     return url
 
 
@@ -84,7 +79,9 @@ def normalize_language(value: str | None) -> str | None:
 def parse_date(text: str | None) -> datetime | None:
     """A timezone-aware datetime from RFC 822, ISO 8601 or W3C datetime text.
 
-    Times without a zone are taken as UTC. Unparseable text gives ``None``.
+    Times without a zone are taken as UTC. Unparseable text gives ``None``, and
+    so does a date no datetime holds (a year of twenty digits, an offset of
+    thirty: ``parsedate_to_datetime`` raises OverflowError for those).
     """
     if not text:
         return None
@@ -106,7 +103,7 @@ def parse_date(text: str | None) -> datetime | None:
     if dt is None:
         try:
             dt = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)

@@ -122,10 +122,7 @@ def _looks_like_url(line: str) -> bool:
     """A line of a text sitemap: an http(s) URL (a broken one too: it becomes a bad link)."""
     if " " in line:
         return False
-    try:
-        return is_web_url(line)
-    except ValueError:
-        return line.lower().startswith(("http://", "https://"))
+    return is_web_url(line) or line.lower().startswith(("http://", "https://"))
 
 
 def _text_sitemap(body: bytes, url: str) -> Sitemap:

@@ -21,13 +21,16 @@ otherwise. Mistakes are reported as one line naming the source and the key.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crawler.urls import host_of, is_web_url
+from crawler.listings.entries import parse_since
+from crawler.netsafety import is_followable, url_problem
+from crawler.urls import host_of
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _LISTS = ("feeds", "sitemaps", "start", "prune")
@@ -74,15 +77,24 @@ def _check(name: str, key: str, value: Any) -> Any:
             raise SourcesError(f"{where}: expected a list of strings")
         value = [v.strip() for v in value]
         if key != "prune":
-            bad = [v for v in value if not is_web_url(v)]
-            if bad:
-                raise SourcesError(f"{where}: {bad[0]!r} is not an http(s) URL")
+            for url in value:
+                problem = url_problem(url)
+                if problem is not None:
+                    raise SourcesError(f"{where}: {url!r} is {problem}")
+                if not is_followable(url):
+                    raise SourcesError(f"{where}: {url!r} is not an http(s) URL")
         return value
     if key == "depth":
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10:
             raise SourcesError(f"{where}: expected a whole number from 0 to 10")
     elif key == "download_delay":
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+            or value < 0
+        ):
+            # inf would stop the source for good; nan compares false with everything
             raise SourcesError(f"{where}: expected a number of seconds, 0 or more")
         value = float(value)
     elif key == "concurrency":
@@ -94,8 +106,11 @@ def _check(name: str, key: str, value: Any) -> Any:
     elif key in ("body", "since"):
         if not isinstance(value, str) or not value.strip():
             raise SourcesError(f"{where}: expected a string")
-        if key == "since" and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-            raise SourcesError(f"{where}: expected a date as YYYY-MM-DD")
+        if key == "since":
+            try:
+                parse_since(value)
+            except ValueError:
+                raise SourcesError(f"{where}: expected a real date as YYYY-MM-DD") from None
     return value
 
 
@@ -112,11 +127,16 @@ def parse_sources(text: str) -> list[Source]:
             "(expected [defaults] and [sources.NAME])"
         )
     defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise SourcesError("defaults: expected a table [defaults]")
+    tables = data.get("sources") or {}
+    if not isinstance(tables, dict):
+        raise SourcesError("sources: expected tables [sources.NAME]")
     for key in defaults:
         if key not in _KEYS - {"feeds", "sitemaps", "start"}:
             raise SourcesError(f"[defaults]: unknown or per-source-only key {key!r}")
     sources = []
-    for name, table in (data.get("sources") or {}).items():
+    for name, table in tables.items():
         if not _NAME.match(name):
             raise SourcesError(f"source name {name!r}: use letters, digits, '.', '_' and '-'")
         if not isinstance(table, dict):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -85,6 +86,8 @@ class CorpusPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, (Article, Failure)):
             return item
+        if storable(item):
+            self.crawler.stats.inc_value("corpus/lone_surrogates_replaced")
         if self.writer.write_error is not None:
             self.crawler.stats.inc_value("corpus/unstored_after_write_error")
             return item
@@ -154,6 +157,28 @@ class CorpusPipeline:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         self.writer.finish(reason, self.crawler.stats, learn_profiles=self.learn_profiles)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(item: Article | Failure) -> bool:
+    """Replace lone surrogates in ``item``'s text fields with U+FFFD; whether there were any.
+
+    A JSON feed's ``"\\ud800"`` escape (a title, an author, a link) or a page in
+    UTF-7 puts half a UTF-16 pair in a Python string; SQLite cannot encode it,
+    and the batch holding it failed to write (every other row in it lost, the
+    crawl's row never finished).
+    """
+    found = False
+    for name, value in vars(item).items():
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                setattr(item, name, _SURROGATE.sub("\ufffd", value))
+                found = True
+    return found
 
 
 def is_corpus_pipeline(path: object) -> bool:

@@ -34,6 +34,7 @@ from crawler.items import Failure, Page
 from crawler.listings.entries import BadLink, Entry, parse_since, priority
 from crawler.netsafety import is_followable, url_problem
 from crawler.resolver import refusal_for
+from crawler.spiders import guard
 from crawler.storage.incremental import last_success
 from crawler.urls import canonical_url
 
@@ -75,6 +76,15 @@ class CorpusSpider(scrapy.Spider):
         """What in these arguments needs the corpus, if anything (a scale-out
         worker refuses it). None here; subclasses say."""
         return None
+
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        """Scrapy's, plus :class:`crawler.spiders.guard.CallbackGuard`: a callback
+        that raises leaves a ``failures`` row instead of losing its response."""
+        super().update_settings(settings)
+        middlewares = settings["SPIDER_MIDDLEWARES"]
+        if guard.PATH not in middlewares:
+            middlewares.set(guard.PATH, guard.ORDER, "spider")
 
     @classmethod
     def corpus_refusal(cls, config: Config, kwargs: dict[str, Any]) -> str | None:
@@ -353,7 +363,7 @@ class WebSpider(CorpusSpider):
 
     def conditional(self, url: str) -> dict[str, Any]:
         """Request keyword arguments for a conditional re-fetch of a known URL."""
-        if not self.refresh:
+        if not self.refresh or url_problem(url) is not None:
             return {}
         etag, modified = self.corpus_view.validators(canonical_url(url))
         headers = {}
@@ -376,6 +386,8 @@ class WebSpider(CorpusSpider):
     def skip_known(self, url: str) -> bool:
         """Is ``url`` already an article or duplicate in the corpus? (Counted.)"""
         if self.refresh or not self.crawl_config.corpus_skip_known:
+            return False
+        if url_problem(url) is not None:  # no lookup: its request becomes the failure
             return False
         view = self.corpus_view
         if not view.available:

@@ -20,10 +20,15 @@ def supported(path: Path) -> bool:
 
 
 def list_files(root: Path) -> list[Path]:
-    """Supported files under ``root`` (a file or a folder, recursive), sorted."""
+    """Supported files under ``root`` (a file or a folder, recursive), sorted.
+
+    An entry with a supported name that is no regular file (a FIFO, a broken or
+    looping symbolic link) is listed too: its request fails and says why,
+    instead of the entry vanishing from the crawl's account.
+    """
     if root.is_file():
         return [root]
-    return sorted(p for p in root.rglob("*") if p.is_file() and supported(p))
+    return sorted(p for p in root.rglob("*") if supported(p) and not p.is_dir())
 
 
 class FilesSpider(CorpusSpider):

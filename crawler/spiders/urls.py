@@ -27,6 +27,15 @@ def read_url_file(text: str) -> list[str]:
     return out
 
 
+def _text_of(data: bytes) -> str:
+    """A URL list's text: UTF-8 (a BOM allowed), or UTF-16 with its BOM (Windows
+    Notepad's "Unicode"). A line that is not UTF-8 keeps its bytes as lone
+    surrogates: it becomes its own failure (url_problem), not the whole list's."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16", "surrogatepass")
+    return data.decode("utf-8-sig", "surrogateescape")
+
+
 def given_urls(urls: str | None = None, file: str | None = None) -> list[str]:
     """The URLs a user gave, or :class:`ArgumentError`."""
     if bool(urls) == bool(file):
@@ -36,8 +45,8 @@ def given_urls(urls: str | None = None, file: str | None = None) -> list[str]:
         if not path.is_file():
             raise ArgumentError(f"file {file!r} does not exist or is not a file")
         try:
-            found = read_url_file(path.read_text(encoding="utf-8-sig"))
-        except (OSError, UnicodeDecodeError) as exc:
+            found = read_url_file(_text_of(path.read_bytes()))
+        except OSError as exc:
             raise ArgumentError(f"file {file!r} cannot be read: {exc}") from None
         if not found:
             raise ArgumentError(f"file {file!r} lists no URLs")

@@ -48,6 +48,7 @@ from crawler.archives.sources import (
     read_listing,
 )
 from crawler.items import Failure, Page
+from crawler.netsafety import is_followable, url_problem
 from crawler.spiders import ArgumentError, CorpusSpider
 from crawler.storage import archives as saved_progress
 
@@ -284,8 +285,21 @@ class WarcSpider(CorpusSpider):
         stats = self.crawler.stats
         stats.inc_value("warc/records/read")
         if record.kind == "page":
-            stats.inc_value("warc/records/pages")
             assert record.url is not None
+            problem = url_problem(record.url) or (
+                None if is_followable(record.url) else "not an http(s) URL"
+            )
+            if problem is not None:
+                # an article stored under a URL no one can open: a failure instead
+                stats.inc_value("warc/records/bad_target_uri")
+                where = f"{location} at byte offset {record.offset}"
+                self.logger.warning(
+                    "Bad WARC-Target-URI %r in %s: %s", record.url[:200], where, problem
+                )
+                url = record.url or f"{location}#offset={record.offset}"
+                reason = f"the record's WARC-Target-URI is {problem} (WARC file {where})"
+                return Failure(url, "parse", reason)
+            stats.inc_value("warc/records/pages")
             return Page(
                 url=record.url,
                 body=record.body,

@@ -1,0 +1,35 @@
+"""Hostile values that break the corpus (crawler/storage/*, the writer helper's
+files): ``xfail(strict=True)`` until the fix its reason names lands.
+
+Through a crawl, crawler/pipelines/corpus.py replaces lone surrogates before
+an item reaches the corpus (test_hostile_inputs_e2e.py); these tests are about
+the corpus on its own, which every other writer of it (reclean, the scale-out
+drain) relies on.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.items import Failure
+from crawler.storage.corpus import Corpus
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=UnicodeEncodeError,
+    reason="storage: a str holding a lone surrogate (a JSON feed's or JSON-LD's "
+    '"\\ud800" escape) makes sqlite3 raise UnicodeEncodeError, not sqlite3.Error: '
+    "the whole batch is lost and, in a crawl, CorpusWriter.finish never records "
+    "the crawl's end. Replace [\\ud800-\\udfff] with U+FFFD in the item's text "
+    "fields in Corpus.add_article and Corpus.add_failure (storage/corpus.py), as "
+    "crawler.pipelines.corpus.storable does",
+)
+def test_a_lone_surrogate_costs_neither_its_row_nor_the_batch(tmp_path):
+    corpus = Corpus(tmp_path / "c.db", batch_size=10)
+    corpus.start_crawl("urls", {})
+    corpus.add_failure(Failure("https://a.test/fine", "download", "timed out", None))
+    corpus.add_failure(Failure("https://a.test/\ud800", "parse", "a lone \udc00", None))
+    corpus.finish_crawl("finished", {})
+    rows = list(corpus.db.query("select url, reason from failures order by url"))
+    assert [r["url"] for r in rows] == ["https://a.test/fine", "https://a.test/\ufffd"]
