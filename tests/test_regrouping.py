@@ -140,6 +140,47 @@ def test_a_cut_is_refused_when_a_nearest_neighbour_lies_across():
     assert stories.cut_holds(two_blocks(12, 0.6, 0.1), A, B)
 
 
+def test_the_days_an_article_names_are_terms_never_weighed():
+    tf = stories.terms(
+        "Quake hits Qeshm", "The quake struck on Sunday, November 27, at noon. On Monday, tents."
+    )
+    assert stories.event_days(tf) == ("sunday", "nov-27")
+    assert stories.event_days(stories.terms(None, "It struck on 8th October.")) == (None, "oct-8")
+    assert stories.event_days(stories.terms(None, "No day at all.")) == (None, None)
+    stats = stories.TermStats()
+    stats.add(tf)
+    weighed = stories.weigh(tf, stats)
+    assert "qeshm" in weighed
+    assert not [t for t in weighed if t.startswith(stories.SPECIFIC)]
+    assert stats.idf("@weekday=sunday") == stats.idf("never-seen")
+
+
+def test_days_differ_when_the_sides_name_other_days_than_each_other():
+    tue, wed = ["tuesday"] * 6, ["wednesday"] * 6
+    A, B = list(range(6)), list(range(6, 12))
+    assert stories.days_differ(A, B, tue + wed)
+    assert not stories.days_differ(A, B, tue + tue)
+    # as many pairs across agree as within: one event told on two days
+    assert not stories.days_differ(A, B, (["tuesday", "wednesday"] * 6))
+    # too few articles name a day to tell
+    assert not stories.days_differ(A, B, tue[:1] + [None] * 5 + wed[:1] + [None] * 5)
+
+
+def test_a_cut_between_two_days_holds_though_a_neighbour_lies_across():
+    S = two_blocks(12, 0.6, 0.3)
+    for j in (6, 7):  # article 0 is closest to two articles of the other group
+        S[0][j] = S[j][0] = 0.9
+    A, B = list(range(6)), list(range(6, 12))
+    assert not stories.cut_holds(S, A, B)
+    on = [("tuesday", None)] * 6 + [("wednesday", "dec-10")] * 6
+    assert stories.cut_holds(S, A, B, on)
+    assert not stories.cut_holds(S, A, B, [("tuesday", None)] * 12)
+    assert sorted(map(sorted, stories.partition(S, on))) == [A, B]
+    assert len(stories.partition(S)) == 1
+    # the days never make a cut of sides too alike
+    assert not stories.cut_holds(two_blocks(12, 0.5, 0.4), A, B, on)
+
+
 def test_relabel_largest_group_keeps_the_story_and_the_rest_take_others():
     # a group of 4 from story 5 and one article of story 9; a group of 3 from story 5
     groups = [[0, 1, 2, 3, 4], [5, 6, 7]]

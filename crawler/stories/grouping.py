@@ -9,6 +9,10 @@ Method (in arrival order):
   plural endings folded), its capitalised multiword names (``n:vincent
   jackson``) counted :data:`NAME_WEIGHT` times and its numbers (``#6.1``)
   counted :data:`NUMBER_WEIGHT` times; the title counts as text.
+* The first weekday and the first day of a month the article names (``on
+  Tuesday``, ``October 8``) are kept as terms that are never weighed
+  (``@weekday=tuesday``, ``@date=oct-8``, see :data:`SPECIFIC`): the regroup's
+  last split reads them (:func:`crawler.stories.repartition.days_differ`).
 * Terms are weighted by sublinear tf x idf, the idf coming from the corpus
   itself (:class:`TermStats`, document frequencies over every stored article,
   hashed into a fixed array so the cost stays flat), and vectors are
@@ -86,6 +90,19 @@ _NAME = re.compile(r"\b[A-Z][a-z]+(?:[ \-](?:[A-Z][a-z]+|of|de|van|von|al))*\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?…\"”'’])\s+(?=[\"“‘'(\[]?[A-Z0-9])")
 _KEY_TOKEN = re.compile(r"\w+", re.UNICODE)
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,:]\d+)*(?!\w)")
+_WEEKDAY = re.compile(r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
+_MONTH = (
+    r"(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+#: a day of a month: ``October 8``, ``Oct. 8th``, ``8 October``
+_MONTH_DAY = re.compile(
+    rf"\b(?:{_MONTH}\.? ([0-3]?\d)(?:st|nd|rd|th)?\b|([0-3]?\d)(?:st|nd|rd|th)? {_MONTH}\b)"
+)
+#: the prefix of the terms that are counted but never weighed (:func:`weigh` and
+#: :class:`TermStats` skip them): what the article says of its event's day, read
+#: by :func:`event_days`
+SPECIFIC = "@"
 
 
 _WEIGHT = itemgetter(1)
@@ -114,6 +131,14 @@ def _term_of(word: str) -> str | None:
 def terms(title: str | None, text: str) -> Counter[str]:
     """Term counts of an article (title and body)."""
     out: Counter[str] = Counter()
+    whole = f"{title or ''}\n{text}"
+    day = _WEEKDAY.search(whole)
+    if day:  # the first weekday named: mostly the day of the event ("on Tuesday")
+        out[_WEEKDAY_TERM + day.group(1).lower()] = 1
+    md = _MONTH_DAY.search(whole)
+    if md:  # the first day of a month named ("October 8"): the event's, or the dateline's
+        month, number = (md.group(1), md.group(2)) if md.group(1) else (md.group(4), md.group(3))
+        out[f"{_DATE_TERM}{month[:3].lower()}-{int(number)}"] = 1
     for part in (text, title or ""):
         part = unicodedata.normalize("NFKC", part)
         # _term_of gives None or a non-empty term: filter(None) drops exactly the Nones
@@ -124,6 +149,22 @@ def terms(title: str | None, text: str) -> Counter[str]:
         for number in _NUMBER.findall(part):
             out["#" + number.replace(",", "")] += NUMBER_WEIGHT
     return out
+
+
+def event_days(tf: Mapping[str, float]) -> tuple[str | None, str | None]:
+    """The first weekday (``tuesday``) and the first day of a month (``oct-8``) an
+    article names, from its :func:`terms`; None where it names none."""
+    day = next((d for term, d in _WEEKDAYS if term in tf), None)
+    date = next((t[len(_DATE_TERM) :] for t in tf if t.startswith(_DATE_TERM)), None)
+    return day, date
+
+
+_WEEKDAY_TERM = f"{SPECIFIC}weekday="
+_DATE_TERM = f"{SPECIFIC}date="
+_WEEKDAYS = [
+    (_WEEKDAY_TERM + day, day)
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+]
 
 
 def term_hash(term: str) -> int:
@@ -148,6 +189,8 @@ class TermStats:
     def add(self, document_terms: Iterable[str], sign: int = 1) -> None:
         self.docs += sign
         for term in set(document_terms):
+            if term[0] == SPECIFIC:
+                continue
             b = _bucket(term)
             self.df[b] = max(0, self.df[b] + sign)
 
@@ -169,6 +212,8 @@ def weigh(tf: Mapping[str, float], stats: TermStats) -> dict[str, float]:
     """Sublinear tf x idf, L2-normalised."""
     vec = {}
     for term, count in tf.items():
+        if term[0] == SPECIFIC:
+            continue
         w = (1 + math.log(count) if count >= 1 else count) * stats.idf(term)
         if w > 0:
             vec[term] = w

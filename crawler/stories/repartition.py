@@ -36,6 +36,7 @@ from crawler.stories.grouping import (
     TermStats,
     choose_story,
     cosine,
+    event_days,
     key_and_stored_terms,
     same_time,
     weigh,
@@ -53,6 +54,12 @@ SPLIT_RATIO = 0.7
 GRAPH_NEIGHBOURS = 3
 #: the newest members of a story that :func:`split_pass` re-partitions at the end of a regroup
 FINAL_MEMBERS = 60
+#: :func:`days_differ`: the sides of a cut name different event days when the
+#: pairs across it name the same first weekday less than DAY_RATIO times as
+#: often as the pairs within them, ...
+DAY_RATIO = 0.3
+#: ... counted over at least DAY_PAIRS pairs across the cut that both name one
+DAY_PAIRS = 6
 #: power-iteration steps for the graph's second eigenvector, at most (it stops
 #: earlier once no coordinate moves by FIEDLER_TOLERANCE)
 FIEDLER_STEPS = 200
@@ -156,23 +163,58 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def cut_holds(S: list[list[float]], A: list[int], B: list[int]) -> bool:
+def days_differ(A: list[int], B: list[int], days: list[str | None]) -> bool:
+    """Do the two sides of a cut tell of events on different days? ``days``: each
+    article's first weekday, or its first day of a month
+    (:func:`~crawler.stories.grouping.event_days`). The pairs across the cut that
+    both name one agree less than :data:`DAY_RATIO` times as often as the pairs
+    within the sides (at least :data:`DAY_PAIRS` pairs across). Two elections of one
+    parliament: the same words, but the articles of one say "on Sunday" and those
+    of the other name other days."""
+    in_a = Counter(days[i] for i in A if days[i])
+    in_b = Counter(days[i] for i in B if days[i])
+    na, nb = in_a.total(), in_b.total()
+    if na * nb < DAY_PAIRS:
+        return False
+    within_pairs = na * (na - 1) + nb * (nb - 1)
+    if not within_pairs:
+        return False
+    across = sum(n * in_b[d] for d, n in in_a.items()) / (na * nb)
+    within = (
+        sum(n * (n - 1) for n in in_a.values()) + sum(n * (n - 1) for n in in_b.values())
+    ) / within_pairs
+    return across < DAY_RATIO * within
+
+
+def cut_holds(
+    S: list[list[float]],
+    A: list[int],
+    B: list[int],
+    days: list[tuple[str | None, str | None]] | None = None,
+) -> bool:
     """Does the cut (A, B) separate two stories clearly? (see :data:`SPLIT_MIN`,
-    :data:`SPLIT_NEIGHBOURS`, :data:`SPLIT_RATIO`)"""
+    :data:`SPLIT_NEIGHBOURS`, :data:`SPLIT_RATIO`). With the articles'
+    :func:`~crawler.stories.grouping.event_days` ``days``, sides that tell of
+    different days (:func:`days_differ`, by weekday or by day of the month) need
+    not keep every article's nearest neighbours on its side."""
     smaller = min(len(A), len(B))
     if smaller < SPLIT_MIN:
         return False
-    in_a = set(A)
-    k = min(SPLIT_NEIGHBOURS, smaller - 1)
-    for i in range(len(S)):
-        if any((j in in_a) != (i in in_a) for j in _nearest(S[i], i, k)):
-            return False
     between = _mean([S[a][b] for a in A for b in B])
     within = (
         _mean([S[a][b] for x, a in enumerate(A) for b in A[x + 1 :]])
         + _mean([S[a][b] for x, a in enumerate(B) for b in B[x + 1 :]])
     ) / 2
-    return within > 0 and between / within < SPLIT_RATIO
+    if within <= 0 or between / within >= SPLIT_RATIO:
+        return False
+    if days is not None and any(days_differ(A, B, [d[u] for d in days]) for u in (0, 1)):
+        return True
+    in_a = set(A)
+    k = min(SPLIT_NEIGHBOURS, smaller - 1)
+    for i in range(len(S)):
+        if any((j in in_a) != (i in in_a) for j in _nearest(S[i], i, k)):
+            return False
+    return True
 
 
 def _may_split(S: list[list[float]]) -> bool:
@@ -198,17 +240,27 @@ def _may_split(S: list[list[float]]) -> bool:
     return max(sizes.values()) <= n - SPLIT_MIN
 
 
-def partition(S: list[list[float]]) -> list[list[int]]:
-    """Groups of indices of ``S``: recursive :func:`ncut_bisect` while :func:`cut_holds`."""
+def _two_days(days: list[tuple[str | None, str | None]]) -> bool:
+    """Do the articles name at least two different weekdays or days of a month?"""
+    return any(len({d[u] for d in days} - {None}) > 1 for u in (0, 1))
+
+
+def partition(
+    S: list[list[float]], days: list[tuple[str | None, str | None]] | None = None
+) -> list[list[int]]:
+    """Groups of indices of ``S``: recursive :func:`ncut_bisect` while :func:`cut_holds`
+    (``days``: the articles' :func:`~crawler.stories.grouping.event_days`, if the cut
+    may read them)."""
 
     def split(idx: list[int]) -> list[list[int]]:
         if len(idx) < 2 * SPLIT_MIN:
             return [idx]
         part = [[S[a][b] for b in idx] for a in idx]
-        if not _may_split(part):
+        sub = [days[i] for i in idx] if days is not None else None
+        if not _may_split(part) and (sub is None or not _two_days(sub)):
             return [idx]
         A, B = ncut_bisect(part)
-        if not cut_holds(part, A, B):
+        if not cut_holds(part, A, B, sub):
             return [idx]
         return split(sorted(idx[i] for i in A)) + split(sorted(idx[i] for i in B))
 
@@ -358,7 +410,8 @@ def split_pass(
 ) -> dict[int, int]:
     """Each story of ``story_of`` (article id -> story) once more re-partitioned
     (:func:`partition`), its newest :data:`FINAL_MEMBERS` members weighed with the
-    final ``stats``: articles stored early were weighed with the statistics of the
+    final ``stats`` (and the cut may read the days they name, :func:`days_differ`):
+    articles stored early were weighed with the statistics of the
     time, when terms common to a topic could still look telling, and two events of
     one topic that those weights kept together can part now. The largest group keeps
     the story; the others get new ones (numbered after the highest)."""
@@ -372,7 +425,8 @@ def split_pass(
         if len(ids) < 2 * SPLIT_MIN:
             continue
         vecs = [weigh(tfs[a], stats) for a in ids]
-        groups = partition(PairCache().matrix(ids, vecs))
+        days = [event_days(tfs[a]) for a in ids]
+        groups = partition(PairCache().matrix(ids, vecs), days)
         # the largest keeps the story (the earliest on ties); the others are new stories
         for group in sorted(groups, key=lambda g: (-len(g), g[0]))[1:]:
             for i in group:
