@@ -1,10 +1,8 @@
-"""Hostile pages that break the cleaning (crawler/extract/*, the workers
-helper's files), found by fuzzing process_page: each test is
-``xfail(strict=True)`` until its fix lands, and then must pass.
-
-Through a crawl, each page is caught by the cleaning pool's last resort and
-ends as an ``extract`` failure "cleaning failed with an error: ..." (or, for
-the quadratic regex, a worker busy for minutes to hours): the article is lost.
+"""Hostile pages that broke the cleaning (crawler/extract/*), found by
+fuzzing process_page. Before their fixes, each page
+was caught by the cleaning pool's last resort and ended as an ``extract``
+failure "cleaning failed with an error: ..." (or, for the quadratic regex, a
+worker busy for minutes to hours): the article was lost.
 """
 
 from __future__ import annotations
@@ -21,25 +19,12 @@ from tests.helpers import ROOT
 from tests.hostile_server import article_html
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeError,
-    reason="decoding.decode catches UnicodeDecodeError only: a charset Python knows "
-    "but cannot decode with (undefined, punycode) raises UnicodeError; catch "
-    "(UnicodeError, LookupError) in the loop over the candidates",
-)
 @pytest.mark.parametrize("label", ["undefined", "punycode"])
 def test_a_meta_charset_that_decodes_no_text_is_passed_over(label):
     body = article_html(3).replace(b"<meta charset='utf-8'>", f"<meta charset='{label}'>".encode())
     assert decode(body, is_html=True).text.startswith("<!doctype html>")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeError,
-    reason="as above, for the charset of a WARC record's HTTP header (the crawl's "
-    "IntegrityMiddleware drops a web response's, not an archive's)",
-)
 def test_a_declared_charset_that_decodes_no_text_is_passed_over():
     page = Page(
         url="https://n.example/a",
@@ -50,13 +35,6 @@ def test_a_declared_charset_that_decodes_no_text_is_passed_over():
     assert isinstance(process_page(page, Options()), Article)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="processing.article_url: urljoin(fetched, declared) raises ValueError "
-    "('Invalid IPv6 URL') for a canonical link Python's parser refuses; on "
-    "ValueError keep the fetched URL (fetched_c)",
-)
 @pytest.mark.parametrize("href", ["http://[::1/broken", "//[::1", "http://[]/"])
 def test_a_broken_canonical_link_does_not_cost_the_article(href):
     body = article_html(4).replace(
@@ -80,12 +58,5 @@ _QUADRATIC = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=subprocess.TimeoutExpired,
-    reason="patterns.URLISH (cleaning._features) \\S+@\\S+\\.\\w+ is quadratic on a long token (a minified "
-    "script or base64 blob as page text, a text/plain body on one line): bound it, "
-    "[^\\s@]{1,64}@[^\\s@]{1,255}\\.\\w+ (1 MB in under 1 s)",
-)
 def test_a_long_token_is_cleaned_in_linear_time():
     subprocess.run([sys.executable, "-c", _QUADRATIC], cwd=ROOT, check=True, timeout=10)

@@ -99,7 +99,7 @@ def decode(
         if body.startswith(bom):
             try:
                 return _checked(Decoded(body.decode(enc), enc))
-            except UnicodeDecodeError:
+            except UnicodeError:
                 break
 
     sample = body[:8192]
@@ -126,7 +126,9 @@ def decode(
             resolved = "utf-8"
         try:
             text = body.decode(resolved)
-        except (UnicodeDecodeError, LookupError):
+        except (UnicodeError, LookupError):
+            # UnicodeError, not only UnicodeDecodeError: a charset Python
+            # knows but cannot decode text with ("undefined", "punycode").
             continue
         if ratio > 0.05:
             break

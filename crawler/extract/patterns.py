@@ -29,7 +29,10 @@ LABEL = re.compile(r"^[^\W\d_][\w'’ &/-]{0,30}:$", re.UNICODE)
 DURATION = re.compile(
     r"\(\s*\d{1,3}\s*(?:\\?['’′]|min(?:s|utes)?|:\d{2})\s*\)|(?:^|\s)\d{1,2}:\d{2}(?::\d{2})?(?:\s|$)"
 )
-URLISH = re.compile(r"https?://|www\.|\S+@\S+\.\w+|\.(?:com|org|net)\b")
+#: An address, web or mail. The mail part is bounded ([^\s@]{1,64}@...) so that a
+#: long token (a minified script, a base64 blob) is read in linear time: the
+#: unbounded \S+@\S+ backtracks quadratically (100 KB of "x": 15 s).
+URLISH = re.compile(r"https?://|www\.|[^\s@]{1,64}@[^\s@]{1,255}\.\w+|\.(?:com|org|net)\b")
 
 # Verbs with which chrome addresses the reader ("Share your story", "Follow us").
 CTA_VERBS = frozenset(

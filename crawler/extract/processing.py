@@ -97,7 +97,11 @@ def article_url(fetched: str, declared: str | None) -> str:
     if not is_web_url(fetched):
         # A saved page (file://) is stored under the web address it declares.
         return canonical_url(declared) if is_web_url(declared.strip()) else fetched_c
-    declared = urljoin(fetched, declared.strip())
+    try:
+        declared = urljoin(fetched, declared.strip())
+    except ValueError:
+        # A link Python's parser refuses ("Invalid IPv6 URL"): not an address.
+        return fetched_c
     if not is_web_url(declared) or _site_key(host_of(declared)) != _site_key(host_of(fetched)):
         return fetched_c
     return canonical_url(declared)
