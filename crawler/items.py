@@ -8,6 +8,7 @@ turns each page into an :class:`Article` or a :class:`Failure`;
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,3 +85,25 @@ class Failure:
 
 
 STAGES = ("download", "parse", "extract", "validate", "store")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(item: Article | Failure) -> bool:
+    """Replace lone surrogates in ``item``'s text fields with U+FFFD; whether there were any.
+
+    A JSON feed's ``"\\ud800"`` escape (a title, an author, a link) or a page in
+    UTF-7 puts half a UTF-16 pair in a Python string; SQLite cannot encode it,
+    and the batch holding it failed to write (every other row in it lost, the
+    crawl's row never finished).
+    """
+    found = False
+    for name, value in vars(item).items():
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                setattr(item, name, _SURROGATE.sub("\ufffd", value))
+                found = True
+    return found

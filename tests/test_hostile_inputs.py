@@ -234,7 +234,7 @@ def test_a_usable_charset_is_left_as_it_is():
 
 
 def test_lone_surrogates_are_replaced_before_the_corpus():
-    from crawler.pipelines.corpus import storable
+    from crawler.items import storable
 
     failure = Failure("https://n.example/\ud800", "parse", "caf\u00e9 \udfff", None)
     assert storable(failure)

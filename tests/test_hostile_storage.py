@@ -1,5 +1,6 @@
-"""Hostile values that break the corpus (crawler/storage/*, the writer helper's
-files): ``xfail(strict=True)`` until the fix its reason names lands.
+"""Hostile values that broke the corpus (crawler/storage/*): a str holding a
+lone surrogate made sqlite3 raise UnicodeEncodeError, not sqlite3.Error, and
+the whole batch was lost (and, in a crawl, the crawl's end never recorded).
 
 Through a crawl, crawler/pipelines/corpus.py replaces lone surrogates before
 an item reaches the corpus (test_hostile_inputs_e2e.py); these tests are about
@@ -9,22 +10,10 @@ drain) relies on.
 
 from __future__ import annotations
 
-import pytest
-
 from crawler.items import Failure
 from crawler.storage.corpus import Corpus
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeEncodeError,
-    reason="storage: a str holding a lone surrogate (a JSON feed's or JSON-LD's "
-    '"\\ud800" escape) makes sqlite3 raise UnicodeEncodeError, not sqlite3.Error: '
-    "the whole batch is lost and, in a crawl, CorpusWriter.finish never records "
-    "the crawl's end. Replace [\\ud800-\\udfff] with U+FFFD in the item's text "
-    "fields in Corpus.add_article and Corpus.add_failure (storage/corpus.py), as "
-    "crawler.pipelines.corpus.storable does",
-)
 def test_a_lone_surrogate_costs_neither_its_row_nor_the_batch(tmp_path):
     corpus = Corpus(tmp_path / "c.db", batch_size=10)
     corpus.start_crawl("urls", {})

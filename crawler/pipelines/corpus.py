@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -21,7 +20,7 @@ from scrapy.utils.misc import load_object
 from crawler.config import Config
 from crawler.core.signals import corpus_opened, site_profile_learnt
 from crawler.core.writer import CorpusWriter, WriteError
-from crawler.items import Article, Failure
+from crawler.items import Article, Failure, storable
 from crawler.storage.corpus import Outcome
 
 if TYPE_CHECKING:
@@ -157,28 +156,6 @@ class CorpusPipeline:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         self.writer.finish(reason, self.crawler.stats, learn_profiles=self.learn_profiles)
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def storable(item: Article | Failure) -> bool:
-    """Replace lone surrogates in ``item``'s text fields with U+FFFD; whether there were any.
-
-    A JSON feed's ``"\\ud800"`` escape (a title, an author, a link) or a page in
-    UTF-7 puts half a UTF-16 pair in a Python string; SQLite cannot encode it,
-    and the batch holding it failed to write (every other row in it lost, the
-    crawl's row never finished).
-    """
-    found = False
-    for name, value in vars(item).items():
-        if isinstance(value, str) and not value.isascii():
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                setattr(item, name, _SURROGATE.sub("\ufffd", value))
-                found = True
-    return found
 
 
 def is_corpus_pipeline(path: object) -> bool:

@@ -34,7 +34,7 @@ from crawler import features
 from crawler.dedup import decision as dedup
 from crawler.dedup.decision import Copy, Outcome
 from crawler.features import Features
-from crawler.items import Article, Failure
+from crawler.items import Article, Failure, storable
 from crawler.storage import variants
 from crawler.storage.db import (
     HOST_RANGE,
@@ -244,6 +244,7 @@ class Corpus:
 
     def add_article(self, article: Article) -> Outcome:
         """Decide what ``article`` is and queue its rows."""
+        storable(article)  # a lone surrogate would cost the whole batch
         article = self.profiles.without_learnt_lines(article)
         url = article.url
         fetched = article.fetched_url or url
@@ -430,6 +431,7 @@ class Corpus:
 
     def add_failure(self, failure: Failure) -> None:
         """Queue the failure; a URL keeps one row, its latest attempt."""
+        storable(failure)
         at = now()
         self.batch.add_failure(
             asdict(failure) | {"crawl_id": self.crawl_id, "at": at, "first_at": at, "attempts": 1}
